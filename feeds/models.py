@@ -1,0 +1,104 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from ulid import ULID
+
+from profiles.models import Actor
+
+
+class Follow(models.Model):
+    """A follower subscribed to one stream: an actor's (`actor:<handle>`, cities
+    included as `city:<handle>`) or a project's (`project:<slug>`)."""
+
+    follower = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="follows")
+    target_actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name="follower_links"
+    )
+    target_project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="follower_links"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_actor__isnull=False, target_project__isnull=True)
+                | Q(target_actor__isnull=True, target_project__isnull=False),
+                name="follow_has_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "target_actor"],
+                condition=Q(target_actor__isnull=False),
+                name="follow_actor_once",
+            ),
+            models.UniqueConstraint(
+                fields=["follower", "target_project"],
+                condition=Q(target_project__isnull=False),
+                name="follow_project_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["target_actor", "-id"], name="follow_by_target_actor"),
+            models.Index(fields=["target_project", "-id"], name="follow_by_target_project"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.target_actor or self.target_project
+        return f"{self.follower} → {target}"
+
+
+def new_activity_id() -> str:
+    # A ULID: 26 characters that sort by creation time, so ids serve as cursors.
+    return str(ULID())
+
+
+class Activity(models.Model):
+    """Something that happened, Activity Streams 2.0 shaped."""
+
+    class Type(models.TextChoices):
+        CREATE = "Create", _("created")
+        UPDATE = "Update", _("updated")
+        DELETE = "Delete", _("deleted")
+        FOLLOW = "Follow", _("followed")
+        JOIN = "Join", _("joined")
+        LEAVE = "Leave", _("left")
+        ADD = "Add", _("added")
+        REMOVE = "Remove", _("removed")
+        OFFER = "Offer", _("offered")
+        ACCEPT = "Accept", _("accepted")
+        REJECT = "Reject", _("declined")
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_activity_id, editable=False)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="activities")
+    object_type = models.CharField(max_length=20)
+    object_id = models.CharField(max_length=80)
+    object_name = models.CharField(max_length=200, blank=True)
+    target_type = models.CharField(max_length=20, blank=True)
+    target_id = models.CharField(max_length=80, blank=True)
+    target_name = models.CharField(max_length=200, blank=True)
+    # The project whose visibility governs who may see this activity (None: public).
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    published = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.actor.handle} {self.type} {self.object_type}:{self.object_id}"
+
+
+class StreamEntry(models.Model):
+    """An activity published on a stream (`actor:<handle>`, `project:<slug>`, `city:<handle>`)."""
+
+    stream = models.CharField(max_length=100)
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="stream_entries")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "activity"], name="one_entry_per_stream")
+        ]

@@ -1,0 +1,125 @@
+"""Every write of the follow graph and the activity stream."""
+
+import logging
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from feeds import dispatch
+from feeds.models import Activity, Follow, StreamEntry
+from novosphere.api.errors import invalid
+from profiles.models import Actor
+from profiles.selectors import stream_key
+
+logger = logging.getLogger(__name__)
+
+
+def describe(thing) -> tuple[str, str, str]:
+    """(type, id, name) of anything an activity can point at."""
+    from projects.models import Project
+
+    if isinstance(thing, Actor):
+        return thing.kind, thing.handle, thing.name
+    if isinstance(thing, Project):
+        return "project", thing.slug, thing.title
+    name = getattr(thing, "title", None) or str(thing)
+    return thing._meta.model_name, str(thing.pk), name[:200]
+
+
+def stream_of(thing) -> str:
+    from projects.models import Project
+
+    if isinstance(thing, str):
+        return thing
+    if isinstance(thing, Project):
+        return f"project:{thing.slug}"
+    return stream_key(thing)
+
+
+def record(
+    *,
+    actor: Actor,
+    type: str,
+    object,
+    target=None,
+    streams: Iterable = (),
+    project=None,
+    object_type: str | None = None,
+) -> Activity:
+    """Record one activity inside the caller's transaction; it is dispatched after commit.
+
+    `streams` are the streams it is published on besides its author's own
+    (actors, projects or `kind:key` strings). `project` is the project whose
+    visibility governs who may see it; it defaults to the object or target
+    when either is a project.
+    """
+    from projects.models import Project
+
+    object_kind, object_id, object_name = describe(object)
+    target_kind, target_id, target_name = describe(target) if target is not None else ("", "", "")
+    if project is None:
+        project = next((t for t in (object, target) if isinstance(t, Project)), None)
+    activity = Activity.objects.create(
+        type=type,
+        actor=actor,
+        object_type=object_type or object_kind,
+        object_id=object_id,
+        object_name=object_name,
+        target_type=target_kind,
+        target_id=target_id,
+        target_name=target_name,
+        project=project,
+        published=timezone.now(),
+    )
+    keys = dict.fromkeys([stream_key(actor), *(stream_of(s) for s in streams)])
+    StreamEntry.objects.bulk_create([StreamEntry(stream=key, activity=activity) for key in keys])
+    dispatch.publish_on_commit(activity)
+    return activity
+
+
+def _target_filter(target) -> dict:
+    from projects.models import Project
+
+    if isinstance(target, Project):
+        return {"target_project": target}
+    return {"target_actor": target}
+
+
+def follow(*, follower: Actor, target) -> bool:
+    """Follow an actor or a project. Repeating it is harmless; returns whether it is new."""
+    from projects.models import Project
+
+    if isinstance(target, Actor) and target.pk == follower.pk:
+        raise invalid("target", _("You cannot follow yourself."))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Follow.objects.create(follower=follower, **_target_filter(target))
+        except IntegrityError:
+            return False  # already following: the unique constraint makes this race-free
+        type(target).objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
+        Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
+        record(
+            actor=follower,
+            type="Follow",
+            object=target,
+            streams=[target],
+            project=target if isinstance(target, Project) else None,
+        )
+    logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
+    return True
+
+
+def unfollow(*, follower: Actor, target) -> bool:
+    """Stop following. Repeating it is harmless; returns whether a follow ended."""
+    with transaction.atomic():
+        deleted, _ignored = Follow.objects.filter(follower=follower, **_target_filter(target)).delete()
+        if not deleted:
+            return False
+        type(target).objects.filter(pk=target.pk).update(followers_count=F("followers_count") - 1)
+        Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
+    logger.info("unfollow follower=%s target=%s", follower.handle, stream_of(target))
+    return True

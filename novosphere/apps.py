@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NovosphereConfig(AppConfig):
+    name = "novosphere"
+    verbose_name = "Novosphère"

@@ -1,0 +1,26 @@
+"""Load the French demo network. Idempotent: run it as often as you like."""
+
+import logging
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+logger = logging.getLogger("novosphere")
+
+
+class Command(BaseCommand):
+    help = "Load the French demo data (cities, organizations, people, follows...). Idempotent."
+
+    def handle(self, *args, **options):
+        from profiles import demo as profiles_demo
+
+        # Each app seeds its own part, in dependency order.
+        parts = [profiles_demo]
+        # Per-follow event lines would drown the progress bar; the summary line says it all.
+        logging.getLogger("feeds").setLevel(logging.WARNING)
+        total = sum(part.steps() for part in parts)
+        seeded: dict = {}
+        with tqdm(total=total, desc="seed_demo", unit="item", disable=options["verbosity"] == 0) as progress:
+            for part in parts:
+                seeded.update(part.seed(progress) if part is profiles_demo else part.seed(progress, seeded))
+        logger.info("seed_demo done: %s", ", ".join(f"{k}={len(v)}" for k, v in seeded.items()))

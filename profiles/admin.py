@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from profiles.models import Actor, CityLink, Membership, Tag, User
+
+admin.site.register(User, UserAdmin)
+
+
+@admin.register(Actor)
+class ActorAdmin(admin.ModelAdmin):
+    list_display = ["handle", "name", "kind", "city", "country", "suspended"]
+    list_filter = ["kind", "suspended", "organization_type", "country"]
+    search_fields = ["handle", "name"]
+    raw_id_fields = ["user", "city"]
+    filter_horizontal = ["skills", "sectors", "interests"]
+    actions = ["suspend", "unsuspend"]
+
+    @admin.action(description="Suspend: hide on every path")
+    def suspend(self, request, queryset):
+        queryset.update(suspended=True)
+
+    @admin.action(description="Lift the suspension")
+    def unsuspend(self, request, queryset):
+        queryset.update(suspended=False)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["person", "group", "role", "created"]
+    list_filter = ["role"]
+    raw_id_fields = ["person", "group"]
+
+
+@admin.register(CityLink)
+class CityLinkAdmin(admin.ModelAdmin):
+    list_display = ["from_city", "to_city", "status", "created", "accepted_at"]
+    list_filter = ["status"]
+
+
+admin.site.register(Tag)

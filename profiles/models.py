@@ -1,0 +1,141 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class User(AbstractUser):
+    """The account; its public face is its person `Actor`."""
+
+
+class Tag(models.Model):
+    """A skill, sector or interest, named by its slug (`python`, `sante`, `smart-city`)."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Actor(models.Model):
+    """A person, an organization or a city: anything that can act and be followed."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        ORGANIZATION = "organization", _("organization")
+        CITY = "city", _("city")
+
+    class OrganizationType(models.TextChoices):
+        STARTUP = "startup", _("startup")
+        COMPANY = "company", _("company")
+        LAB = "lab", _("lab")
+        UNIVERSITY = "university", _("university")
+        ASSOCIATION = "association", _("association")
+        INCUBATOR = "incubator", _("incubator")
+        FABLAB = "fablab", _("fablab")
+        PUBLIC_BODY = "public_body", _("public body")
+        INVESTOR = "investor", _("investor")
+        MEDIA = "media", _("media")
+        CLUSTER = "cluster", _("cluster")
+
+    handle = models.SlugField(max_length=50, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    user = models.OneToOneField(
+        "profiles.User", null=True, blank=True, on_delete=models.CASCADE, related_name="actor"
+    )
+    name = models.CharField(max_length=120)
+    headline = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(max_length=5000, blank=True)
+    city = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="residents",
+        limit_choices_to={"kind": "city"},
+    )
+    country = CountryField(blank=True, db_index=True)
+    skills = models.ManyToManyField(Tag, blank=True, related_name="actors_with_skill")
+    sectors = models.ManyToManyField(Tag, blank=True, related_name="actors_in_sector")
+    interests = models.ManyToManyField(Tag, blank=True, related_name="actors_interested")
+    organization_type = models.CharField(max_length=20, choices=OrganizationType.choices, blank=True)
+    region = models.CharField(max_length=120, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    # Counters kept by feeds.services.follow/unfollow so lists never count rows.
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    # A moderator's suspension hides the actor on every path.
+    suspended = models.BooleanField(default=False, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["handle"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="person") | Q(user__isnull=True), name="only_people_have_accounts"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (@{self.handle})"
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind in (self.Kind.ORGANIZATION, self.Kind.CITY)
+
+
+class Membership(models.Model):
+    """A person in an organization or a city, as `admin` or `member`."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        MEMBER = "member", _("member")
+
+    person = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "group"], name="one_membership_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.handle} {self.role} of {self.group.handle}"
+
+
+class CityLink(models.Model):
+    """A link between a city and a peer city abroad: proposed, then accepted by the peer."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+
+    from_city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="links_proposed")
+    to_city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="links_received")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_city", "to_city"], name="one_link_per_pair"),
+            models.CheckConstraint(condition=~Q(from_city=models.F("to_city")), name="no_self_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_city.handle} → {self.to_city.handle} ({self.status})"

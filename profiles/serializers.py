@@ -1,0 +1,173 @@
+from django.utils.translation import gettext_lazy as _
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from profiles.models import Actor, CityLink, Membership
+from profiles.selectors import visible_actors
+
+def tag_list_field() -> serializers.ListField:
+    """A list of tag slugs (`python`, `smart-city`), at most 30."""
+    return serializers.ListField(child=serializers.SlugField(max_length=50), max_length=30, required=False)
+
+
+class CityHandleField(serializers.SlugRelatedField):
+    """A city, named by its handle."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "handle")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return visible_actors().filter(kind=Actor.Kind.CITY)
+
+
+class ActorHandleField(serializers.SlugRelatedField):
+    """Any visible actor, named by its handle."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "handle")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return visible_actors()
+
+
+class ActorSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Actor
+        fields = ["handle", "name", "kind"]
+        read_only_fields = fields
+
+
+def _tag_slugs(manager) -> list[str]:
+    return sorted(tag.slug for tag in manager.all())
+
+
+class ActorSerializer(serializers.ModelSerializer):
+    """An actor as everyone sees it; also the shape PATCH accepts."""
+
+    city = CityHandleField(allow_null=True, required=False)
+    country = CountryField(required=False, allow_blank=True)
+    skills = tag_list_field()
+    sectors = tag_list_field()
+    interests = tag_list_field()
+    is_following = serializers.SerializerMethodField()
+    peers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Actor
+        fields = [
+            "handle", "kind", "name", "headline", "bio", "city", "country",
+            "skills", "sectors", "interests", "organization_type",
+            "region", "latitude", "longitude", "peers",
+            "followers_count", "following_count", "is_following",
+        ]
+        read_only_fields = ["handle", "kind", "followers_count", "following_count"]
+        extra_kwargs = {"name": {"required": False}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for field in ("skills", "sectors", "interests"):
+            data[field] = _tag_slugs(getattr(instance, field))
+        return data
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_following(self, actor) -> bool:
+        return bool(getattr(actor, "is_following", False))
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_peers(self, actor) -> list[str]:
+        if actor.kind != Actor.Kind.CITY:
+            return []
+        handles = [
+            link.to_city.handle for link in actor.links_proposed.all()
+            if link.status == CityLink.Status.ACCEPTED and not link.to_city.suspended
+        ] + [
+            link.from_city.handle for link in actor.links_received.all()
+            if link.status == CityLink.Status.ACCEPTED and not link.from_city.suspended
+        ]
+        return sorted(handles)
+
+    def validate(self, attrs):
+        kind = self.instance.kind if self.instance else attrs.get("kind")
+        if attrs.get("organization_type") and kind != Actor.Kind.ORGANIZATION:
+            raise serializers.ValidationError({"organization_type": [_("Only organizations have a type.")]})
+        city_only = [name for name in ("region", "latitude", "longitude") if attrs.get(name) not in (None, "")]
+        if city_only and kind != Actor.Kind.CITY:
+            raise serializers.ValidationError({city_only[0]: [_("Only cities have this field.")]})
+        return attrs
+
+
+class ActorCreateSerializer(ActorSerializer):
+    kind = serializers.ChoiceField(choices=[Actor.Kind.ORGANIZATION, Actor.Kind.CITY])
+    handle = serializers.SlugField(max_length=50)
+
+    class Meta(ActorSerializer.Meta):
+        read_only_fields = ["followers_count", "following_count"]
+        extra_kwargs = {"name": {"required": True}}
+
+
+class CitySerializer(ActorSerializer):
+    actors_count = serializers.IntegerField(read_only=True)
+    projects_count = serializers.IntegerField(read_only=True)
+
+    class Meta(ActorSerializer.Meta):
+        fields = [*ActorSerializer.Meta.fields, "actors_count", "projects_count"]
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=50,
+        error_messages={"invalid": _("Use letters, digits, '-' and '_' only.")},
+    )
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=120)
+    city = CityHandleField(required=False, allow_null=True)
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, read_only=True)
+
+
+class RegisteredSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    actor = ActorSerializer()
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    actor = ActorSummarySerializer(source="person", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["actor", "role", "created"]
+
+
+class MembershipInputSerializer(serializers.Serializer):
+    actor = ActorHandleField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+
+class FollowStateSerializer(serializers.Serializer):
+    is_following = serializers.BooleanField()
+    followers_count = serializers.IntegerField()
+
+
+class CityLinkInputSerializer(serializers.Serializer):
+    peer = CityHandleField()
+
+
+class CityLinkSerializer(serializers.ModelSerializer):
+    from_city = serializers.SlugRelatedField(slug_field="handle", read_only=True)
+    to_city = serializers.SlugRelatedField(slug_field="handle", read_only=True)
+
+    class Meta:
+        model = CityLink
+        fields = ["from_city", "to_city", "status", "created", "accepted_at"]

@@ -1,0 +1,202 @@
+"""Every write about accounts, actors, memberships and city links."""
+
+import logging
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from feeds import services as feeds
+from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.models import audit
+from profiles.models import Actor, CityLink, Membership, Tag, User
+from profiles.selectors import can_edit_actor, is_group_admin, viewer_actor
+
+logger = logging.getLogger(__name__)
+
+TAG_FIELDS = ("skills", "sectors", "interests")
+
+
+def tags_from_slugs(slugs: list[str]) -> list[Tag]:
+    """The tags named by `slugs`, created on first use."""
+    existing = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+    missing = [Tag(slug=slug) for slug in dict.fromkeys(slugs) if slug not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+    return [existing[slug] for slug in dict.fromkeys(slugs)]
+
+
+def _set_tags(actor: Actor, tags: dict[str, list[str]]) -> None:
+    for field in TAG_FIELDS:
+        if field in tags:
+            getattr(actor, field).set(tags_from_slugs(tags[field]))
+
+
+def _split_tags(fields: dict) -> dict[str, list[str]]:
+    return {name: fields.pop(name) for name in TAG_FIELDS if name in fields}
+
+
+@transaction.atomic
+def register_person(
+    *, username: str, password: str, email: str, name: str, city: Actor | None = None
+) -> tuple[User, Actor]:
+    """A new account and its person actor, whose handle is the username."""
+    handle = username.lower()
+    if User.objects.filter(username__iexact=username).exists() or Actor.objects.filter(handle=handle).exists():
+        raise invalid("username", _("This username is already taken."))
+    user = User(username=username, email=email, first_name=name[:150])
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise invalid("password", error.messages[0]) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            actor = Actor.objects.create(
+                handle=handle, kind=Actor.Kind.PERSON, user=user, name=name, city=city,
+                country=city.country if city else "",
+            )
+    except IntegrityError:
+        raise invalid("username", _("This username is already taken.")) from None
+    logger.info("registered person=%s", handle)
+    return user, actor
+
+
+@transaction.atomic
+def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
+    """Edit a profile: the person themself, or an admin of the organization or city."""
+    if not can_edit_actor(user=editor, actor=actor):
+        raise Forbidden(_("You may not edit this profile."))
+    tags = _split_tags(fields)
+    for name, value in fields.items():
+        setattr(actor, name, value)
+    actor.full_clean(exclude=["user", "city"])
+    actor.save()
+    _set_tags(actor, tags)
+    logger.info("updated actor=%s by=%s fields=%s", actor.handle, editor.username, ",".join([*fields, *tags]))
+    return actor
+
+
+@transaction.atomic
+def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fields) -> Actor:
+    """A new organization or city; its creator becomes its first admin."""
+    me = viewer_actor(creator)
+    if me is None:
+        raise Forbidden(_("Only people can create organizations and cities."))
+    if kind not in (Actor.Kind.ORGANIZATION, Actor.Kind.CITY):
+        raise invalid("kind", _("Only organizations and cities can be created here."))
+    if Actor.objects.filter(handle=handle).exists():
+        raise invalid("handle", _("This handle is already taken."))
+    tags = _split_tags(fields)
+    actor = Actor(kind=kind, handle=handle, name=name, **fields)
+    actor.full_clean(exclude=["user", "city"])
+    try:
+        with transaction.atomic():
+            actor.save()
+    except IntegrityError:
+        raise invalid("handle", _("This handle is already taken.")) from None
+    _set_tags(actor, tags)
+    Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    logger.info("created %s=%s by=%s", kind, handle, me.handle)
+    return actor
+
+
+@transaction.atomic
+def delete_actor(*, actor: Actor, editor: User) -> None:
+    if not can_edit_actor(user=editor, actor=actor):
+        raise Forbidden(_("You may not delete this profile."))
+    audit(user=editor, action="actor.delete", subject=f"actor:{actor.handle}", kind=actor.kind)
+    logger.info("deleted actor=%s by=%s", actor.handle, editor.username)
+    if actor.kind == Actor.Kind.PERSON:
+        actor.user.delete()  # the account goes with its person
+    else:
+        actor.delete()
+
+
+@transaction.atomic
+def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membership:
+    """Add a person to an organization or city, or change their role; by the group's admins."""
+    if not group.is_group:
+        raise invalid("actor", _("Only organizations and cities have members."))
+    if not is_group_admin(user=editor, group=group):
+        raise Forbidden(_("Only admins of %(name)s can add members.") % {"name": group.name})
+    if person.kind != Actor.Kind.PERSON:
+        raise invalid("actor", _("Only people can be members."))
+    membership, created = Membership.objects.update_or_create(
+        person=person, group=group, defaults={"role": role}
+    )
+    if created:
+        feeds.record(actor=person, type="Join", object=group, streams=[group])
+    audit(user=editor, action="membership.set", subject=f"actor:{group.handle}", person=person.handle, role=role)
+    logger.info("membership group=%s person=%s role=%s by=%s", group.handle, person.handle, role, editor.username)
+    return membership
+
+
+# --- City links --------------------------------------------------------------
+
+
+def _link_between(city: Actor, peer: Actor) -> CityLink | None:
+    return (
+        CityLink.objects.select_for_update().filter(from_city=city, to_city=peer).first()
+        or CityLink.objects.select_for_update().filter(from_city=peer, to_city=city).first()
+    )
+
+
+def _require_city_admin(editor: User, city: Actor) -> None:
+    if not is_group_admin(user=editor, group=city):
+        raise Forbidden(_("Only admins of %(name)s can manage its links.") % {"name": city.name})
+
+
+@transaction.atomic
+def propose_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
+    """`city` proposes a link to `peer`; it stays pending until an admin of `peer` accepts."""
+    _require_city_admin(editor, city)
+    if peer.pk == city.pk:
+        raise invalid("peer", _("A city cannot link to itself."))
+    if peer.kind != Actor.Kind.CITY:
+        raise invalid("peer", _("Only cities can be linked."))
+    existing = _link_between(city, peer)
+    if existing is not None:
+        if existing.status == CityLink.Status.ACCEPTED:
+            raise Conflict(_("These cities are already linked."))
+        if existing.from_city_id == city.pk:
+            raise Conflict(_("This link is already proposed and waits for the peer city."))
+        raise Conflict(_("%(name)s already proposed this link: accept it instead.") % {"name": peer.name})
+    link = CityLink.objects.create(from_city=city, to_city=peer)
+    audit(user=editor, action="citylink.propose", subject=f"city:{city.handle}", peer=peer.handle)
+    logger.info("city link proposed from=%s to=%s", city.handle, peer.handle)
+    return link
+
+
+@transaction.atomic
+def accept_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
+    """An admin of `city` accepts the link that `peer` proposed."""
+    _require_city_admin(editor, city)
+    link = CityLink.objects.select_for_update().filter(from_city=peer, to_city=city).first()
+    if link is None:
+        raise Conflict(_("%(name)s has not proposed a link.") % {"name": peer.name})
+    if link.status == CityLink.Status.ACCEPTED:
+        raise Conflict(_("These cities are already linked."))
+    link.status = CityLink.Status.ACCEPTED
+    link.accepted_at = timezone.now()
+    link.save(update_fields=["status", "accepted_at"])
+    feeds.record(actor=city, type="Accept", object=peer, target=city, streams=[city, peer], object_type="citylink")
+    audit(user=editor, action="citylink.accept", subject=f"city:{city.handle}", peer=peer.handle)
+    logger.info("city link accepted %s <-> %s", peer.handle, city.handle)
+    return link
+
+
+@transaction.atomic
+def end_city_link(*, city: Actor, peer: Actor, editor: User) -> None:
+    """Either side ends a link, pending or accepted."""
+    _require_city_admin(editor, city)
+    link = _link_between(city, peer)
+    if link is None:
+        raise Conflict(_("These cities are not linked."))
+    audit(user=editor, action="citylink.end", subject=f"city:{city.handle}", peer=peer.handle, status=link.status)
+    link.delete()
+    logger.info("city link ended %s <-> %s", city.handle, peer.handle)

@@ -1,0 +1,302 @@
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from knox.models import AuthToken
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feeds import selectors as follow_selectors
+from feeds import services as follow_services
+from profiles import selectors, services
+from profiles.filters import ActorFilter, CityFilter
+from profiles.models import Actor, CityLink
+from profiles.serializers import (
+    ActorCreateSerializer,
+    ActorSerializer,
+    CityLinkInputSerializer,
+    CityLinkSerializer,
+    CitySerializer,
+    FollowStateSerializer,
+    LoginSerializer,
+    MembershipInputSerializer,
+    MembershipSerializer,
+    RegisteredSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+)
+
+ACTOR_PREFETCH = [
+    "skills",
+    "sectors",
+    "interests",
+    Prefetch("links_proposed", queryset=CityLink.objects.select_related("to_city")),
+    Prefetch("links_received", queryset=CityLink.objects.select_related("from_city")),
+]
+
+
+def actors_for(request: Request, queryset=None):
+    """Actors the caller may see, ready to serialize (tags, peers, `is_following`)."""
+    queryset = selectors.visible_actors(request.user) if queryset is None else queryset
+    queryset = queryset.select_related("city").prefetch_related(*ACTOR_PREFETCH)
+    return selectors.with_viewer_state(queryset, request.user)
+
+
+def serialized_actor(request: Request, actor: Actor, serializer_class=ActorSerializer, queryset=None) -> dict:
+    fresh = actors_for(request, queryset).get(pk=actor.pk)
+    return serializer_class(fresh, context={"request": request}).data
+
+
+# --- Auth and me -------------------------------------------------------------
+
+
+class RegisterView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Create an account and its person actor; answers a token for it."""
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            user, actor = services.register_person(**data.validated_data)
+            _instance, token = AuthToken.objects.create(user)
+        return Response(
+            {"token": token, "actor": serialized_actor(request, actor)}, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenView(APIView):
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    def get_authenticators(self):
+        # Login reads only the body: a stale token in the header must not block it.
+        if getattr(self, "request", None) is not None and self.request.method == "POST":
+            return []
+        return super().get_authenticators()
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Log in: a new token, beside any others the account has."""
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(_("Wrong username or password."))
+        instance, token = AuthToken.objects.create(user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def delete(self, request: Request) -> Response:
+        """Log out: this token stops working; the account's other tokens do not."""
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _me(self, request: Request) -> Actor:
+        me = selectors.viewer_actor(request.user)
+        if me is None:
+            raise AuthenticationFailed(_("This account has no profile."))
+        return me
+
+    @extend_schema(responses=ActorSerializer, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        """The caller's person actor."""
+        return Response(serialized_actor(request, self._me(request), queryset=Actor.objects.all()))
+
+    @extend_schema(request=ActorSerializer, responses=ActorSerializer, tags=["auth"])
+    def patch(self, request: Request) -> Response:
+        """Edit the caller's profile."""
+        me = self._me(request)
+        data = ActorSerializer(me, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.update_actor(actor=me, editor=request.user, **data.validated_data)
+        return Response(serialized_actor(request, me, queryset=Actor.objects.all()))
+
+
+# --- Actors ------------------------------------------------------------------
+
+
+class FollowMixin:
+    """`follow/` (POST, DELETE) for the object that `get_object()` returns."""
+
+    def _follow_target(self):
+        return self.get_object()
+
+    @extend_schema(request=None, responses=FollowStateSerializer, methods=["POST", "DELETE"])
+    @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
+    def follow(self, request: Request, **kwargs) -> Response:
+        """Follow (POST) or unfollow (DELETE); repeating either is harmless."""
+        target = self._follow_target()
+        me = selectors.viewer_actor(request.user)
+        if me is None:
+            raise AuthenticationFailed(_("This account has no profile."))
+        if request.method == "POST":
+            follow_services.follow(follower=me, target=target)
+        else:
+            follow_services.unfollow(follower=me, target=target)
+        target.refresh_from_db(fields=["followers_count"])
+        return Response(
+            {
+                "is_following": follow_selectors.is_following(follower=me, target=target),
+                "followers_count": target.followers_count,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="People, organizations and cities", tags=["actors"]),
+    retrieve=extend_schema(tags=["actors"]),
+    create=extend_schema(
+        request=ActorCreateSerializer, responses={201: ActorSerializer}, tags=["actors"],
+        summary="Create an organization or a city; the caller becomes its admin",
+    ),
+    partial_update=extend_schema(request=ActorSerializer, responses=ActorSerializer, tags=["actors"]),
+    destroy=extend_schema(tags=["actors"]),
+)
+class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
+    lookup_field = "handle"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    serializer_class = ActorSerializer
+    filterset_class = ActorFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return actors_for(self.request)
+
+    def get_object(self) -> Actor:
+        return selectors.actor_for_viewer(viewer=self.request.user, handle=self.kwargs["handle"])
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = ActorCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = services.create_group_actor(creator=request.user, **data.validated_data)
+        return Response(serialized_actor(request, actor), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response(serialized_actor(request, self.get_object()))
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        actor = self.get_object()
+        data = ActorSerializer(actor, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.update_actor(actor=actor, editor=request.user, **data.validated_data)
+        return Response(serialized_actor(request, actor))
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.delete_actor(actor=self.get_object(), editor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=MembershipSerializer(many=True), methods=["GET"], tags=["actors"])
+    @extend_schema(request=MembershipInputSerializer, responses={201: MembershipSerializer}, methods=["POST"], tags=["actors"])
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request: Request, **kwargs) -> Response:
+        """Members of an organization or city and their roles; admins add (POST)."""
+        group = self.get_object()
+        if request.method == "POST":
+            data = MembershipInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            membership = services.add_member(
+                group=group, editor=request.user, person=data.validated_data["actor"],
+                role=data.validated_data["role"],
+            )
+            return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        memberships = group.members.filter(person__suspended=False).select_related("person")
+        page = self.paginate_queryset(memberships)
+        return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+    def _actor_page(self, request: Request, queryset) -> Response:
+        page = self.paginate_queryset(actors_for(request, queryset))
+        return self.get_paginated_response(ActorSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(responses=ActorSerializer(many=True), tags=["actors"])
+    @action(detail=True, methods=["get"])
+    def followers(self, request: Request, **kwargs) -> Response:
+        """Who follows this actor, newest first."""
+        return self._actor_page(request, follow_selectors.followers_of(self.get_object()))
+
+    @extend_schema(responses=ActorSerializer(many=True), tags=["actors"])
+    @action(detail=True, methods=["get"])
+    def following(self, request: Request, **kwargs) -> Response:
+        """Whom this actor follows, newest first."""
+        return self._actor_page(request, follow_selectors.following_of(self.get_object()))
+
+
+# --- Cities ------------------------------------------------------------------
+
+
+def cities_for(request: Request):
+    from projects.selectors import visible_projects
+
+    cities = selectors.visible_actors(request.user).filter(kind=Actor.Kind.CITY)
+    return actors_for(request, cities).annotate(
+        actors_count=Count("residents", filter=Q(residents__suspended=False), distinct=True),
+        projects_count=Count(
+            "projects_here", filter=Q(projects_here__in=visible_projects(request.user)), distinct=True
+        ),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cities", tags=["cities"]),
+    retrieve=extend_schema(summary="A city with its peers and counts", tags=["cities"]),
+)
+class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_field = "handle"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    serializer_class = CitySerializer
+    filterset_class = CityFilter
+
+    def get_queryset(self):
+        return cities_for(self.request)
+
+    def _city(self, handle: str) -> Actor:
+        return selectors.actor_for_viewer(viewer=self.request.user, handle=handle, kind=Actor.Kind.CITY)
+
+    @extend_schema(
+        request=CityLinkInputSerializer, responses={201: CityLinkSerializer}, tags=["cities"],
+        summary="Propose a link to a peer city (admins of this city)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def links(self, request: Request, handle: str) -> Response:
+        city = self._city(handle)
+        data = CityLinkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.propose_city_link(city=city, peer=data.validated_data["peer"], editor=request.user)
+        return Response(CityLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={200: CityLinkSerializer}, tags=["cities"],
+        summary="Accept the link that the peer city proposed (admins of this city)",
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"links/(?P<peer>[-a-zA-Z0-9_]+)/accept",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def accept_link(self, request: Request, handle: str, peer: str) -> Response:
+        link = services.accept_city_link(city=self._city(handle), peer=self._city(peer), editor=request.user)
+        return Response(CityLinkSerializer(link).data)
+
+    @extend_schema(
+        request=None, responses={204: OpenApiResponse(description="The link is ended")}, tags=["cities"],
+        summary="End a link, pending or accepted (admins of either city)",
+    )
+    @action(
+        detail=True, methods=["delete"], url_path=r"links/(?P<peer>[-a-zA-Z0-9_]+)",
+        permission_classes=[permissions.IsAuthenticated],
+    )
+    def end_link(self, request: Request, handle: str, peer: str) -> Response:
+        services.end_city_link(city=self._city(handle), peer=self._city(peer), editor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
