@@ -6,9 +6,23 @@ from rest_framework import serializers
 from profiles.models import Actor, CityLink, Membership
 from profiles.selectors import visible_actors
 
-def tag_list_field() -> serializers.ListField:
-    """A list of tag slugs (`python`, `smart-city`), at most 30."""
-    return serializers.ListField(child=serializers.SlugField(max_length=50), max_length=30, required=False)
+class TagListField(serializers.ListField):
+    """Tag slugs (`python`, `smart-city`), at most 30; read from a many-to-many of tags."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.SlugField(max_length=50))
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, data):
+        if hasattr(data, "all"):
+            return sorted(tag.slug for tag in data.all())
+        return super().to_representation(data)
+
+
+def tag_list_field() -> TagListField:
+    return TagListField()
 
 
 class CityHandleField(serializers.SlugRelatedField):
@@ -40,10 +54,6 @@ class ActorSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _tag_slugs(manager) -> list[str]:
-    return sorted(tag.slug for tag in manager.all())
-
-
 class ActorSerializer(serializers.ModelSerializer):
     """An actor as everyone sees it; also the shape PATCH accepts."""
 
@@ -65,12 +75,6 @@ class ActorSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["handle", "kind", "followers_count", "following_count"]
         extra_kwargs = {"name": {"required": False}}
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        for field in ("skills", "sectors", "interests"):
-            data[field] = _tag_slugs(getattr(instance, field))
-        return data
 
     @extend_schema_field(serializers.BooleanField())
     def get_is_following(self, actor) -> bool:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feeds import selectors as follow_selectors
+from novosphere.api.errors import DomainError
 from feeds import services as follow_services
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
@@ -90,7 +91,7 @@ class TokenView(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None or not user.is_active:
-            raise AuthenticationFailed(_("Wrong username or password."))
+            raise DomainError(_("Wrong username or password."), code="authentication_failed")
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 

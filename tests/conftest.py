@@ -1,0 +1,128 @@
+"""Shared fixtures: an API client, people with tokens, cities and organizations.
+
+Tests that need PostgreSQL or Redis skip with a reason that starts with
+"needs PostgreSQL" / "needs Redis" when the service is not there; under
+CI=true such a skip fails the whole run (see pytest_sessionfinish).
+"""
+
+import os
+
+import pytest
+from django.db import connection
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from profiles.models import Actor, CityLink, Membership, User
+
+SERVICE_SKIP_PREFIXES = ("needs PostgreSQL", "needs Redis")
+_service_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if any(prefix in reason for prefix in SERVICE_SKIP_PREFIXES):
+            _service_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI") == "true" and _service_skips:
+        print("\nCI: tests that need PostgreSQL or Redis were skipped:")
+        for line in _service_skips:
+            print("  " + line)
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"database under test: {connection.vendor}")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis server's URL; skips (and fails CI) when none answers."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"needs Redis at {url}")
+    return url
+
+
+def make_city(handle: str, name: str | None = None, country: str = "FR", **fields) -> Actor:
+    return Actor.objects.create(
+        handle=handle, kind=Actor.Kind.CITY, name=name or handle.title(), country=country, **fields
+    )
+
+
+def make_org(handle: str, city: Actor | None = None, **fields) -> Actor:
+    fields.setdefault("organization_type", "association")
+    return Actor.objects.create(
+        handle=handle, kind=Actor.Kind.ORGANIZATION, name=handle.title(), city=city,
+        country=city.country if city else "FR", **fields,
+    )
+
+
+def make_person(username: str, city: Actor | None = None, **fields) -> Actor:
+    user = User.objects.create_user(username=username, password="correct horse battery staple")
+    return Actor.objects.create(
+        handle=username, kind=Actor.Kind.PERSON, user=user, name=username.title(), city=city,
+        country=city.country if city else "FR", **fields,
+    )
+
+
+def token_for(actor: Actor) -> str:
+    _instance, token = AuthToken.objects.create(actor.user)
+    return token
+
+
+def client_for(actor: Actor) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(actor)}")
+    return client
+
+
+def link_cities(a: Actor, b: Actor, accepted: bool = True) -> CityLink:
+    return CityLink.objects.create(
+        from_city=a, to_city=b, status=CityLink.Status.ACCEPTED if accepted else CityLink.Status.PENDING
+    )
+
+
+def make_admin(person: Actor, group: Actor) -> Membership:
+    return Membership.objects.create(person=person, group=group, role=Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def rennes(db):
+    return make_city("rennes", "Rennes", region="Bretagne", latitude=48.1173, longitude=-1.6778)
+
+
+@pytest.fixture
+def quebec(db):
+    return make_city("quebec", "Québec", country="CA", region="Québec", latitude=46.8139, longitude=-71.208)
+
+
+@pytest.fixture
+def alice(rennes):
+    return make_person("alice", rennes)
+
+
+@pytest.fixture
+def bob(rennes):
+    return make_person("bob", rennes)
+
+
+@pytest.fixture
+def alice_api(alice):
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob):
+    return client_for(bob)
