@@ -102,3 +102,30 @@ class StreamEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["stream", "activity"], name="one_entry_per_stream")
         ]
+
+
+class Notification(models.Model):
+    """An activity that concerns one actor directly, with why it does."""
+
+    class Reason(models.TextChoices):
+        FOLLOWED = "followed", _("followed you")
+        REQUEST_RECEIVED = "request_received", _("collaboration request received")
+        RESPONSE = "response", _("response to your request")
+        ACCEPTED = "accepted", _("your response was accepted")
+        DECLINED = "declined", _("your request was declined")
+        ADDED_TO_PROJECT = "added_to_project", _("added to a project")
+        ADDED_TO_GROUP = "added_to_group", _("added to an organization or city")
+        CITY_LINK = "city_link", _("city link")
+
+    recipient = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="notifications")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="notifications")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    read = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "activity"], name="one_notification_per_activity")
+        ]
+        indexes = [models.Index(fields=["recipient", "read", "-id"], name="notification_inbox")]

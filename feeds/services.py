@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feeds import dispatch
-from feeds.models import Activity, Follow, StreamEntry
+from feeds.models import Activity, Follow, Notification, StreamEntry
 from novosphere.api.errors import invalid
 from profiles.models import Actor
 from profiles.selectors import stream_key
@@ -48,13 +48,16 @@ def record(
     streams: Iterable = (),
     project=None,
     object_type: str | None = None,
+    notify: Iterable[tuple[Actor, str]] = (),
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
     `streams` are the streams it is published on besides its author's own
     (actors, projects or `kind:key` strings). `project` is the project whose
     visibility governs who may see it; it defaults to the object or target
-    when either is a project.
+    when either is a project. `notify` lists `(recipient, reason)` pairs for
+    the people it concerns directly (a `Notification.Reason`); the author is
+    never notified of their own action.
     """
     from projects.models import Project
 
@@ -76,6 +79,10 @@ def record(
     )
     keys = dict.fromkeys([stream_key(actor), *(stream_of(s) for s in streams)])
     StreamEntry.objects.bulk_create([StreamEntry(stream=key, activity=activity) for key in keys])
+    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
+    Notification.objects.bulk_create(
+        [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
+    )
     dispatch.publish_on_commit(activity)
     return activity
 
@@ -108,6 +115,7 @@ def follow(*, follower: Actor, target) -> bool:
             object=target,
             streams=[target],
             project=target if isinstance(target, Project) else None,
+            notify=[(target, Notification.Reason.FOLLOWED)] if isinstance(target, Actor) and target.kind == Actor.Kind.PERSON else [],
         )
     logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
     return True

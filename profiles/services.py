@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feeds import services as feeds
+from feeds.models import Notification
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.models import audit
 from profiles.models import Actor, CityLink, Membership, Tag, User
@@ -130,7 +131,10 @@ def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membe
         person=person, group=group, defaults={"role": role}
     )
     if created:
-        feeds.record(actor=person, type="Join", object=group, streams=[group])
+        feeds.record(
+            actor=person, type="Join", object=group, streams=[group],
+            notify=[(person, Notification.Reason.ADDED_TO_GROUP)],
+        )
     audit(user=editor, action="membership.set", subject=f"actor:{group.handle}", person=person.handle, role=role)
     logger.info("membership group=%s person=%s role=%s by=%s", group.handle, person.handle, role, editor.username)
     return membership
