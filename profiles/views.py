@@ -247,7 +247,7 @@ def cities_for(request: Request):
         projects_count=Count(
             "projects_here", filter=Q(projects_here__in=visible_projects(request.user)), distinct=True
         ),
-    )
+    ).order_by("handle")
 
 
 @extend_schema_view(
