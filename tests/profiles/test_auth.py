@@ -127,3 +127,12 @@ def test_errors_speak_english_when_asked_and_french_by_default(api):
     english = api.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
     assert "authentification" in french.json()["detail"].lower()
     assert "authentication" in english.json()["detail"].lower()
+
+
+def test_our_own_messages_are_translated(alice_api, bob):
+    from tests.conftest import client_for
+
+    french = client_for(bob).patch("/api/v1/actors/alice/", {"bio": "x"}, format="json")
+    english = client_for(bob).patch("/api/v1/actors/alice/", {"bio": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert french.json()["detail"] == "Vous ne pouvez pas modifier ce profil."
+    assert english.json()["detail"] == "You may not edit this profile."
