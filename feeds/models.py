@@ -103,6 +103,9 @@ class StreamEntry(models.Model):
             models.UniqueConstraint(fields=["stream", "activity"], name="one_entry_per_stream")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.stream} {self.activity_id}"
+
 
 class Notification(models.Model):
     """An activity that concerns one actor directly, with why it does."""
@@ -129,3 +132,6 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["recipient", "activity"], name="one_notification_per_activity")
         ]
         indexes = [models.Index(fields=["recipient", "read", "-id"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient.handle} {self.reason} {self.activity_id}"

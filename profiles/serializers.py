@@ -6,6 +6,7 @@ from rest_framework import serializers
 from profiles.models import Actor, CityLink, Membership
 from profiles.selectors import visible_actors
 
+
 class TagListField(serializers.ListField):
     """Tag slugs (`python`, `smart-city`), at most 30; read from a many-to-many of tags."""
 

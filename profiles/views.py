@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feeds import selectors as follow_selectors
-from novosphere.api.errors import DomainError
 from feeds import services as follow_services
+from novosphere.api.errors import DomainError
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
 from profiles.models import Actor, CityLink
