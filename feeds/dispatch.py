@@ -16,4 +16,7 @@ def publish_on_commit(activity: Activity) -> None:
 
 def deliver(activity_id: str) -> None:
     """Fan the activity out to its readers. Stream reads already see it through StreamEntry."""
+    from feeds.live import push_activity
+
+    push_activity(activity_id)
     logger.info("activity published id=%s", activity_id)

@@ -3,10 +3,11 @@
 import logging
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from ulid import ULID
 
 from feeds import dispatch
 from feeds.models import Activity, Follow, Notification, StreamEntry
@@ -39,6 +40,29 @@ def stream_of(thing) -> str:
     return stream_key(thing)
 
 
+def next_activity_id() -> str:
+    """A time-sorted id, larger than every committed activity id, allocated in commit order.
+
+    Readers resume "after the last id I saw" (REST cursors, websocket resume),
+    which is only safe if no activity can commit later with a smaller id. So
+    the id is allocated under a lock held until the transaction ends: SQLite's
+    IMMEDIATE transactions already serialize writers; on PostgreSQL a
+    transaction-level advisory lock does. Services call `record` last, so the
+    lock is held only for the tail of the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVITY_ID_LOCK])
+    candidate = ULID()
+    latest = Activity.objects.order_by("-id").values_list("id", flat=True).first()
+    if latest and str(candidate) <= latest:
+        candidate = ULID.from_int(int(ULID.from_str(latest)) + 1)  # same millisecond: keep order
+    return str(candidate)
+
+
+ACTIVITY_ID_LOCK = 7_362_001  # an arbitrary constant naming the activity-id lock
+
+
 def record(
     *,
     actor: Actor,
@@ -66,6 +90,7 @@ def record(
     if project is None:
         project = next((t for t in (object, target) if isinstance(t, Project)), None)
     activity = Activity.objects.create(
+        id=next_activity_id(),
         type=type,
         actor=actor,
         object_type=object_type or object_kind,

@@ -1,3 +1,7 @@
-"""Websocket routes (the live stream is added by the feeds app)."""
+"""Websocket routes."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from feeds.consumers import StreamConsumer
+
+websocket_urlpatterns = [path("ws/stream/", StreamConsumer.as_asgi())]

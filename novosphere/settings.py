@@ -212,3 +212,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Live stream (websocket) -------------------------------------------------
+WS_FRAMES_PER_SECOND = env.float("WS_FRAMES_PER_SECOND", default=10.0)
+WS_FRAME_BURST = env.int("WS_FRAME_BURST", default=30)
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=4096)
+WS_RESUME_LIMIT = env.int("WS_RESUME_LIMIT", default=500)
+WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)

@@ -1,0 +1,274 @@
+"""The live stream end to end: a real Daphne, real websocket clients, writes over HTTP."""
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+pytestmark = pytest.mark.e2e
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, timeout=60))
+
+
+async def receive(ws, timeout: float = 5.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def receive_until(ws, predicate, timeout: float = 5.0) -> list[dict]:
+    """Frames up to and including the first one `predicate` accepts."""
+    frames = []
+    while True:
+        frame = await receive(ws, timeout)
+        frames.append(frame)
+        if predicate(frame):
+            return frames
+
+
+async def frames_for(ws, seconds: float) -> list[dict]:
+    """Every frame that arrives within `seconds`."""
+    frames = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
+        except TimeoutError:
+            break
+    return frames
+
+
+async def nothing_more(ws, wait: float = 0.7) -> bool:
+    try:
+        frame = await asyncio.wait_for(ws.recv(), wait)
+    except TimeoutError:
+        return True
+    raise AssertionError(f"unexpected frame {frame}")
+
+
+async def close_code(ws, timeout: float = 5.0) -> int:
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), timeout)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def test_no_token_or_bad_token_is_closed_4401_before_anything_is_sent(server):
+    async def scenario():
+        async with connect(server.ws) as ws:
+            assert await close_code(ws) == 4401
+        async with connect(server.ws + "?token=not-a-token") as ws:
+            assert await close_code(ws) == 4401
+
+    run(scenario())
+
+
+def test_a_foreign_origin_is_refused(server, unique):
+    token = server.register(unique("origin"))
+
+    async def scenario():
+        with pytest.raises(InvalidStatus):
+            async with connect(server.ws + f"?token={token}", origin="http://evil.example"):
+                pass
+        async with connect(server.ws + f"?token={token}", origin=server.base) as ws:
+            await ws.send(json.dumps({"type": "subscribe", "stream": "actor:nobody"}))
+            assert (await receive(ws))["type"] == "error"
+
+    run(scenario())
+
+
+def test_home_activity_and_notifications_are_pushed_once_in_order(server, unique):
+    alice, bob, carol = unique("alice"), unique("bob"), unique("carol")
+    alice_token, bob_token, carol_token = server.register(alice), server.register(bob), server.register(carol)
+    assert server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)[0] == 200
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as alice_ws, \
+                connect(server.ws + f"?token={carol_token}") as carol_ws:
+            await asyncio.sleep(0.2)
+            # bob follows carol: alice sees it in her home (she follows bob); carol is notified.
+            server.request("POST", f"/api/v1/actors/{carol}/follow/", token=bob_token)
+            server.request("POST", f"/api/v1/actors/{alice}/follow/", token=bob_token)
+            first = await receive(alice_ws)
+            assert first["type"] == "activity"
+            assert first["activity"]["type"] == "Follow"
+            assert first["activity"]["actor"]["handle"] == bob
+            assert first["activity"]["object"]["id"] == carol
+            frames = await receive_until(alice_ws, lambda f: f["type"] == "notification")
+            home = [f for f in frames if f["type"] == "activity"]
+            assert [f["activity"]["object"]["id"] for f in home] == [alice]
+            assert home[0]["activity"]["id"] > first["activity"]["id"]
+            carol_frames = await receive_until(carol_ws, lambda f: f["type"] == "notification")
+            notified = carol_frames[-1]
+            # Being followed is also on carol's own stream, so in her home once.
+            assert [f["activity"]["object"]["id"] for f in carol_frames[:-1]] == [carol]
+            assert notified["notification"]["reason"] == "followed"
+            assert notified["notification"]["activity"]["actor"]["handle"] == bob
+            assert await nothing_more(alice_ws)
+
+    run(scenario())
+
+
+def test_malformed_frames_get_an_error_and_the_connection_stays_up(server, unique):
+    token = server.register(unique("malformed"))
+
+    async def scenario():
+        async with connect(server.ws + f"?token={token}") as ws:
+            for bad in ["not json", "[]", '{"no": "type"}', '{"type": "dance"}',
+                        '{"type": "resume", "after": "yesterday"}', '{"type": "subscribe", "stream": 42}',
+                        '{"type": "unsubscribe", "stream": "city:nowhere"}', "x" * 5000]:
+                await ws.send(bad)
+                frame = await receive(ws)
+                assert frame["type"] == "error", bad
+                assert frame["message"]
+            await ws.send(json.dumps({"type": "resume", "after": "0" * 26}))
+            frames = await receive_until(ws, lambda f: f["type"] == "resumed")
+            assert frames[-1]["type"] == "resumed"
+
+    run(scenario())
+
+
+def test_a_flooding_client_is_closed_4429(server, unique):
+    token = server.register(unique("flood"))
+
+    async def scenario():
+        async with connect(server.ws + f"?token={token}") as ws:
+            for _ in range(60):
+                try:
+                    await ws.send('{"type": "dance"}')
+                except ConnectionClosed:
+                    break
+            assert await close_code(ws) == 4429
+
+    run(scenario())
+
+
+def test_resume_after_a_disconnect_misses_nothing_and_repeats_nothing(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    targets = [unique("t") for _ in range(4)]
+    for target in targets:
+        server.register(target)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            await asyncio.sleep(0.2)
+            server.request("POST", f"/api/v1/actors/{targets[0]}/follow/", token=bob_token)
+            last_seen = (await receive(ws))["activity"]["id"]
+        # Written while alice is away.
+        for target in targets[1:]:
+            server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            await ws.send(json.dumps({"type": "resume", "after": last_seen}))
+            # A write racing the resume must arrive exactly once too.
+            server.request("POST", f"/api/v1/actors/{alice}/follow/", token=bob_token)
+            frames = await frames_for(ws, seconds=1.5)
+            activities = [f["activity"] for f in frames if f["type"] == "activity"]
+            objects = [a["object"]["id"] for a in activities]
+            # The backlog comes oldest first; the racing write may come before or after it.
+            assert [o for o in objects if o != alice] == targets[1:]
+            assert objects.count(alice) == 1
+            assert len({a["id"] for a in activities}) == len(activities) == 4
+            assert [f["type"] for f in frames].count("resumed") == 1
+            resumed = next(f for f in frames if f["type"] == "resumed")
+            assert resumed["cursor"] >= max(a["id"] for a in activities if a["object"]["id"] != alice)
+            # Being followed also notifies alice, once.
+            assert [f["notification"]["reason"] for f in frames if f["type"] == "notification"] == ["followed"]
+
+    run(scenario())
+
+
+def test_resume_too_far_back_asks_for_a_rest_refetch(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    for index in range(25):  # over the server's WS_RESUME_LIMIT of 20
+        target = unique("many")
+        server.register(target)
+        server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            await ws.send(json.dumps({"type": "resume", "after": "0" * 26}))
+            frame = await receive(ws)
+            assert frame["type"] == "resync" and frame["reason"] == "too_many_missed" and frame["cursor"]
+
+    run(scenario())
+
+
+def test_subscribe_to_a_public_stream_and_unsubscribe(server, unique):
+    mayor, fan, watcher = unique("mayor"), unique("fan"), unique("watcher")
+    mayor_token, fan_token, watcher_token = server.register(mayor), server.register(fan), server.register(watcher)
+    city = unique("city")
+    status, _body = server.request(
+        "POST", "/api/v1/actors/", {"kind": "city", "handle": city, "name": city.title(), "country": "FR"},
+        token=mayor_token,
+    )
+    assert status == 201
+
+    async def scenario():
+        async with connect(server.ws + f"?token={watcher_token}") as ws:
+            await ws.send(json.dumps({"type": "subscribe", "stream": f"city:{city}"}))
+            assert await receive(ws) == {"type": "subscribed", "stream": f"city:{city}"}
+            server.request("POST", f"/api/v1/actors/{city}/follow/", token=fan_token)
+            frame = await receive(ws)
+            assert frame["type"] == "activity" and frame["stream"] == f"city:{city}"
+            assert frame["activity"]["actor"]["handle"] == fan
+            # A hidden or unknown stream answers the same error.
+            await ws.send(json.dumps({"type": "subscribe", "stream": "city:atlantis"}))
+            unknown = await receive(ws)
+            await ws.send(json.dumps({"type": "subscribe", "stream": f"city:{mayor}"}))  # a person, not a city
+            wrong_kind = await receive(ws)
+            assert unknown == wrong_kind and unknown["type"] == "error"
+            await ws.send(json.dumps({"type": "unsubscribe", "stream": f"city:{city}"}))
+            assert (await receive(ws))["type"] == "unsubscribed"
+            server.request("DELETE", f"/api/v1/actors/{city}/follow/", token=fan_token)
+            server.request("POST", f"/api/v1/actors/{city}/follow/", token=fan_token)
+            assert await nothing_more(ws)
+
+    run(scenario())
+
+
+def test_connect_and_close_codes_are_logged_one_line_each(server, unique):
+    token = server.register(unique("logged"))
+
+    async def scenario():
+        async with connect(server.ws + f"?token={token}"):
+            pass
+        async with connect(server.ws) as ws:
+            await close_code(ws)
+
+    run(scenario())
+    logs = server.logs()
+    assert "ws connect actor=" in logs
+    assert "ws disconnect actor=" in logs
+    assert "ws refused reason=unauthenticated close=4401" in logs
+
+
+def test_resume_on_connect_is_strictly_in_order(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    targets = [unique("t") for _ in range(3)]
+    for target in targets:
+        server.register(target)
+    status, feed = server.request("GET", "/api/v1/feed/?limit=1", token=alice_token)
+    last_seen = feed["results"][0]["id"]
+    for target in targets:
+        server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}&after={last_seen}") as ws:
+            server.request("POST", f"/api/v1/actors/{alice}/follow/", token=bob_token)
+            frames = await receive_until(ws, lambda f: f.get("activity", {}).get("object", {}).get("id") == alice)
+            objects = [f["activity"]["object"]["id"] for f in frames if f["type"] == "activity"]
+            assert objects == [*targets, alice]
+            assert [f["type"] for f in frames].count("resumed") == 1
+            assert await nothing_more(ws)
+
+    run(scenario())
