@@ -86,7 +86,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY_FRAMES)
             return
         if text_data is None or len(text_data) > settings.WS_MAX_FRAME_BYTES:
-            await self._error("bad_frame", "Frames are JSON text of at most %d bytes." % settings.WS_MAX_FRAME_BYTES)
+            await self._error("bad_frame", f"Frames are JSON text of at most {settings.WS_MAX_FRAME_BYTES} bytes.")
             return
         try:
             frame = json.loads(text_data)

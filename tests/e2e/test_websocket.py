@@ -187,7 +187,7 @@ def test_resume_too_far_back_asks_for_a_rest_refetch(server, unique):
     alice, bob = unique("alice"), unique("bob")
     alice_token, bob_token = server.register(alice), server.register(bob)
     server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
-    for index in range(25):  # over the server's WS_RESUME_LIMIT of 20
+    for _ in range(25):  # over the server's WS_RESUME_LIMIT of 20
         target = unique("many")
         server.register(target)
         server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
