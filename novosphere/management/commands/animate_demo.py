@@ -24,13 +24,16 @@ class Command(BaseCommand):
         rng = random.Random()
         people = list(Actor.objects.filter(kind=Actor.Kind.PERSON, suspended=False))
         targets = list(Actor.objects.filter(suspended=False))
+        # Cities are the streams most people follow: acting on them is seen by many.
+        cities = [actor for actor in targets if actor.kind == Actor.Kind.CITY]
         if len(people) < 2:
             self.stderr.write("No demo people: run `manage.py seed_demo` first.")
             return
         deadline = time.monotonic() + seconds
         actions = 0
         while time.monotonic() < deadline:
-            person, target = rng.choice(people), rng.choice(targets)
+            person = rng.choice(people)
+            target = rng.choice(cities if cities and rng.random() < 0.5 else targets)
             if person.pk != target.pk:
                 # Unfollow first so that the follow is new and records an activity.
                 unfollow(follower=person, target=target)
