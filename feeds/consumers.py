@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from feeds import live
+from novosphere.ws_auth import group_for_user, still_authorized
 from profiles.selectors import viewer_actor
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # Join the groups first, then take the cursors: an activity committed in
         # between is either at or before the cursor, or wakes us up afterwards.
         await self.channel_layer.group_add(live.group_for_inbox(self.actor.pk), self.channel_name)
+        await self.channel_layer.group_add(group_for_user(self.user.pk), self.channel_name)
         keys = await self._refresh_home_groups()
         self.home_cursor = await database_sync_to_async(live.latest_activity_id)(keys)
         self.notification_cursor = await database_sync_to_async(live.latest_notification_id)(self.actor)
@@ -70,7 +72,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.actor is not None:
-            groups = {live.group_for_inbox(self.actor.pk), *self.home_groups,
+            groups = {live.group_for_inbox(self.actor.pk), group_for_user(self.user.pk), *self.home_groups,
                       *(live.group_for_stream(key) for key in getattr(self, "subscriptions", {}))}
             for group in groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -165,6 +167,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self.notification_cursor = notification.pk
             if len(notifications) < PAGE:
                 return
+
+    async def auth_check(self, event: dict) -> None:
+        """Logout, token revoked, password changed, account suspended: the socket ends too."""
+        if not await database_sync_to_async(still_authorized)(self.scope):
+            logger.info("ws close actor=%s reason=credentials_ended close=%s", self.actor.handle, CLOSE_UNAUTHENTICATED)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     # --- reading and sending ------------------------------------------------
 

@@ -58,3 +58,51 @@ def origin_checked(app):
     if settings.DEBUG and not allowed_hosts:
         allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
     return BrowserOriginValidator(app, allowed_hosts)
+
+
+def still_authorized(scope) -> bool:
+    """Whether the credentials a socket connected with are still good: the token not
+    revoked, the session not ended, the account active, its actor not suspended."""
+    from django.contrib.auth import HASH_SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import constant_time_compare
+    from knox.models import AuthToken
+
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    user.refresh_from_db(fields=["is_active"])
+    actor = getattr(user, "actor", None)
+    if not user.is_active or actor is None:
+        return False
+    actor.refresh_from_db(fields=["suspended"])
+    if actor.suspended:
+        return False
+    if scope.get("auth_by") == "token":
+        token = scope.get("auth_token")
+        return token is not None and AuthToken.objects.filter(pk=token.pk).exists()
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    if not key or not Session.objects.filter(session_key=key, expire_date__gt=timezone.now()).exists():
+        return False
+    # A password change leaves the session row but not its copy of the password hash.
+    return constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
+
+
+def group_for_user(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def recheck_connections(user_id: int) -> None:
+    """Ask every open socket of a user to check its credentials again (after commit)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.db import transaction
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "auth.check"})
+
+    transaction.on_commit(send)

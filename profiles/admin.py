@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from profiles.models import Actor, CityLink, Membership, Tag, User
+from profiles.services import set_suspended
 
 admin.site.register(User, UserAdmin)
 
@@ -15,13 +16,13 @@ class ActorAdmin(admin.ModelAdmin):
     filter_horizontal = ["skills", "sectors", "interests"]
     actions = ["suspend", "unsuspend"]
 
-    @admin.action(description="Suspend: hide on every path")
+    @admin.action(description="Suspend: hide on every path, end live connections")
     def suspend(self, request, queryset):
-        queryset.update(suspended=True)
+        set_suspended(actors=queryset, suspended=True, moderator=request.user)
 
     @admin.action(description="Lift the suspension")
     def unsuspend(self, request, queryset):
-        queryset.update(suspended=False)
+        set_suspended(actors=queryset, suspended=False, moderator=request.user)
 
 
 @admin.register(Membership)

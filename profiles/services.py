@@ -12,6 +12,7 @@ from feeds import services as feeds
 from feeds.models import Notification
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.models import audit
+from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, Membership, Tag, User
 from profiles.selectors import can_edit_actor, is_group_admin, viewer_actor
 
@@ -65,6 +66,46 @@ def register_person(
         raise invalid("username", _("This username is already taken.")) from None
     logger.info("registered person=%s", handle)
     return user, actor
+
+
+@transaction.atomic
+def change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """A new password ends every other way in: all tokens and sessions of the account.
+
+    Sessions end by themselves: Django checks each session's copy of the
+    password hash, which no longer matches.
+    """
+    from knox.models import AuthToken
+
+    if not user.check_password(old_password):
+        raise invalid("old_password", _("Wrong password."))
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as error:
+        raise invalid("new_password", error.messages[0]) from None
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    for token in AuthToken.objects.filter(user=user):
+        token.delete()  # one by one, so each open socket hears of it
+    recheck_connections(user.pk)  # sockets opened with a session check the hash again
+    audit(user=user, action="password.change", subject=f"user:{user.pk}")
+    logger.info("password changed user=%s tokens and sessions ended", user.username)
+
+
+@transaction.atomic
+def set_suspended(*, actors, suspended: bool, moderator: User) -> int:
+    """Suspend (hide everywhere, end live connections) or reinstate actors."""
+    changed = 0
+    for actor in actors:
+        if actor.suspended == suspended:
+            continue
+        Actor.objects.filter(pk=actor.pk).update(suspended=suspended)
+        audit(user=moderator, action="actor.suspend" if suspended else "actor.reinstate", subject=f"actor:{actor.handle}")
+        if actor.user_id:
+            recheck_connections(actor.user_id)
+        changed += 1
+    logger.info("moderation suspended=%s actors=%d by=%s", suspended, changed, moderator.username)
+    return changed
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login, logout
+from django.middleware.csrf import get_token
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from profiles.serializers import (
     LoginSerializer,
     MembershipInputSerializer,
     MembershipSerializer,
+    PasswordChangeSerializer,
     RegisteredSerializer,
     RegisterSerializer,
     TokenSerializer,
@@ -101,6 +103,48 @@ class TokenView(APIView):
         if isinstance(request.auth, AuthToken):
             request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionView(APIView):
+    """Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie)."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    @extend_schema(request=LoginSerializer, responses={200: ActorSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Log in with a session cookie (a new session key every time)."""
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise DomainError(_("Wrong username or password."), code="authentication_failed")
+        login(request._request, user)
+        get_token(request._request)  # sets the csrftoken cookie for the writes to come
+        me = selectors.viewer_actor(user)
+        return Response(serialized_actor(request, me, queryset=Actor.objects.all()) if me else {})
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def delete(self, request: Request) -> Response:
+        """Log out of this session."""
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Change the password: every token and session of the account ends; answers a new token."""
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            services.change_password(user=request.user, **data.validated_data)
+            instance, token = AuthToken.objects.create(request.user)
+        return Response({"token": token, "expiry": instance.expiry})
 
 
 class MeView(APIView):

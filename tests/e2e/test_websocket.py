@@ -272,3 +272,31 @@ def test_resume_on_connect_is_strictly_in_order(server, unique):
             assert await nothing_more(ws)
 
     run(scenario())
+
+
+@pytest.mark.parametrize("ending", ["logout", "password_change"])
+def test_ending_the_credentials_closes_the_socket(server, unique, ending):
+    name = unique("ending")
+    token = server.register(name)
+    status, answer = server.request("POST", "/api/v1/auth/token/", {"username": name, "password": "a long enough passphrase"})
+    other_token = answer["token"]
+
+    async def scenario():
+        async with connect(server.ws + f"?token={token}") as ws, connect(server.ws + f"?token={other_token}") as other:
+            await asyncio.sleep(0.2)
+            if ending == "logout":
+                assert server.request("DELETE", "/api/v1/auth/token/", token=token)[0] == 204
+                assert await close_code(ws) == 4401
+                # The other token of the same account stays connected.
+                await other.send(json.dumps({"type": "subscribe", "stream": f"actor:{name}"}))
+                assert (await receive(other))["type"] == "subscribed"
+            else:
+                status, _body = server.request(
+                    "POST", "/api/v1/auth/password/",
+                    {"old_password": "a long enough passphrase", "new_password": "another long passphrase"}, token=token,
+                )
+                assert status == 200
+                assert await close_code(ws) == 4401
+                assert await close_code(other) == 4401
+
+    run(scenario())
