@@ -13,7 +13,7 @@ run: $(STAMP) .env
 	$(BIN)/python manage.py migrate --noinput -v 1
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1}" \
+	LOCAL_HTTP=true ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1}" \
 	  $(BIN)/daphne -b $(HOST) -p $(PORT) --access-log - novosphere.asgi:application
 
 # Runs the whole suite on SQLite, then again on PostgreSQL.

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -26,6 +27,7 @@ def tag_list_field() -> TagListField:
     return TagListField()
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CityHandleField(serializers.SlugRelatedField):
     """A city, named by its handle."""
 
@@ -37,6 +39,7 @@ class CityHandleField(serializers.SlugRelatedField):
         return visible_actors().filter(kind=Actor.Kind.CITY)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ActorHandleField(serializers.SlugRelatedField):
     """Any visible actor, named by its handle."""
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import authenticate, login, logout
-from django.middleware.csrf import get_token
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox.models import AuthToken

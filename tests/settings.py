@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("LOCAL_HTTP", "true")  # the test client and test servers speak plain HTTP
 
 from novosphere.settings import *  # noqa: E402, F401, F403
 
