@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from feeds import live
+from novosphere.api.throttling import hit
 from novosphere.ws_auth import group_for_user, still_authorized
 from profiles.selectors import viewer_actor
 
@@ -51,6 +52,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.actor = await database_sync_to_async(viewer_actor)(self.user)
         if self.actor is None or self.actor.suspended:
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if await database_sync_to_async(hit)("ws_connect", f"user{self.user.pk}") is not None:
+            logger.info("ws refused actor=%s reason=too_many_connects close=%s", self.actor.handle, CLOSE_TOO_MANY_FRAMES)
+            actor, self.actor = self.actor, None
+            await self.close(code=CLOSE_TOO_MANY_FRAMES)
             return
         self.bucket = TokenBucket(settings.WS_FRAMES_PER_SECOND, settings.WS_FRAME_BURST)
         self.sent_ids: deque[str] = deque(maxlen=2000)

@@ -153,6 +153,23 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["novosphere.api.throttling.ScopedAtomicThrottle"],
+}
+
+# Rate limits per scope ("N/second|minute|hour|day"); each can be set in the
+# environment, e.g. RATE_LIMIT_REGISTER=5/hour. Exceeding one is a 429 with
+# Retry-After (close 4429 on the websocket).
+RATE_LIMITS = {
+    scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=default)
+    for scope, default in {
+        "register": "20/hour",
+        "login": "30/minute",
+        "follow": "120/minute",
+        "collaboration": "30/hour",
+        "response": "60/hour",
+        "search": "120/minute",
+        "ws_connect": "60/minute",
+    }.items()
 }
 
 SPECTACULAR_SETTINGS = {

@@ -60,6 +60,7 @@ def serialized_actor(request: Request, actor: Actor, serializer_class=ActorSeria
 
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
+    throttle_scope = "register"
 
     @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
@@ -75,6 +76,8 @@ class RegisterView(APIView):
 
 
 class TokenView(APIView):
+    throttle_scope = "login"
+
     def get_permissions(self):
         if self.request.method == "POST":
             return [permissions.AllowAny()]
@@ -107,6 +110,8 @@ class TokenView(APIView):
 
 class SessionView(APIView):
     """Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie)."""
+
+    throttle_scope = "login"
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -177,11 +182,16 @@ class MeView(APIView):
 class FollowMixin:
     """`follow/` (POST, DELETE) for the object that `get_object()` returns."""
 
+    throttle_scope: str | None = None  # set per action (`follow`)
+
     def _follow_target(self):
         return self.get_object()
 
     @extend_schema(request=None, responses=FollowStateSerializer, methods=["POST", "DELETE"])
-    @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
+    @action(
+        detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated],
+        throttle_scope="follow",
+    )
     def follow(self, request: Request, **kwargs) -> Response:
         """Follow (POST) or unfollow (DELETE); repeating either is harmless."""
         target = self._follow_target()
