@@ -55,7 +55,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         if await database_sync_to_async(hit)("ws_connect", f"user{self.user.pk}") is not None:
             logger.info("ws refused actor=%s reason=too_many_connects close=%s", self.actor.handle, CLOSE_TOO_MANY_FRAMES)
-            actor, self.actor = self.actor, None
+            self.actor = None  # nothing joined yet: disconnect has nothing to leave
             await self.close(code=CLOSE_TOO_MANY_FRAMES)
             return
         self.bucket = TokenBucket(settings.WS_FRAMES_PER_SECOND, settings.WS_FRAME_BURST)
