@@ -1,10 +1,20 @@
-"""Reads about projects. Who may see a project is decided here and nowhere else."""
+"""Reads about projects and collaboration requests.
 
-from django.db.models import Q, QuerySet
+Who may see a project is decided by `visible_projects` and nowhere else; who
+may see a collaboration request by `visible_requests`, which builds on it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from profiles.selectors import viewer_actor
-from projects.models import Project, Visibility
+from profiles.models import Actor, Membership
+from profiles.selectors import administered_groups, peer_cities, viewer_actor
+from projects.models import CollaborationRequest, Project, ProjectMember, Visibility
+
+EDITOR_ROLES = (ProjectMember.Role.OWNER, ProjectMember.Role.MAINTAINER)
 
 
 def visible_projects(viewer=None) -> QuerySet[Project]:
@@ -32,3 +42,277 @@ def project_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Projec
         return queryset.get(slug=slug)
     except Project.DoesNotExist:
         raise Http404 from None
+
+
+def with_project_viewer_state(queryset: QuerySet[Project], viewer) -> QuerySet[Project]:
+    """Annotate `is_following` for the caller (False for anonymous callers)."""
+    from feeds.models import Follow
+
+    me = viewer_actor(viewer)
+    if me is None:
+        return queryset.annotate(is_following=Value(False, output_field=BooleanField()))
+    return queryset.annotate(
+        is_following=Exists(Follow.objects.filter(follower=me, target_project=OuterRef("pk")))
+    )
+
+
+def projects_edited_by(person: Actor) -> QuerySet[Project]:
+    """Projects a person owns or maintains, directly or as admin of an owning/maintaining organization."""
+    return Project.objects.filter(
+        Q(memberships__actor=person) | Q(memberships__actor__in=administered_groups(person=person)),
+        memberships__role__in=EDITOR_ROLES,
+    )
+
+
+def can_edit_project(*, person: Actor | None, project: Project) -> bool:
+    if person is None:
+        return False
+    return projects_edited_by(person).filter(pk=project.pk).exists()
+
+
+def is_project_owner(*, person: Actor | None, project: Project) -> bool:
+    if person is None:
+        return False
+    return ProjectMember.objects.filter(
+        Q(actor=person) | Q(actor__in=administered_groups(person=person)),
+        project=project, role=ProjectMember.Role.OWNER,
+    ).exists()
+
+
+def is_project_member(*, person: Actor | None, project: Project) -> bool:
+    return person is not None and ProjectMember.objects.filter(project=project, actor=person).exists()
+
+
+def project_members(project: Project) -> QuerySet[ProjectMember]:
+    return project.memberships.filter(actor__suspended=False).select_related("actor")
+
+
+# --- Collaboration requests --------------------------------------------------
+
+
+def target_side_people(request: CollaborationRequest, *, with_peers: bool = True) -> QuerySet[Actor]:
+    """The people who speak for a request's target.
+
+    A person target speaks for itself; an organization or a city through its
+    admins (and, when `include_peer_cities`, the peer cities' admins too); a
+    project through its owners and maintainers.
+    """
+    if request.to_actor_id and request.to_actor.kind == Actor.Kind.PERSON:
+        return Actor.objects.filter(pk=request.to_actor_id, suspended=False)
+    if request.to_project_id:
+        editors = ProjectMember.objects.filter(project_id=request.to_project_id, role__in=EDITOR_ROLES)
+        direct = Q(pk__in=editors.values("actor"), kind=Actor.Kind.PERSON)
+        via_groups = Q(
+            pk__in=Membership.objects.filter(
+                group__in=editors.values("actor"), role=Membership.Role.ADMIN
+            ).values("person")
+        )
+        return Actor.objects.filter(direct | via_groups, suspended=False)
+    groups = [request.to_actor_id or request.to_city_id]
+    if with_peers and request.to_city_id and request.include_peer_cities:
+        groups += list(peer_cities(request.to_city).values_list("pk", flat=True))
+    return Actor.objects.filter(
+        suspended=False,
+        pk__in=Membership.objects.filter(group__in=groups, role=Membership.Role.ADMIN).values("person"),
+    )
+
+
+def _target_side_q(me: Actor) -> Q:
+    """Requests whose named target `me` speaks for (peers excluded: they are reached, not addressed)."""
+    groups = administered_groups(person=me).values("pk")
+    return (
+        Q(to_actor=me)
+        | Q(to_actor__in=groups)
+        | Q(to_city__in=groups)
+        | Q(to_project__in=projects_edited_by(me).values("pk"))
+    )
+
+
+def is_target_side(*, person: Actor | None, request: CollaborationRequest) -> bool:
+    if person is None:
+        return False
+    return CollaborationRequest.objects.filter(_target_side_q(person), pk=request.pk).exists()
+
+
+def visible_requests(viewer=None) -> QuerySet[CollaborationRequest]:
+    """Collaboration requests `viewer` may see.
+
+    Everyone sees a request unless a project it involves (its target or the
+    project it comes from) is hidden from them; such a request is still seen
+    by its author and by the target's side. Requests by suspended authors are
+    hidden from everyone.
+    """
+    projects = visible_projects(viewer).values("pk")
+    shown = (Q(to_project__isnull=True) | Q(to_project__in=projects)) & (
+        Q(from_project__isnull=True) | Q(from_project__in=projects)
+    )
+    me = viewer_actor(viewer)
+    if me is not None:
+        shown |= Q(author=me) | _target_side_q(me)
+    return CollaborationRequest.objects.filter(shown, author__suspended=False)
+
+
+def request_for_viewer(*, viewer, pk: int, for_update: bool = False) -> CollaborationRequest:
+    """The request `pk` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
+    queryset = visible_requests(viewer)
+    if for_update:
+        queryset = queryset.select_for_update()
+    try:
+        return queryset.get(pk=pk)
+    except (CollaborationRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def incoming_requests(queryset: QuerySet[CollaborationRequest], person: Actor) -> QuerySet[CollaborationRequest]:
+    """Requests addressed to `person`, organizations they administer, projects they maintain,
+    or their city (home city or a city they administer) and, when the request includes them,
+    that city's peers."""
+    groups = administered_groups(person=person)
+    my_cities = [pk for pk in groups.filter(kind=Actor.Kind.CITY).values_list("pk", flat=True)]
+    if person.city_id:
+        my_cities.append(person.city_id)
+    peers_of_mine: set[int] = set()
+    for city in Actor.objects.filter(pk__in=my_cities):
+        peers_of_mine.update(peer_cities(city).values_list("pk", flat=True))
+    return queryset.filter(
+        _target_side_q(person)
+        | Q(to_city__in=my_cities)
+        | Q(include_peer_cities=True, to_city__in=peers_of_mine)
+    )
+
+
+# --- Partner suggestions -----------------------------------------------------
+
+# Needed skills count most, then sectors, then geography, then the follow
+# graph. The weights keep that order for any realistic request: one more
+# shared skill (100) outweighs up to nine shared sectors (10 each), which
+# outweigh place (same city 3, linked city 2) and a follow by the author (1).
+WEIGHTS = {"shared_skills": 100, "shared_sectors": 10, "same_city": 3, "linked_city": 2, "followed_by_author": 1}
+
+
+@dataclass
+class Suggestion:
+    actor: Actor
+    score: int
+    reasons: list[dict] = field(default_factory=list)
+
+
+def _in_list(values) -> tuple[str, list]:
+    values = list(values)
+    return ", ".join(["%s"] * len(values)), values
+
+
+def suggestion_scores(request: CollaborationRequest, *, limit: int = 20) -> list[tuple]:
+    """The best candidates for a request as rows `(actor_id, skill_n, sector_n, followed, geo, score)`.
+
+    One SQL statement: the candidates come from the tag through tables and the
+    author's follows, filtered by IN lists and aggregated per actor, so its
+    cost follows the number of matching tag rows, not the number of actors.
+    The ORM cannot aggregate over a UNION ALL in FROM, hence raw SQL; every
+    value is a parameter.
+    """
+    from feeds.models import Follow
+
+    skill_ids = list(request.needed_skills.values_list("pk", flat=True))
+    sector_ids = list(request.needed_sectors.values_list("pk", flat=True))
+    place = request.to_city or request.origin_city
+    peer_ids = list(peer_cities(place).values_list("pk", flat=True)) if place else []
+    excluded = {request.author_id}
+    for responder, org in request.responses.values_list("responder_id", "on_behalf_of_id"):
+        excluded.update(pk for pk in (responder, org) if pk)
+
+    skills_table = Actor.skills.through._meta.db_table
+    sectors_table = Actor.sectors.through._meta.db_table
+    follow_table = Follow._meta.db_table
+    actor_table = Actor._meta.db_table
+    parts, params = [], []
+    if skill_ids:
+        marks, values = _in_list(skill_ids)
+        parts.append(f"SELECT actor_id AS aid, 1 AS sk, 0 AS se, 0 AS fo FROM {skills_table} WHERE tag_id IN ({marks})")
+        params += values
+    if sector_ids:
+        marks, values = _in_list(sector_ids)
+        parts.append(f"SELECT actor_id AS aid, 0 AS sk, 1 AS se, 0 AS fo FROM {sectors_table} WHERE tag_id IN ({marks})")
+        params += values
+    parts.append(
+        f"SELECT target_actor_id AS aid, 0 AS sk, 0 AS se, 1 AS fo FROM {follow_table} "
+        "WHERE follower_id = %s AND target_actor_id IS NOT NULL"
+    )
+    params.append(request.author_id)
+    if not skill_ids and not sector_ids and place is not None:
+        # No stated needs: fall back on the people and organizations of the place.
+        marks, values = _in_list([place.pk, *peer_ids])
+        parts.append(f"SELECT id AS aid, 0 AS sk, 0 AS se, 0 AS fo FROM {actor_table} WHERE city_id IN ({marks})")
+        params += values
+
+    geography = "0"
+    geo_params: list = []
+    if place is not None:
+        geography = f"CASE WHEN a.city_id = %s THEN {WEIGHTS['same_city']}"
+        geo_params.append(place.pk)
+        if peer_ids:
+            marks, values = _in_list(peer_ids)
+            geography += f" WHEN a.city_id IN ({marks}) THEN {WEIGHTS['linked_city']}"
+            geo_params += values
+        geography += " ELSE 0 END"
+    excluded_marks, excluded_values = _in_list(excluded)
+    sql = f"""
+        SELECT id, skill_n, sector_n, followed, geo,
+               skill_n * {WEIGHTS['shared_skills']} + sector_n * {WEIGHTS['shared_sectors']}
+               + followed * {WEIGHTS['followed_by_author']} + geo AS score
+        FROM (
+            SELECT a.id, a.handle, m.skill_n, m.sector_n, m.followed, {geography} AS geo
+            FROM (
+                SELECT aid, SUM(sk) AS skill_n, SUM(se) AS sector_n, MAX(fo) AS followed
+                FROM ({" UNION ALL ".join(parts)}) hits
+                GROUP BY aid
+            ) m
+            JOIN {actor_table} a ON a.id = m.aid
+            WHERE a.suspended = %s AND a.kind <> %s AND a.id NOT IN ({excluded_marks})
+        ) scored
+        ORDER BY score DESC, handle
+        LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*geo_params, *params, False, Actor.Kind.CITY, *excluded_values, limit])
+        return cursor.fetchall()
+
+
+def suggested_partners(request: CollaborationRequest, *, limit: int = 20) -> list[Suggestion]:
+    """Ranked actors who could answer `request`, best first, each with its reasons.
+
+    Place means the target city when the request names one, else its origin
+    city. The author, those already responding (and the organizations they
+    respond for), cities and suspended actors are never suggested.
+    """
+    rows = suggestion_scores(request, limit=limit)
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    actors = {actor.pk: actor for actor in Actor.objects.filter(pk__in=ids).select_related("city")}
+    matched: dict[tuple[str, int], list[str]] = {}
+    for kind, through, needed in (
+        ("shared_skills", Actor.skills.through, request.needed_skills.all()),
+        ("shared_sectors", Actor.sectors.through, request.needed_sectors.all()),
+    ):
+        for actor_id, slug in (
+            through.objects.filter(actor_id__in=ids, tag__in=needed).order_by("tag__slug").values_list("actor_id", "tag__slug")
+        ):
+            matched.setdefault((kind, actor_id), []).append(slug)
+    place = request.to_city or request.origin_city
+    suggestions = []
+    for actor_id, _skill_n, _sector_n, followed, geo, score in rows:
+        actor = actors[actor_id]
+        reasons = [
+            {"kind": kind, "detail": ", ".join(matched[(kind, actor_id)]), "tags": matched[(kind, actor_id)]}
+            for kind in ("shared_skills", "shared_sectors")
+            if (kind, actor_id) in matched
+        ]
+        if geo == WEIGHTS["same_city"]:
+            reasons.append({"kind": "same_city", "detail": place.name})
+        elif geo == WEIGHTS["linked_city"]:
+            reasons.append({"kind": "linked_city", "detail": actor.city.name})
+        if followed:
+            reasons.append({"kind": "followed_by_author", "detail": request.author.name})
+        suggestions.append(Suggestion(actor=actor, score=int(score), reasons=reasons))
+    return suggestions
