@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q
+from django_filters.widgets import BooleanWidget
 
 from profiles.selectors import viewer_actor
 from projects.models import CollaborationRequest, Project
@@ -25,6 +26,7 @@ class CollaborationRequestFilter(django_filters.FilterSet):
         method="filter_city", help_text="Handle of a city: the request comes from it or is addressed to it."
     )
     incoming = django_filters.BooleanFilter(
+        widget=BooleanWidget,
         method="filter_incoming",
         help_text="1: requests addressed to me, my organizations, my projects or my city (and its peers).",
     )
