@@ -39,3 +39,10 @@ def open_request(client, **overrides) -> dict:
     response = client.post("/api/v1/collaborations/", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def respond_to(client, request_id: int, **body) -> dict:
+    body.setdefault("message", "Nous pouvons aider !")
+    response = client.post(f"/api/v1/collaborations/{request_id}/responses/", body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
