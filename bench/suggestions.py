@@ -77,7 +77,6 @@ def build() -> None:
     from django.db import connection, transaction
     from tqdm import tqdm
 
-    from feeds.models import Follow
     from profiles.models import Actor, CityLink, Tag
 
     call_command("migrate", verbosity=0)

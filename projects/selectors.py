@@ -202,80 +202,167 @@ def _in_list(values) -> tuple[str, list]:
     return ", ".join(["%s"] * len(values)), values
 
 
-def suggestion_scores(request: CollaborationRequest, *, limit: int = 20) -> list[tuple]:
-    """The best candidates for a request as rows `(actor_id, skill_n, sector_n, followed, geo, score)`.
+class _SuggestionQuery:
+    """The SQL behind suggestions: every value a parameter, table names from the models.
 
-    One SQL statement: the candidates come from the tag through tables and the
-    author's follows, filtered by IN lists and aggregated per actor, so its
-    cost follows the number of matching tag rows, not the number of actors.
-    The ORM cannot aggregate over a UNION ALL in FROM, hence raw SQL; every
-    value is a parameter.
+    The ORM cannot aggregate over a UNION ALL in FROM nor express the tier
+    shortcut below, hence raw SQL. Both statements compute the same score.
     """
-    from feeds.models import Follow
 
-    skill_ids = list(request.needed_skills.values_list("pk", flat=True))
-    sector_ids = list(request.needed_sectors.values_list("pk", flat=True))
-    place = request.to_city or request.origin_city
-    peer_ids = list(peer_cities(place).values_list("pk", flat=True)) if place else []
-    excluded = {request.author_id}
-    for responder, org in request.responses.values_list("responder_id", "on_behalf_of_id"):
-        excluded.update(pk for pk in (responder, org) if pk)
+    def __init__(self, request: CollaborationRequest, limit: int):
+        from feeds.models import Follow
 
-    skills_table = Actor.skills.through._meta.db_table
-    sectors_table = Actor.sectors.through._meta.db_table
-    follow_table = Follow._meta.db_table
-    actor_table = Actor._meta.db_table
-    parts, params = [], []
-    if skill_ids:
-        marks, values = _in_list(skill_ids)
-        parts.append(f"SELECT actor_id AS aid, 1 AS sk, 0 AS se, 0 AS fo FROM {skills_table} WHERE tag_id IN ({marks})")
-        params += values
-    if sector_ids:
-        marks, values = _in_list(sector_ids)
-        parts.append(f"SELECT actor_id AS aid, 0 AS sk, 1 AS se, 0 AS fo FROM {sectors_table} WHERE tag_id IN ({marks})")
-        params += values
-    parts.append(
-        f"SELECT target_actor_id AS aid, 0 AS sk, 0 AS se, 1 AS fo FROM {follow_table} "
-        "WHERE follower_id = %s AND target_actor_id IS NOT NULL"
-    )
-    params.append(request.author_id)
-    if not skill_ids and not sector_ids and place is not None:
-        # No stated needs: fall back on the people and organizations of the place.
-        marks, values = _in_list([place.pk, *peer_ids])
-        parts.append(f"SELECT id AS aid, 0 AS sk, 0 AS se, 0 AS fo FROM {actor_table} WHERE city_id IN ({marks})")
-        params += values
+        self.limit = limit
+        self.author_id = request.author_id
+        self.skill_ids = list(request.needed_skills.values_list("pk", flat=True))
+        self.sector_ids = list(request.needed_sectors.values_list("pk", flat=True))
+        place = request.to_city or request.origin_city
+        self.place_id = place.pk if place else None
+        self.peer_ids = list(peer_cities(place).values_list("pk", flat=True)) if place else []
+        self.excluded = {request.author_id}
+        for responder, org in request.responses.values_list("responder_id", "on_behalf_of_id"):
+            self.excluded.update(pk for pk in (responder, org) if pk)
+        self.skills_table = Actor.skills.through._meta.db_table
+        self.sectors_table = Actor.sectors.through._meta.db_table
+        self.follow_table = Follow._meta.db_table
+        self.actor_table = Actor._meta.db_table
 
-    geography = "0"
-    geo_params: list = []
-    if place is not None:
-        geography = f"CASE WHEN a.city_id = %s THEN {WEIGHTS['same_city']}"
-        geo_params.append(place.pk)
-        if peer_ids:
-            marks, values = _in_list(peer_ids)
-            geography += f" WHEN a.city_id IN ({marks}) THEN {WEIGHTS['linked_city']}"
-            geo_params += values
-        geography += " ELSE 0 END"
-    excluded_marks, excluded_values = _in_list(excluded)
-    sql = f"""
-        SELECT id, skill_n, sector_n, followed, geo,
-               skill_n * {WEIGHTS['shared_skills']} + sector_n * {WEIGHTS['shared_sectors']}
-               + followed * {WEIGHTS['followed_by_author']} + geo AS score
-        FROM (
+    def _geography(self) -> tuple[str, list]:
+        if self.place_id is None:
+            return "0", []
+        sql, params = f"CASE WHEN a.city_id = %s THEN {WEIGHTS['same_city']}", [self.place_id]
+        if self.peer_ids:
+            marks, values = _in_list(self.peer_ids)
+            sql += f" WHEN a.city_id IN ({marks}) THEN {WEIGHTS['linked_city']}"
+            params += values
+        return sql + " ELSE 0 END", params
+
+    def _filters(self) -> tuple[str, list]:
+        marks, values = _in_list(self.excluded)
+        return f"a.suspended = %s AND a.kind <> %s AND a.id NOT IN ({marks})", [False, Actor.Kind.CITY, *values]
+
+    def _ranked(self, inner: str, params: list) -> list[tuple]:
+        sql = f"""
+            SELECT id, skill_n, sector_n, followed, geo,
+                   skill_n * {WEIGHTS['shared_skills']} + sector_n * {WEIGHTS['shared_sectors']}
+                   + followed * {WEIGHTS['followed_by_author']} + geo AS score
+            FROM ({inner}) scored
+            ORDER BY score DESC, handle
+            LIMIT %s
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, self.limit])
+            return cursor.fetchall()
+
+    def aggregated(self) -> list[tuple]:
+        """Exact in every case: candidates from the tag through tables and the author's
+        follows, filtered by IN lists and aggregated per actor; the cost follows the
+        number of matching tag rows, not the number of actors."""
+        parts, params = [], []
+        if self.skill_ids:
+            marks, values = _in_list(self.skill_ids)
+            parts.append(f"SELECT actor_id AS aid, 1 AS sk, 0 AS se, 0 AS fo FROM {self.skills_table} WHERE tag_id IN ({marks})")
+            params += values
+        if self.sector_ids:
+            marks, values = _in_list(self.sector_ids)
+            parts.append(f"SELECT actor_id AS aid, 0 AS sk, 1 AS se, 0 AS fo FROM {self.sectors_table} WHERE tag_id IN ({marks})")
+            params += values
+        parts.append(
+            f"SELECT target_actor_id AS aid, 0 AS sk, 0 AS se, 1 AS fo FROM {self.follow_table} "
+            "WHERE follower_id = %s AND target_actor_id IS NOT NULL"
+        )
+        params.append(self.author_id)
+        if not self.skill_ids and not self.sector_ids and self.place_id is not None:
+            # No stated needs: fall back on the people and organizations of the place.
+            marks, values = _in_list([self.place_id, *self.peer_ids])
+            parts.append(f"SELECT id AS aid, 0 AS sk, 0 AS se, 0 AS fo FROM {self.actor_table} WHERE city_id IN ({marks})")
+            params += values
+        geography, geo_params = self._geography()
+        filters, filter_params = self._filters()
+        inner = f"""
             SELECT a.id, a.handle, m.skill_n, m.sector_n, m.followed, {geography} AS geo
             FROM (
                 SELECT aid, SUM(sk) AS skill_n, SUM(se) AS sector_n, MAX(fo) AS followed
                 FROM ({" UNION ALL ".join(parts)}) hits
                 GROUP BY aid
             ) m
-            JOIN {actor_table} a ON a.id = m.aid
-            WHERE a.suspended = %s AND a.kind <> %s AND a.id NOT IN ({excluded_marks})
-        ) scored
-        ORDER BY score DESC, handle
-        LIMIT %s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*geo_params, *params, False, Actor.Kind.CITY, *excluded_values, limit])
-        return cursor.fetchall()
+            JOIN {self.actor_table} a ON a.id = m.aid
+            WHERE {filters}
+        """
+        return self._ranked(inner, [*geo_params, *params, *filter_params])
+
+    def _tag_frequencies(self) -> dict[tuple[str, int], int]:
+        counts = {}
+        for table, ids in ((self.skills_table, self.skill_ids), (self.sectors_table, self.sector_ids)):
+            if ids:
+                marks, values = _in_list(ids)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT tag_id, COUNT(*) FROM {table} WHERE tag_id IN ({marks}) GROUP BY tag_id", values)
+                    counts.update({(table, tag): n for tag, n in cursor.fetchall()})
+        return counts
+
+    def tier(self, required: list[tuple[str, int]], frequencies: dict) -> list[tuple] | None:
+        """The best actors among those holding every `required` (table, tag) pair, or None
+        when fewer than `limit` do (then the answer may lie outside the tier).
+
+        Driven by the rarest required tag, with index probes for the others, so
+        popular tags cost no aggregation over their tens of thousands of rows.
+        """
+        if not required or any(frequencies.get(pair, 0) == 0 for pair in required):
+            return None
+        driver_table, driver_tag = min(required, key=lambda pair: frequencies[pair])
+        probes, probe_params = [], []
+        for table, tag in required:
+            if (table, tag) != (driver_table, driver_tag):
+                probes.append(f"AND EXISTS (SELECT 1 FROM {table} x WHERE x.actor_id = a.id AND x.tag_id = %s)")
+                probe_params.append(tag)
+        count_sql, count_params = "0", []
+        if self.sector_ids:
+            marks, count_params = _in_list(self.sector_ids)
+            count_sql = f"(SELECT COUNT(*) FROM {self.sectors_table} s WHERE s.actor_id = a.id AND s.tag_id IN ({marks}))"
+        skill_sql, skill_params = "0", []
+        if self.skill_ids:
+            marks, skill_params = _in_list(self.skill_ids)
+            skill_sql = f"(SELECT COUNT(*) FROM {self.skills_table} k WHERE k.actor_id = a.id AND k.tag_id IN ({marks}))"
+        geography, geo_params = self._geography()
+        filters, filter_params = self._filters()
+        inner = f"""
+            SELECT a.id, a.handle, {skill_sql} AS skill_n, {count_sql} AS sector_n,
+                   CASE WHEN EXISTS (
+                       SELECT 1 FROM {self.follow_table} f WHERE f.follower_id = %s AND f.target_actor_id = a.id
+                   ) THEN 1 ELSE 0 END AS followed,
+                   {geography} AS geo
+            FROM {driver_table} d JOIN {self.actor_table} a ON a.id = d.actor_id
+            WHERE d.tag_id = %s {" ".join(probes)} AND {filters}
+        """
+        params = [*skill_params, *count_params, self.author_id, *geo_params, driver_tag, *probe_params, *filter_params]
+        rows = self._ranked(inner, params)
+        return rows if len(rows) >= self.limit else None
+
+    def best(self) -> list[tuple]:
+        """The exact top `limit`, by the cheapest statement that is sure to find it.
+
+        With up to nine needed sectors, anyone holding every needed skill (100
+        each) outscores anyone missing one, whatever their sectors (10 each),
+        place (3) or follow (1); and within that tier, holding every needed
+        sector likewise wins. So when at least `limit` actors hold all needed
+        skills and sectors, or at least all needed skills, the best of that
+        tier are the best overall. Otherwise the aggregation decides.
+        """
+        if (self.skill_ids or self.sector_ids) and len(self.sector_ids) * WEIGHTS["shared_sectors"] + 4 < WEIGHTS["shared_skills"]:
+            frequencies = self._tag_frequencies()
+            skills = [(self.skills_table, tag) for tag in self.skill_ids]
+            sectors = [(self.sectors_table, tag) for tag in self.sector_ids]
+            for required in (skills + sectors, skills):
+                rows = self.tier(required, frequencies)
+                if rows is not None:
+                    return rows
+        return self.aggregated()
+
+
+def suggestion_scores(request: CollaborationRequest, *, limit: int = 20) -> list[tuple]:
+    """The best candidates for a request as rows `(actor_id, skill_n, sector_n, followed, geo, score)`."""
+    return _SuggestionQuery(request, limit).best()
 
 
 def suggested_partners(request: CollaborationRequest, *, limit: int = 20) -> list[Suggestion]:

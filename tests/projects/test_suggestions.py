@@ -90,3 +90,15 @@ def test_without_needs_the_place_suggests(alice_api, quebec, rennes):
     request = open_request(alice_api, to_city="quebec", needs={})
     handles = [s["actor"]["handle"] for s in alice_api.get(f"/api/v1/collaborations/{request['id']}/suggestions/").json()]
     assert handles == ["voisin"]
+
+
+def test_every_top_k_is_a_prefix_of_the_full_ranking(alice_api, graph, quebec):
+    # Small limits take the tier shortcut (everyone holding all needed tags, or all
+    # needed skills); they must agree with the full aggregation.
+    tagged(make_person("complet", quebec), skills=["iot", "python"], sectors=["sante", "energie"])
+    url = f"/api/v1/collaborations/{graph['id']}/suggestions/"
+    full = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(url).json()]
+    assert full[0] == ("complet", 223)
+    for limit in range(1, len(full) + 1):
+        top = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(f"{url}?limit={limit}").json()]
+        assert top == full[:limit], limit
