@@ -6,6 +6,7 @@ may see a collaboration request by `visible_requests`, which builds on it.
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
@@ -187,6 +188,8 @@ def incoming_requests(queryset: QuerySet[CollaborationRequest], person: Actor) -
 # graph. The weights keep that order for any realistic request: one more
 # shared skill (100) outweighs up to nine shared sectors (10 each), which
 # outweigh place (same city 3, linked city 2) and a follow by the author (1).
+TAG_FREQUENCY_TTL = 300  # seconds
+
 WEIGHTS = {"shared_skills": 100, "shared_sectors": 10, "same_city": 3, "linked_city": 2, "followed_by_author": 1}
 
 
@@ -241,17 +244,18 @@ class _SuggestionQuery:
         marks, values = _in_list(self.excluded)
         return f"a.suspended = %s AND a.kind <> %s AND a.id NOT IN ({marks})", [False, Actor.Kind.CITY, *values]
 
-    def _ranked(self, inner: str, params: list) -> list[tuple]:
+    def _ranked(self, inner: str, params: list, min_skills: int = 0) -> list[tuple]:
         sql = f"""
             SELECT id, skill_n, sector_n, followed, geo,
                    skill_n * {WEIGHTS['shared_skills']} + sector_n * {WEIGHTS['shared_sectors']}
                    + followed * {WEIGHTS['followed_by_author']} + geo AS score
             FROM ({inner}) scored
+            WHERE skill_n >= %s
             ORDER BY score DESC, handle
             LIMIT %s
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, self.limit])
+            cursor.execute(sql, [*params, min_skills, self.limit])
             return cursor.fetchall()
 
     def aggregated(self) -> list[tuple]:
@@ -292,69 +296,125 @@ class _SuggestionQuery:
         return self._ranked(inner, [*geo_params, *params, *filter_params])
 
     def _tag_frequencies(self) -> dict[tuple[str, int], int]:
-        counts = {}
-        for table, ids in ((self.skills_table, self.skill_ids), (self.sectors_table, self.sector_ids)):
-            if ids:
-                marks, values = _in_list(ids)
+        """How many actors hold each needed tag.
+
+        Cached for a few minutes: they only choose the plan, never the answer
+        (a tier is used only when it really holds enough actors), and counting
+        the rows of popular tags on every call would cost more than the query.
+        """
+        wanted = [(table, tag) for table, ids in ((self.skills_table, self.skill_ids), (self.sectors_table, self.sector_ids)) for tag in ids]
+        keys = {f"suggestions:tagfreq:{table}:{tag}": (table, tag) for table, tag in wanted}
+        counts = {keys[key]: n for key, n in cache.get_many(list(keys)).items()}
+        for table in (self.skills_table, self.sectors_table):
+            missing = [tag for (t, tag) in wanted if t == table and (t, tag) not in counts]
+            if missing:
+                marks, values = _in_list(missing)
                 with connection.cursor() as cursor:
                     cursor.execute(f"SELECT tag_id, COUNT(*) FROM {table} WHERE tag_id IN ({marks}) GROUP BY tag_id", values)
-                    counts.update({(table, tag): n for tag, n in cursor.fetchall()})
+                    found = dict(cursor.fetchall())
+                fresh = {(table, tag): found.get(tag, 0) for tag in missing}
+                cache.set_many({f"suggestions:tagfreq:{t}:{tag}": n for (t, tag), n in fresh.items()}, TAG_FREQUENCY_TTL)
+                counts.update(fresh)
         return counts
 
-    def tier(self, required: list[tuple[str, int]], frequencies: dict) -> list[tuple] | None:
-        """The best actors among those holding every `required` (table, tag) pair, or None
-        when fewer than `limit` do (then the answer may lie outside the tier).
+    def _scored_columns(self) -> tuple[str, list]:
+        """skill_n, sector_n, followed and geo of actor `a`, by index probes."""
+        skill_sql, skill_params = "0", []
+        if self.skill_ids:
+            marks, skill_params = _in_list(self.skill_ids)
+            skill_sql = f"(SELECT COUNT(*) FROM {self.skills_table} k WHERE k.actor_id = a.id AND k.tag_id IN ({marks}))"
+        sector_sql, sector_params = "0", []
+        if self.sector_ids:
+            marks, sector_params = _in_list(self.sector_ids)
+            sector_sql = f"(SELECT COUNT(*) FROM {self.sectors_table} s WHERE s.actor_id = a.id AND s.tag_id IN ({marks}))"
+        geography, geo_params = self._geography()
+        sql = f"""{skill_sql} AS skill_n, {sector_sql} AS sector_n,
+            CASE WHEN EXISTS (
+                SELECT 1 FROM {self.follow_table} f WHERE f.follower_id = %s AND f.target_actor_id = a.id
+            ) THEN 1 ELSE 0 END AS followed,
+            {geography} AS geo"""
+        return sql, [*skill_params, *sector_params, self.author_id, *geo_params]
 
-        Driven by the rarest required tag, with index probes for the others, so
-        popular tags cost no aggregation over their tens of thousands of rows.
-        """
-        if not required or any(frequencies.get(pair, 0) == 0 for pair in required):
-            return None
-        driver_table, driver_tag = min(required, key=lambda pair: frequencies[pair])
+    def full_tier(self, frequencies: dict) -> list[tuple] | None:
+        """The best actors among those holding every needed skill and sector, or None
+        when fewer than `limit` do. Driven by the rarest needed tag, with index
+        probes for the others."""
+        required = [(self.skills_table, t) for t in self.skill_ids] + [(self.sectors_table, t) for t in self.sector_ids]
+        driver_table, driver_tag = min(required, key=lambda pair: frequencies.get(pair, 0))
         probes, probe_params = [], []
         for table, tag in required:
             if (table, tag) != (driver_table, driver_tag):
                 probes.append(f"AND EXISTS (SELECT 1 FROM {table} x WHERE x.actor_id = a.id AND x.tag_id = %s)")
                 probe_params.append(tag)
-        count_sql, count_params = "0", []
-        if self.sector_ids:
-            marks, count_params = _in_list(self.sector_ids)
-            count_sql = f"(SELECT COUNT(*) FROM {self.sectors_table} s WHERE s.actor_id = a.id AND s.tag_id IN ({marks}))"
-        skill_sql, skill_params = "0", []
-        if self.skill_ids:
-            marks, skill_params = _in_list(self.skill_ids)
-            skill_sql = f"(SELECT COUNT(*) FROM {self.skills_table} k WHERE k.actor_id = a.id AND k.tag_id IN ({marks}))"
-        geography, geo_params = self._geography()
+        columns, column_params = self._scored_columns()
         filters, filter_params = self._filters()
         inner = f"""
-            SELECT a.id, a.handle, {skill_sql} AS skill_n, {count_sql} AS sector_n,
-                   CASE WHEN EXISTS (
-                       SELECT 1 FROM {self.follow_table} f WHERE f.follower_id = %s AND f.target_actor_id = a.id
-                   ) THEN 1 ELSE 0 END AS followed,
-                   {geography} AS geo
+            SELECT a.id, a.handle, {columns}
             FROM {driver_table} d JOIN {self.actor_table} a ON a.id = d.actor_id
             WHERE d.tag_id = %s {" ".join(probes)} AND {filters}
         """
-        params = [*skill_params, *count_params, self.author_id, *geo_params, driver_tag, *probe_params, *filter_params]
-        rows = self._ranked(inner, params)
+        rows = self._ranked(inner, [*column_params, driver_tag, *probe_params, *filter_params])
         return rows if len(rows) >= self.limit else None
+
+    def skill_tier(self, min_skills: int, frequencies: dict) -> list[tuple] | None:
+        """The best actors holding at least `min_skills` needed skills, or None when fewer
+        than `limit` do. Such an actor misses at most |S| - min_skills needed skills,
+        so holds one of the |S| - min_skills + 1 rarest: those rows drive the query."""
+        rarest = sorted(self.skill_ids, key=lambda tag: frequencies.get((self.skills_table, tag), 0))
+        marks, drivers = _in_list(rarest[: len(self.skill_ids) - min_skills + 1])
+        columns, column_params = self._scored_columns()
+        filters, filter_params = self._filters()
+        skill_marks, skill_values = _in_list(self.skill_ids)
+        # The tier test sits in the inner WHERE so the other columns are probed only for tier members.
+        inner = f"""
+            SELECT a.id, a.handle, {columns}
+            FROM (SELECT DISTINCT actor_id FROM {self.skills_table} WHERE tag_id IN ({marks})) d
+            JOIN {self.actor_table} a ON a.id = d.actor_id
+            WHERE {filters} AND (
+                SELECT COUNT(*) FROM {self.skills_table} t WHERE t.actor_id = a.id AND t.tag_id IN ({skill_marks})
+            ) >= %s
+        """
+        params = [*column_params, *drivers, *filter_params, *skill_values, min_skills]
+        rows = self._ranked(inner, params, min_skills=min_skills)
+        return rows if len(rows) >= self.limit else None
+
+    def _expected_at_least(self, probabilities: list[float], k: int) -> float:
+        """How many actors hold at least k of the tags, if tags were independent (a plan estimate)."""
+        dist = [1.0]  # dist[j]: probability of holding exactly j of the tags seen so far
+        for p in probabilities:
+            dist = [(dist[j] if j < len(dist) else 0) * (1 - p) + (dist[j - 1] * p if j > 0 else 0) for j in range(len(dist) + 1)]
+        return self.population * sum(dist[k:])
 
     def best(self) -> list[tuple]:
         """The exact top `limit`, by the cheapest statement that is sure to find it.
 
-        With up to nine needed sectors, anyone holding every needed skill (100
-        each) outscores anyone missing one, whatever their sectors (10 each),
-        place (3) or follow (1); and within that tier, holding every needed
-        sector likewise wins. So when at least `limit` actors hold all needed
-        skills and sectors, or at least all needed skills, the best of that
-        tier are the best overall. Otherwise the aggregation decides.
+        With up to nine needed sectors, anyone holding k needed skills (100
+        each) outscores anyone holding fewer, whatever their sectors (10 each),
+        place (3) or follow (1); among those holding every needed skill, holding
+        every needed sector likewise wins. So when at least `limit` actors are in
+        such a tier, the best of the tier are the best overall, and the tier is
+        found by index probes from its rarest tags instead of aggregating every
+        row of popular tags. Tiers are tried from an independence estimate of
+        their size; when none holds enough actors, the aggregation decides.
         """
-        if (self.skill_ids or self.sector_ids) and len(self.sector_ids) * WEIGHTS["shared_sectors"] + 4 < WEIGHTS["shared_skills"]:
-            frequencies = self._tag_frequencies()
-            skills = [(self.skills_table, tag) for tag in self.skill_ids]
-            sectors = [(self.sectors_table, tag) for tag in self.sector_ids]
-            for required in (skills + sectors, skills):
-                rows = self.tier(required, frequencies)
+        if not self.skill_ids and not self.sector_ids:
+            return self.aggregated()
+        if len(self.sector_ids) * WEIGHTS["shared_sectors"] + 4 >= WEIGHTS["shared_skills"]:
+            return self.aggregated()
+        frequencies = self._tag_frequencies()
+        # The highest id is one index lookup, where COUNT(*) reads every row; an estimate suffices.
+        self.population = max(Actor.objects.order_by("-pk").values_list("pk", flat=True).first() or 1, 1)
+        wanted = 2 * self.limit  # aim for tiers comfortably larger than the page
+        skill_p = [frequencies.get((self.skills_table, t), 0) / self.population for t in self.skill_ids]
+        sector_p = [frequencies.get((self.sectors_table, t), 0) / self.population for t in self.sector_ids]
+        everything = self._expected_at_least(skill_p + sector_p, len(skill_p) + len(sector_p))
+        if everything >= wanted:
+            rows = self.full_tier(frequencies)
+            if rows is not None:
+                return rows
+        for k in range(len(self.skill_ids), 0, -1):
+            if self._expected_at_least(skill_p, k) >= wanted:
+                rows = self.skill_tier(k, frequencies)
                 if rows is not None:
                     return rows
         return self.aggregated()
