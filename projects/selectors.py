@@ -364,17 +364,30 @@ class _SuggestionQuery:
         marks, drivers = _in_list(rarest[: len(self.skill_ids) - min_skills + 1])
         columns, column_params = self._scored_columns()
         filters, filter_params = self._filters()
-        skill_marks, skill_values = _in_list(self.skill_ids)
+        if len(drivers) == 1:
+            # One driver tag: its rows name each actor once, and every other needed
+            # skill is one probe of the (actor, tag) unique index.
+            source = f"(SELECT actor_id FROM {self.skills_table} WHERE tag_id = %s)"
+            tier_sql = " ".join(
+                f"AND EXISTS (SELECT 1 FROM {self.skills_table} x WHERE x.actor_id = a.id AND x.tag_id = %s)"
+                for tag in self.skill_ids if tag != drivers[0]
+            )
+            tier_params = [tag for tag in self.skill_ids if tag != drivers[0]]
+        else:
+            source = f"(SELECT DISTINCT actor_id FROM {self.skills_table} WHERE tag_id IN ({marks}))"
+            skill_marks, skill_values = _in_list(self.skill_ids)
+            tier_sql = (
+                f"AND (SELECT COUNT(*) FROM {self.skills_table} t WHERE t.actor_id = a.id AND t.tag_id IN ({skill_marks})) >= %s"
+            )
+            tier_params = [*skill_values, min_skills]
         # The tier test sits in the inner WHERE so the other columns are probed only for tier members.
         inner = f"""
             SELECT a.id, a.handle, {columns}
-            FROM (SELECT DISTINCT actor_id FROM {self.skills_table} WHERE tag_id IN ({marks})) d
+            FROM {source} d
             JOIN {self.actor_table} a ON a.id = d.actor_id
-            WHERE {filters} AND (
-                SELECT COUNT(*) FROM {self.skills_table} t WHERE t.actor_id = a.id AND t.tag_id IN ({skill_marks})
-            ) >= %s
+            WHERE {filters} {tier_sql}
         """
-        params = [*column_params, *drivers, *filter_params, *skill_values, min_skills]
+        params = [*column_params, *drivers, *filter_params, *tier_params]
         rows = self._ranked(inner, params, min_skills=min_skills)
         return rows if len(rows) >= self.limit else None
 

@@ -320,6 +320,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 PARTY_NAMES = {"author": "the author", "target": "the target's side"}
+DONE = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", "close": "closed"}
 
 
 def _transition(*, request: CollaborationRequest, action: str, person: Actor) -> CollaborationRequest:
@@ -340,8 +341,8 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
         )
     if request.status not in rule.sources:
         raise Conflict(
-            _("This request is %(status)s: it cannot be %(action)sed any more.")
-            % {"status": request.status, "action": action.removesuffix("e")}
+            _("This request is %(status)s: it can no longer be %(done)s.")
+            % {"status": request.status, "done": DONE[action]}
         )
     request.status = rule.result
     if rule.result != Status.ACCEPTED:
