@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import Actor, Tag
@@ -69,3 +70,126 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor.handle} {self.role} of {self.project.slug}"
+
+
+class ProjectUpdate(models.Model):
+    """A news post on a project page: markdown as written, and its sanitized HTML."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="project_updates")
+    body = models.TextField(max_length=20000)
+    # Rendered once at write time so reads never run the markdown pipeline.
+    html = models.TextField()
+    published = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-published", "-id"]
+
+    def __str__(self) -> str:
+        return f"update {self.pk} of {self.project.slug}"
+
+
+class CollaborationRequest(models.Model):
+    """A call for partners, addressed to exactly one actor, project or city."""
+
+    class Kind(models.TextChoices):
+        PARTNERSHIP = "partnership", _("partnership")
+        RESEARCH = "research", _("research")
+        MENTORING = "mentoring", _("mentoring")
+        FUNDING = "funding", _("funding")
+        HOSTING = "hosting", _("hosting")
+        EVENT = "event", _("event")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        CLOSED = "closed", _("closed")
+
+    title = models.CharField(max_length=160)
+    message = models.TextField(max_length=5000)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PARTNERSHIP, db_index=True)
+    author = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="collaboration_requests")
+    from_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="requests_sent"
+    )
+    origin_city = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests_from_here",
+        limit_choices_to={"kind": "city"},
+    )
+    to_actor = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name="requests_received"
+    )
+    to_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="requests_received"
+    )
+    to_city = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.CASCADE, related_name="requests_to_city",
+        limit_choices_to={"kind": "city"},
+    )
+    include_peer_cities = models.BooleanField(default=False)
+    needed_skills = models.ManyToManyField(Tag, blank=True, related_name="requests_needing")
+    needed_sectors = models.ManyToManyField(Tag, blank=True, related_name="requests_in_sector")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    deadline = models.DateTimeField()
+    responses_count = models.PositiveIntegerField(default=0)
+    accepted_response = models.ForeignKey(
+        "CollaborationResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_actor__isnull=False, to_project__isnull=True, to_city__isnull=True)
+                | Q(to_actor__isnull=True, to_project__isnull=False, to_city__isnull=True)
+                | Q(to_actor__isnull=True, to_project__isnull=True, to_city__isnull=False),
+                name="request_has_one_target",
+            ),
+        ]
+        # The auto-close sweep reads open requests by deadline.
+        indexes = [models.Index(fields=["status", "deadline"], name="request_open_by_deadline")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def target(self):
+        return self.to_actor or self.to_project or self.to_city
+
+
+class CollaborationResponse(models.Model):
+    """An offer to collaborate on a request, by a person, possibly for an organization or project."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        NOT_CHOSEN = "not_chosen", _("not chosen")
+
+    request = models.ForeignKey(CollaborationRequest, on_delete=models.CASCADE, related_name="responses")
+    responder = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="collaboration_responses")
+    on_behalf_of = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses_on_behalf"
+    )
+    on_behalf_of_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses_on_behalf"
+    )
+    message = models.TextField(max_length=5000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            # The database, not a read-then-write check, makes "one open response each" race-free.
+            models.UniqueConstraint(
+                fields=["request", "responder"], condition=Q(status="open"), name="one_open_response_each"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.pk} to request {self.request_id}"

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from projects import views
+
+router = SimpleRouter()
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("collaborations", views.CollaborationViewSet, basename="collaboration")
+
+urlpatterns = router.urls

@@ -13,9 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from profiles import demo as profiles_demo
+        from projects import demo as projects_demo
 
         # Each app seeds its own part, in dependency order.
-        parts = [profiles_demo]
+        parts = [profiles_demo, projects_demo]
         # Per-follow event lines would drown the progress bar; the summary line says it all.
         logging.getLogger("feeds").setLevel(logging.WARNING)
         total = sum(part.steps() for part in parts)

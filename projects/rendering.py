@@ -1,0 +1,32 @@
+"""Markdown to safe HTML for project updates.
+
+markdown-it-py renders (raw HTML in the source is escaped, not passed
+through), then nh3 keeps only a small list of tags, attributes and URL
+schemes: whatever a later change to the renderer lets through, no script,
+event handler or `javascript:`/`data:` URL survives the second pass.
+"""
+
+import nh3
+from markdown_it import MarkdownIt
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "a", "em", "strong", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "img",
+    "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(body: str) -> str:
+    """Sanitized HTML for a markdown text; links open with rel="noopener noreferrer"."""
+    return nh3.clean(
+        _markdown.render(body),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )

@@ -1,0 +1,181 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from profiles.models import Actor
+from profiles.serializers import (
+    ActorHandleField,
+    ActorSummarySerializer,
+    CityHandleField,
+    TagListField,
+)
+from projects.models import (
+    CollaborationRequest,
+    CollaborationResponse,
+    Project,
+    ProjectMember,
+    ProjectUpdate,
+)
+from projects.selectors import visible_projects
+
+
+class VisibleProjectField(serializers.SlugRelatedField):
+    """A project the caller may see, named by its slug; a hidden one is as unknown as a missing one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "slug")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return visible_projects(request.user if request else None)
+
+
+class NeedsSerializer(serializers.Serializer):
+    skills = TagListField()
+    partner_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Actor.OrganizationType.choices + [("person", "person")]),
+        max_length=12, required=False,
+    )
+    text = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project as the caller sees it; also the shape POST and PATCH accept."""
+
+    slug = serializers.SlugField(max_length=80, required=False)
+    owner = serializers.SlugRelatedField(
+        slug_field="handle", required=False,
+        queryset=Actor.objects.filter(suspended=False, kind__in=[Actor.Kind.PERSON, Actor.Kind.ORGANIZATION]),
+        help_text="Handle of the owner: you (default) or an organization you administer.",
+    )
+    city = CityHandleField(allow_null=True, required=False)
+    sectors = TagListField()
+    needs = NeedsSerializer(required=False)
+    is_following = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            "slug", "title", "summary", "description", "owner", "city", "stage", "sectors", "needs",
+            "visibility", "members_count", "followers_count", "is_following", "created", "updated",
+        ]
+        read_only_fields = ["members_count", "followers_count", "created", "updated"]
+
+    def to_representation(self, project):
+        data = super().to_representation(project)
+        data["needs"] = {
+            "skills": sorted(tag.slug for tag in project.needed_skills.all()),
+            "partner_kinds": project.needed_partner_kinds,
+            "text": project.needs_text,
+        }
+        return data
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_following(self, project) -> bool:
+        return bool(getattr(project, "is_following", False))
+
+
+class ProjectUpdateInputSerializer(ProjectSerializer):
+    """PATCH: every field optional; slug and owner are fixed once created."""
+
+    class Meta(ProjectSerializer.Meta):
+        read_only_fields = [*ProjectSerializer.Meta.read_only_fields, "slug", "owner"]
+        extra_kwargs = {"title": {"required": False}}
+
+
+class ProjectMemberSerializer(serializers.ModelSerializer):
+    actor = ActorSummarySerializer(read_only=True)
+
+    class Meta:
+        model = ProjectMember
+        fields = ["actor", "role", "created"]
+
+
+class ProjectMemberInputSerializer(serializers.Serializer):
+    actor = ActorHandleField(help_text="Handle of a person or an organization.")
+    role = serializers.ChoiceField(choices=ProjectMember.Role.choices, default=ProjectMember.Role.CONTRIBUTOR)
+
+
+class ProjectUpdateSerializer(serializers.ModelSerializer):
+    """A news post: `body` as written (markdown), `html` its sanitized rendering."""
+
+    author = ActorSummarySerializer(read_only=True)
+    body = serializers.CharField(max_length=20000)
+
+    class Meta:
+        model = ProjectUpdate
+        fields = ["id", "author", "body", "html", "published"]
+        read_only_fields = ["id", "author", "html", "published"]
+
+
+class RequestNeedsSerializer(serializers.Serializer):
+    skills = TagListField()
+    sectors = TagListField()
+
+
+class CollaborationRequestSerializer(serializers.ModelSerializer):
+    """A collaboration request; also the shape POST accepts (exactly one of to_actor, to_project, to_city)."""
+
+    author = serializers.SlugRelatedField(slug_field="handle", read_only=True)
+    from_project = VisibleProjectField(required=False, allow_null=True)
+    origin_city = CityHandleField(required=False, allow_null=True)
+    to_actor = ActorHandleField(required=False, allow_null=True)
+    to_project = VisibleProjectField(required=False, allow_null=True)
+    to_city = CityHandleField(required=False, allow_null=True)
+    needs = RequestNeedsSerializer(required=False)
+
+    class Meta:
+        model = CollaborationRequest
+        fields = [
+            "id", "title", "message", "kind", "author", "from_project", "origin_city",
+            "to_actor", "to_project", "to_city", "include_peer_cities", "needs", "status",
+            "deadline", "responses_count", "accepted_response", "created", "updated",
+        ]
+        read_only_fields = ["id", "status", "responses_count", "accepted_response", "created", "updated"]
+
+    def validate(self, attrs):
+        targets = [name for name in ("to_actor", "to_project", "to_city") if attrs.get(name) is not None]
+        if len(targets) != 1:
+            raise serializers.ValidationError(
+                {"to_actor": [_("Name exactly one target: to_actor, to_project or to_city.")]}
+            )
+        return attrs
+
+    def to_representation(self, request):
+        data = super().to_representation(request)
+        data["needs"] = {
+            "skills": sorted(tag.slug for tag in request.needed_skills.all()),
+            "sectors": sorted(tag.slug for tag in request.needed_sectors.all()),
+        }
+        return data
+
+
+class CollaborationResponseSerializer(serializers.ModelSerializer):
+    responder = ActorSummarySerializer(read_only=True)
+    on_behalf_of = ActorHandleField(required=False, allow_null=True, help_text="An organization you administer.")
+    on_behalf_of_project = VisibleProjectField(required=False, allow_null=True, help_text="A project you belong to.")
+    message = serializers.CharField(max_length=5000)
+
+    class Meta:
+        model = CollaborationResponse
+        fields = ["id", "responder", "on_behalf_of", "on_behalf_of_project", "message", "status", "created"]
+        read_only_fields = ["id", "responder", "status", "created"]
+
+
+class AcceptInputSerializer(serializers.Serializer):
+    response = serializers.IntegerField(min_value=1, help_text="Id of the response to accept.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["shared_skills", "shared_sectors", "same_city", "linked_city", "followed_by_author"]
+    )
+    detail = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    actor = ActorSummarySerializer()
+    score = serializers.IntegerField()
+    reasons = ReasonSerializer(many=True)

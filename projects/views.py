@@ -1,0 +1,268 @@
+"""Project pages and collaboration requests over HTTP: parse, call a service or selector, answer."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from profiles.selectors import visible_actors
+from profiles.views import FollowMixin
+from projects import selectors, services
+from projects.filters import CollaborationRequestFilter, ProjectFilter
+from projects.models import CollaborationRequest, Project
+from projects.serializers import (
+    AcceptInputSerializer,
+    CollaborationRequestSerializer,
+    CollaborationResponseSerializer,
+    ProjectMemberInputSerializer,
+    ProjectMemberSerializer,
+    ProjectSerializer,
+    ProjectUpdateInputSerializer,
+    ProjectUpdateSerializer,
+    SuggestionSerializer,
+)
+
+SLUG = r"[-a-zA-Z0-9_]+"
+NOT_FOUND = OpenApiResponse(description="Unknown, or hidden from the caller: the same answer.")
+REFUSED = {
+    403: OpenApiResponse(description="The caller may see this but not do it."),
+    404: NOT_FOUND,
+    409: OpenApiResponse(description="The object's state does not allow it (the message says why)."),
+}
+
+
+def projects_for(request: Request):
+    """Projects the caller may see, ready to serialize."""
+    queryset = selectors.visible_projects(request.user).select_related("owner", "city")
+    queryset = queryset.prefetch_related("sectors", "needed_skills")
+    return selectors.with_project_viewer_state(queryset, request.user)
+
+
+def serialized_project(request: Request, project: Project) -> dict:
+    fresh = projects_for(request).get(pk=project.pk)
+    return ProjectSerializer(fresh, context={"request": request}).data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Projects the caller may see", tags=["projects"]),
+    retrieve=extend_schema(summary="A project page", responses={200: ProjectSerializer, 404: NOT_FOUND}, tags=["projects"]),
+    create=extend_schema(
+        summary="Create a project; the caller (or the organization named as owner) owns it",
+        request=ProjectSerializer, responses={201: ProjectSerializer}, tags=["projects"],
+    ),
+    partial_update=extend_schema(
+        summary="Edit a project (owners and maintainers)",
+        request=ProjectUpdateInputSerializer, responses={200: ProjectSerializer, **REFUSED}, tags=["projects"],
+    ),
+    destroy=extend_schema(
+        summary="Delete a project (owners)", responses={204: None, **REFUSED}, tags=["projects"],
+    ),
+    follow=extend_schema(tags=["projects"], responses={200: OpenApiResponse(description="`{is_following, followers_count}`"), 404: NOT_FOUND}),
+)
+class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = SLUG
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return projects_for(self.request)
+
+    def get_object(self) -> Project:
+        return selectors.project_for_viewer(viewer=self.request.user, slug=self.kwargs["slug"])
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = ProjectSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        project = services.create_project(creator=request.user, **data.validated_data)
+        return Response(serialized_project(request, project), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response(serialized_project(request, self.get_object()))
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        project = self.get_object()
+        data = ProjectUpdateInputSerializer(project, data=request.data, partial=True, context={"request": request})
+        data.is_valid(raise_exception=True)
+        services.update_project(project=project, editor=request.user, **data.validated_data)
+        return Response(serialized_project(request, project))
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.delete_project(project=self.get_object(), editor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"], summary="Members and their roles; the owner is listed with role `owner`",
+        responses={200: ProjectMemberSerializer(many=True), 404: NOT_FOUND}, tags=["projects"],
+    )
+    @extend_schema(
+        methods=["POST"], summary="Add a member or change a role (owners and maintainers)",
+        request=ProjectMemberInputSerializer, responses={201: ProjectMemberSerializer, **REFUSED}, tags=["projects"],
+    )
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request: Request, **kwargs) -> Response:
+        project = self.get_object()
+        if request.method == "POST":
+            data = ProjectMemberInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            membership = services.add_project_member(project=project, editor=request.user, **data.validated_data)
+            return Response(ProjectMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(selectors.project_members(project))
+        return self.get_paginated_response(ProjectMemberSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Remove a member (owners and maintainers) or leave (yourself); the last owner stays",
+        request=None, responses={204: None, **REFUSED}, tags=["projects"],
+    )
+    @action(detail=True, methods=["delete"], url_path=rf"members/(?P<handle>{SLUG})", permission_classes=[permissions.IsAuthenticated])
+    def remove_member(self, request: Request, slug: str, handle: str) -> Response:
+        project = self.get_object()
+        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        services.remove_project_member(project=project, editor=request.user, actor=actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"], summary="News posts on the project page, newest first",
+        responses={200: ProjectUpdateSerializer(many=True), 404: NOT_FOUND}, tags=["projects"],
+    )
+    @extend_schema(
+        methods=["POST"], summary="Post an update in markdown (owners and maintainers); answered with its sanitized HTML",
+        request=ProjectUpdateSerializer, responses={201: ProjectUpdateSerializer, **REFUSED}, tags=["projects"],
+    )
+    @action(detail=True, methods=["get", "post"])
+    def updates(self, request: Request, **kwargs) -> Response:
+        project = self.get_object()
+        if request.method == "POST":
+            data = ProjectUpdateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            update = services.post_update(project=project, author=request.user, body=data.validated_data["body"])
+            return Response(ProjectUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(project.updates.select_related("author").filter(author__suspended=False))
+        return self.get_paginated_response(ProjectUpdateSerializer(page, many=True).data)
+
+
+# --- Collaboration requests --------------------------------------------------
+
+TRANSITION_SCHEMA = {"request": None, "responses": {200: CollaborationRequestSerializer, **REFUSED}, "tags": ["collaborations"]}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Collaboration requests the caller may see, newest first (past-deadline ones read as closed)",
+        tags=["collaborations"],
+    ),
+    retrieve=extend_schema(
+        summary="A collaboration request", responses={200: CollaborationRequestSerializer, 404: NOT_FOUND},
+        tags=["collaborations"],
+    ),
+    create=extend_schema(
+        summary="Open a request to exactly one actor, project or city; its side is notified",
+        request=CollaborationRequestSerializer, responses={201: CollaborationRequestSerializer}, tags=["collaborations"],
+    ),
+)
+class CollaborationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = CollaborationRequestSerializer
+    filterset_class = CollaborationRequestFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no reads, no auto-close
+            return CollaborationRequest.objects.none()
+        # Auto-close happens on read: list and detail first close what is past its deadline.
+        services.close_expired_requests()
+        queryset = selectors.visible_requests(self.request.user)
+        return queryset.select_related(
+            "author", "from_project", "origin_city", "to_actor", "to_project", "to_city"
+        ).prefetch_related("needed_skills", "needed_sectors")
+
+    def get_object(self) -> CollaborationRequest:
+        services.close_expired_requests()
+        return selectors.request_for_viewer(viewer=self.request.user, pk=self.kwargs["pk"])
+
+    def _answer(self, request_obj: CollaborationRequest, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=request_obj.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.open_collaboration(author=request.user, **data.validated_data)
+        return self._answer(created, status.HTTP_201_CREATED)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return self._answer(self.get_object())
+
+    @extend_schema(
+        methods=["GET"], summary="Responses to the request",
+        responses={200: CollaborationResponseSerializer(many=True), 404: NOT_FOUND}, tags=["collaborations"],
+    )
+    @extend_schema(
+        methods=["POST"], summary="Offer to collaborate (one open response each), possibly for your organization or project",
+        request=CollaborationResponseSerializer, responses={201: CollaborationResponseSerializer, **REFUSED},
+        tags=["collaborations"],
+    )
+    @action(detail=True, methods=["get", "post"], serializer_class=CollaborationResponseSerializer)
+    def responses(self, request: Request, **kwargs) -> Response:
+        request_obj = self.get_object()
+        if request.method == "POST":
+            data = CollaborationResponseSerializer(data=request.data, context={"request": request})
+            data.is_valid(raise_exception=True)
+            response = services.respond_to_request(request=request_obj, responder=request.user, **data.validated_data)
+            return Response(CollaborationResponseSerializer(response).data, status=status.HTTP_201_CREATED)
+        responses = request_obj.responses.filter(responder__suspended=False).select_related(
+            "responder", "on_behalf_of", "on_behalf_of_project"
+        )
+        page = self.paginate_queryset(responses)
+        return self.get_paginated_response(CollaborationResponseSerializer(page, many=True).data)
+
+    @extend_schema(summary="Accept one response (the author)", request=AcceptInputSerializer,
+                   responses=TRANSITION_SCHEMA["responses"], tags=["collaborations"])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def accept(self, request: Request, **kwargs) -> Response:
+        request_obj = self.get_object()
+        data = AcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.accept_response(request=request_obj, user=request.user, response=data.validated_data["response"])
+        return self._answer(request_obj)
+
+    @extend_schema(summary="Decline the request (the target's side)", **TRANSITION_SCHEMA)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def decline(self, request: Request, **kwargs) -> Response:
+        return self._answer(services.decline_request(request=self.get_object(), user=request.user))
+
+    @extend_schema(summary="Withdraw the request (the author)", **TRANSITION_SCHEMA)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def withdraw(self, request: Request, **kwargs) -> Response:
+        return self._answer(services.withdraw_request(request=self.get_object(), user=request.user))
+
+    @extend_schema(summary="Close the request without choosing a response (the author)", **TRANSITION_SCHEMA)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def close(self, request: Request, **kwargs) -> Response:
+        return self._answer(services.close_request(request=self.get_object(), user=request.user))
+
+    @extend_schema(
+        summary="Actors who could answer, best first, with their reasons and score",
+        parameters=[OpenApiParameter("limit", int, description="How many (1-50, default 20).")],
+        responses={200: SuggestionSerializer(many=True), 404: NOT_FOUND}, tags=["collaborations"],
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def suggestions(self, request: Request, **kwargs) -> Response:
+        request_obj = self.get_object()
+        try:
+            limit = min(max(int(request.query_params.get("limit", 20)), 1), 50)
+        except ValueError:
+            limit = 20
+        suggestions = selectors.suggested_partners(request_obj, limit=limit)
+        return Response(SuggestionSerializer(suggestions, many=True).data)
+
+
