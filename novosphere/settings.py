@@ -185,6 +185,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActorKindEnum": "profiles.models.Actor.Kind",
         "GroupKindEnum": [("organization", "organization"), ("city", "city")],
+        "CollaborationKindEnum": "projects.models.CollaborationRequest.Kind",
+        "GroupRoleEnum": "profiles.models.Membership.Role",
+        "ProjectRoleEnum": "projects.models.ProjectMember.Role",
     },
 }
 
