@@ -300,3 +300,32 @@ def test_ending_the_credentials_closes_the_socket(server, unique, ending):
                 assert await close_code(other) == 4401
 
     run(scenario())
+
+
+def test_removal_from_a_private_project_stops_its_activity_on_open_sockets(server, unique):
+    owner, member = unique("owner"), unique("member")
+    owner_token, member_token = server.register(owner), server.register(member)
+    status, project = server.request(
+        "POST", "/api/v1/projects/", {"title": unique("Projet secret "), "visibility": "private"}, token=owner_token
+    )
+    assert status == 201, project
+    slug = project["slug"]
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
+                          token=owner_token)[0] == 201
+    assert server.request("POST", f"/api/v1/projects/{slug}/follow/", token=member_token)[0] == 200
+
+    async def scenario():
+        async with connect(server.ws + f"?token={member_token}") as ws:
+            await ws.send(json.dumps({"type": "subscribe", "stream": f"project:{slug}"}))
+            assert (await receive(ws))["type"] == "subscribed"
+            server.request("POST", f"/api/v1/projects/{slug}/updates/", {"body": "Première nouvelle"}, token=owner_token)
+            seen = await receive_until(ws, lambda f: f["type"] == "activity")
+            assert seen[-1]["activity"]["target"]["id"] == slug or seen[-1]["activity"]["object"]["id"]
+            await frames_for(ws, 0.5)  # drain the rest of that update's frames
+            assert server.request("DELETE", f"/api/v1/projects/{slug}/members/{member}/", token=owner_token)[0] == 204
+            await frames_for(ws, 0.5)
+            server.request("POST", f"/api/v1/projects/{slug}/updates/", {"body": "Nouvelle secrète"}, token=owner_token)
+            after_removal = await frames_for(ws, 1.0)
+            assert all(slug not in json.dumps(frame) for frame in after_removal), after_removal
+
+    run(scenario())
