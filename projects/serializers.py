@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +18,11 @@ from projects.models import (
     ProjectUpdate,
 )
 from projects.selectors import visible_projects
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class HandleField(ActorHandleField):
+    """A visible actor's handle (a string in the schema)."""
 
 
 class VisibleProjectField(serializers.SlugRelatedField):
@@ -93,7 +99,7 @@ class ProjectMemberSerializer(serializers.ModelSerializer):
 
 
 class ProjectMemberInputSerializer(serializers.Serializer):
-    actor = ActorHandleField(help_text="Handle of a person or an organization.")
+    actor = HandleField(help_text="Handle of a person or an organization.")
     role = serializers.ChoiceField(choices=ProjectMember.Role.choices, default=ProjectMember.Role.CONTRIBUTOR)
 
 
