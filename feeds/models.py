@@ -97,11 +97,51 @@ class StreamEntry(models.Model):
 
     stream = models.CharField(max_length=100)
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="stream_entries")
+    # Decided once, when the activity is recorded: a stream with more followers
+    # than FEEDS_FANOUT_MAX_FOLLOWERS is merged into home timelines at read time
+    # instead of being copied to each follower. Keeping the decision on the row
+    # means a stream that later shrinks or grows never loses an activity.
+    merged_at_read = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["stream", "activity"], name="one_entry_per_stream")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} ← {self.activity_id}"
+
+
+class MergedStream(models.Model):
+    """A stream some of whose activities are merged at read time rather than fanned out.
+
+    Readers look up which of the streams they follow are here (a small table)
+    so they query only those streams' entries.
+    """
+
+    stream = models.CharField(max_length=100, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.stream
+
+
+class TimelineEntry(models.Model):
+    """One activity in one actor's home timeline, written by the fan-out."""
+
+    owner = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="timeline_entries")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="timeline_entries")
+
+    class Meta:
+        constraints = [
+            # Also the index the home timeline reads through (owner, activity id
+            # descending), and what makes a redelivered fan-out harmless.
+            models.UniqueConstraint(fields=["owner", "activity"], name="one_timeline_entry_per_owner")
+        ]
+        verbose_name_plural = "timeline entries"
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} ← {self.activity_id}"
 
 
 class Notification(models.Model):
@@ -129,3 +169,6 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["recipient", "activity"], name="one_notification_per_activity")
         ]
         indexes = [models.Index(fields=["recipient", "read", "-id"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.reason} {self.activity_id}"
