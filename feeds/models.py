@@ -1,3 +1,5 @@
+import threading
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,9 +50,22 @@ class Follow(models.Model):
         return f"{self.follower} → {target}"
 
 
+_last_activity_id = 0
+_activity_id_lock = threading.Lock()
+
+
 def new_activity_id() -> str:
-    # A ULID: 26 characters that sort by creation time, so ids serve as cursors.
-    return str(ULID())
+    """A ULID: 26 characters that sort by creation time, so ids serve as cursors.
+
+    Monotonic within a process: two activities recorded in the same millisecond
+    would otherwise get random relative order, and a reader paging with a cursor
+    could miss the one that sorts before an id it has already seen.
+    """
+    global _last_activity_id
+    with _activity_id_lock:
+        value = max(int(ULID()), _last_activity_id + 1)
+        _last_activity_id = value
+    return str(ULID.from_int(value))
 
 
 class Activity(models.Model):
