@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Concat
 
-from feeds.models import Activity, Follow, MergedStream, Notification
+from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
@@ -62,34 +63,33 @@ def visible_activities(viewer) -> QuerySet[Activity]:
     return Activity.objects.filter(activity_visibility(viewer)).select_related("actor")
 
 
-def followed_streams(actor: Actor) -> list[str]:
-    """Keys of the streams `actor` follows (`actor:`, `city:`, `project:`)."""
-    keys = []
-    rows = Follow.objects.filter(follower=actor).values_list(
-        "target_actor__handle", "target_actor__kind", "target_project__slug"
+def followed_stream_keys(actor: Actor) -> QuerySet:
+    """Keys of the streams `actor` follows (`actor:`, `city:`, `project:`), computed in
+    the database so that it can serve as a subquery."""
+    key = Case(
+        When(target_project__isnull=False, then=Concat(Value("project:"), "target_project__slug")),
+        When(target_actor__kind=Actor.Kind.CITY, then=Concat(Value("city:"), "target_actor__handle")),
+        default=Concat(Value("actor:"), "target_actor__handle"),
+        output_field=CharField(),
     )
-    for handle, kind, slug in rows:
-        if slug:
-            keys.append(f"project:{slug}")
-        elif handle:
-            keys.append(f"{'city' if kind == Actor.Kind.CITY else 'actor'}:{handle}")
-    return keys
+    return Follow.objects.filter(follower=actor).annotate(key=key).values_list("key", flat=True)
 
 
 def home_timeline(*, viewer, before: str | None = None, after: str | None = None, limit: int = 20) -> Page:
     """The viewer's home timeline, newest first: its fanned-out entries (followed
-    ordinary streams and its own activity) merged with the recent activity of the
-    very followed streams that are merged at read time."""
+    ordinary streams and its own activity) merged with the activity of the
+    followed streams too big to fan out, read from those streams at read time."""
     me = viewer_actor(viewer)
     if me is None:
         return Page([], None)
     visible = visible_activities(viewer)
     sources = [visible.filter(timeline_entries__owner=me)]
-    merged = MergedStream.objects.filter(stream__in=followed_streams(me)).values_list("stream", flat=True)
-    for key in merged:
-        # One index-ordered query per big stream (a reader follows few of them),
-        # each cut at the page size, so the merge reads O(pages × streams) rows.
-        sources.append(visible.filter(stream_entries__stream=key, stream_entries__merged_at_read=True))
+    # A reader follows few big streams: one small lookup says which, and only
+    # then is their (partially indexed) entries read.
+    merged = list(MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True))
+    if merged:
+        entries = StreamEntry.objects.filter(stream__in=merged, merged_at_read=True)
+        sources.append(visible.filter(pk__in=entries.values("activity_id")))
     return _page(sources, before=before, after=after, limit=limit)
 
 
