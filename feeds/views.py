@@ -1,7 +1,7 @@
 """The activity stream over REST: home feed, per-stream activity, notifications."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -19,6 +19,9 @@ from feeds.serializers import (
 )
 from profiles.selectors import viewer_actor
 from projects.selectors import project_for_viewer
+
+BAD_PAGING = OpenApiResponse(description="`limit` above 100 or not an integer, or an invalid cursor")
+NO_TOKEN = OpenApiResponse(description="no or bad token")
 
 
 def _query(serializer_class, request: Request) -> dict:
@@ -44,7 +47,8 @@ class FeedView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["feeds"],
+        parameters=[ActivityQuerySerializer], tags=["feeds"],
+        responses={200: ActivityPageSerializer, 400: BAD_PAGING, 401: NO_TOKEN},
         summary="The caller's home timeline: what the streams it follows publish, and its own",
     )
     def get(self, request: Request) -> Response:
@@ -58,7 +62,8 @@ class ProjectActivityView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["projects"],
+        parameters=[ActivityQuerySerializer], tags=["projects"],
+        responses={200: ActivityPageSerializer, 400: BAD_PAGING, 404: OpenApiResponse(description="unknown or hidden project")},
         summary="The project's stream (404 when the project is hidden from the caller)",
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -70,7 +75,8 @@ class NotificationsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        parameters=[NotificationQuerySerializer], responses=NotificationPageSerializer, tags=["feeds"],
+        parameters=[NotificationQuerySerializer], tags=["feeds"],
+        responses={200: NotificationPageSerializer, 400: BAD_PAGING, 401: NO_TOKEN},
         summary="Activities that concern the caller, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -87,7 +93,8 @@ class NotificationsReadView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        request=MarkReadSerializer, responses=MarkedReadSerializer, tags=["feeds"],
+        request=MarkReadSerializer, tags=["feeds"],
+        responses={200: MarkedReadSerializer, 400: OpenApiResponse(description="neither ids nor all, or both"), 401: NO_TOKEN},
         summary="Mark the caller's notifications read: `{ids: [...]}` or `{all: true}`",
     )
     def post(self, request: Request) -> Response:
