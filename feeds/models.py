@@ -147,7 +147,11 @@ class TimelineEntry(models.Model):
     # No index of its own on owner: the unique (owner, activity) index serves every
     # lookup by owner, and one index fewer on the biggest table speeds the fan-out.
     owner = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="timeline_entries", db_index=False)
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="timeline_entries")
+    # A plain index (declared below) rather than db_index: on PostgreSQL a
+    # db_index on a text key adds a second, pattern-matching index nobody uses.
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="timeline_entries", db_index=False
+    )
 
     class Meta:
         constraints = [
@@ -155,6 +159,7 @@ class TimelineEntry(models.Model):
             # descending), and what makes a redelivered fan-out harmless.
             models.UniqueConstraint(fields=["owner", "activity"], name="one_timeline_entry_per_owner")
         ]
+        indexes = [models.Index(fields=["activity"], name="timeline_entry_activity")]
         verbose_name_plural = "timeline entries"
 
     def __str__(self) -> str:
