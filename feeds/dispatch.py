@@ -1,4 +1,8 @@
-"""After-commit delivery of activities: the one place that publishes them."""
+"""After-commit delivery of activities: the one place that publishes them.
+
+Everything that reaches readers after a write goes through `deliver`: today
+the timeline fan-out; the websocket push is meant to be added here too.
+"""
 
 import logging
 
@@ -11,12 +15,43 @@ logger = logging.getLogger(__name__)
 
 def publish_on_commit(activity: Activity) -> None:
     """Deliver `activity` once its transaction commits; nothing goes out if it rolls back."""
-    transaction.on_commit(lambda: deliver(activity.id))
+    activity_id = activity.id
+    # robust: a failed delivery is logged and never turns the writer's committed
+    # action into an error.
+    transaction.on_commit(lambda: deliver(activity_id), robust=True)
 
 
 def deliver(activity_id: str) -> None:
-    """Fan the activity out to its readers. Stream reads already see it through StreamEntry."""
+    """Fan the activity out to its readers' timelines.
+
+    With a broker (REDIS_URL) this only enqueues a task, so the writer never
+    waits for the followers; on the embedded default the work runs here,
+    in-process. If the broker cannot take the task, the fan-out runs here too
+    rather than be lost. Open websockets are woken first, from here: a few
+    channel-layer messages per activity (one per stream), whatever the
+    number of followers.
+    """
+    from feeds import services, tasks
+    from novosphere.celery import app
+
+    logger.info("activity published id=%s", activity_id)
+    push_live(activity_id)
+    if app.conf.task_always_eager:
+        services.fan_out_activity(activity_id=activity_id)
+        return
+    try:
+        tasks.fan_out_activity.delay(activity_id)
+    except Exception:  # the broker is down or refused: degrade, do not lose the activity
+        logger.exception("fan-out not queued, running in-process id=%s", activity_id)
+        services.fan_out_activity(activity_id=activity_id)
+
+
+def push_live(activity_id: str) -> None:
+    """Wake the websockets listening to the activity's streams; a layer outage costs
+    only liveness (clients resume from the database), never the write."""
     from feeds.live import push_activity
 
-    push_activity(activity_id)
-    logger.info("activity published id=%s", activity_id)
+    try:
+        push_activity(activity_id)
+    except Exception:
+        logger.exception("live push failed id=%s; clients will catch up on resume", activity_id)

@@ -1,3 +1,5 @@
+import threading
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,9 +50,22 @@ class Follow(models.Model):
         return f"{self.follower} → {target}"
 
 
+_last_activity_id = 0
+_activity_id_lock = threading.Lock()
+
+
 def new_activity_id() -> str:
-    # A ULID: 26 characters that sort by creation time, so ids serve as cursors.
-    return str(ULID())
+    """A ULID: 26 characters that sort by creation time, so ids serve as cursors.
+
+    Monotonic within a process: two activities recorded in the same millisecond
+    would otherwise get random relative order, and a reader paging with a cursor
+    could miss the one that sorts before an id it has already seen.
+    """
+    global _last_activity_id
+    with _activity_id_lock:
+        value = max(int(ULID()), _last_activity_id + 1)
+        _last_activity_id = value
+    return str(ULID.from_int(value))
 
 
 class Activity(models.Model):
@@ -97,6 +112,11 @@ class StreamEntry(models.Model):
 
     stream = models.CharField(max_length=100)
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="stream_entries")
+    # Decided once, when the activity is recorded: a stream with more followers
+    # than FEEDS_FANOUT_MAX_FOLLOWERS is merged into home timelines at read time
+    # instead of being copied to each follower. Keeping the decision on the row
+    # means a stream that later shrinks or grows never loses an activity.
+    merged_at_read = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -104,7 +124,46 @@ class StreamEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.stream} {self.activity_id}"
+        return f"{self.stream} ← {self.activity_id}"
+
+
+class MergedStream(models.Model):
+    """A stream some of whose activities are merged at read time rather than fanned out.
+
+    Readers look up which of the streams they follow are here (a small table)
+    so they query only those streams' entries.
+    """
+
+    stream = models.CharField(max_length=100, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.stream
+
+
+class TimelineEntry(models.Model):
+    """One activity in one actor's home timeline, written by the fan-out."""
+
+    # No index of its own on owner: the unique (owner, activity) index serves every
+    # lookup by owner, and one index fewer on the biggest table speeds the fan-out.
+    owner = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="timeline_entries", db_index=False)
+    # A plain index (declared below) rather than db_index: on PostgreSQL a
+    # db_index on a text key adds a second, pattern-matching index nobody uses.
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="timeline_entries", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            # Also the index the home timeline reads through (owner, activity id
+            # descending), and what makes a redelivered fan-out harmless.
+            models.UniqueConstraint(fields=["owner", "activity"], name="one_timeline_entry_per_owner")
+        ]
+        indexes = [models.Index(fields=["activity"], name="timeline_entry_activity")]
+        verbose_name_plural = "timeline entries"
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} ← {self.activity_id}"
 
 
 class Notification(models.Model):
@@ -134,4 +193,4 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read", "-id"], name="notification_inbox")]
 
     def __str__(self) -> str:
-        return f"{self.recipient.handle} {self.reason} {self.activity_id}"
+        return f"{self.recipient_id} {self.reason} {self.activity_id}"

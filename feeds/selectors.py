@@ -1,10 +1,13 @@
-"""Reads of the follow graph."""
+"""Reads of the follow graph, the timelines, the streams and notifications."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from feeds.models import Follow
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Concat
+
+from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry
 from profiles.models import Actor
-from profiles.selectors import visible_actors
+from profiles.selectors import viewer_actor, visible_actors
 
 
 def followers_of(target) -> QuerySet[Actor]:
@@ -27,3 +30,133 @@ def is_following(*, follower: Actor | None, target) -> bool:
         return False
     field = "target_project" if isinstance(target, Project) else "target_actor"
     return Follow.objects.filter(follower=follower, **{field: target}).exists()
+
+
+# --- Activities: visibility, timelines, streams, notifications ----------------
+
+
+@dataclass
+class Page:
+    """One page of a newest-first list: `next` is the cursor of the next older page, or None."""
+
+    items: list
+    next: str | None
+    newer: str | None = None
+
+
+def activity_visibility(viewer, prefix: str = "") -> Q:
+    """Who may see an activity, as a filter: decided at read time, on every path.
+
+    An activity tied to a project is visible exactly when the project is
+    (projects.selectors.visible_projects), so one recorded while the project
+    was public is hidden once it turns private; a suspended author hides it too.
+    """
+    from projects.selectors import visible_projects
+
+    return (
+        Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})
+    ) & Q(**{f"{prefix}actor__suspended": False})
+
+
+def visible_activities(viewer) -> QuerySet[Activity]:
+    """Activities `viewer` (a user, possibly anonymous) may see, ready to serialize."""
+    return Activity.objects.filter(activity_visibility(viewer)).select_related("actor")
+
+
+def followed_stream_keys(actor: Actor) -> QuerySet:
+    """Keys of the streams `actor` follows (`actor:`, `city:`, `project:`), computed in
+    the database so that it can serve as a subquery."""
+    key = Case(
+        When(target_project__isnull=False, then=Concat(Value("project:"), "target_project__slug")),
+        When(target_actor__kind=Actor.Kind.CITY, then=Concat(Value("city:"), "target_actor__handle")),
+        default=Concat(Value("actor:"), "target_actor__handle"),
+        output_field=CharField(),
+    )
+    return Follow.objects.filter(follower=actor).annotate(key=key).values_list("key", flat=True)
+
+
+def home_timeline(*, viewer, before: str | None = None, after: str | None = None, limit: int = 20) -> Page:
+    """The viewer's home timeline, newest first: its fanned-out entries (followed
+    ordinary streams and its own activity) merged with the activity of the
+    followed streams too big to fan out, read from those streams at read time."""
+    me = viewer_actor(viewer)
+    if me is None:
+        return Page([], None)
+    visible = visible_activities(viewer)
+    sources = [visible.filter(timeline_entries__owner=me)]
+    # A reader follows few big streams: one small lookup says which, and only
+    # then is their (partially indexed) entries read.
+    merged = list(MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True))
+    if merged:
+        entries = StreamEntry.objects.filter(stream__in=merged, merged_at_read=True)
+        sources.append(visible.filter(pk__in=entries.values("activity_id")))
+    return _page(sources, before=before, after=after, limit=limit)
+
+
+def stream_activities(
+    *, viewer, stream: str, before: str | None = None, after: str | None = None, limit: int = 20
+) -> Page:
+    """What was published on one stream (`actor:<handle>`, `city:<handle>`,
+    `project:<slug>`) that the viewer may see, newest first."""
+    return _page(
+        [visible_activities(viewer).filter(stream_entries__stream=stream)],
+        before=before, after=after, limit=limit,
+    )
+
+
+def _page(sources: list[QuerySet[Activity]], *, before, after, limit: int) -> Page:
+    """Merge newest-first sources into one page of distinct activities.
+
+    Each source is cut at limit + 1 rows in the database: the top of a union is
+    within the union of the tops. With only `after`, the page is the oldest
+    activities newer than it (so a client catching up skips nothing), still
+    listed newest first.
+    """
+    bounded = []
+    for source in sources:
+        if before:
+            source = source.filter(id__lt=before)
+        if after:
+            source = source.filter(id__gt=after)
+        bounded.append(source)
+    catching_up = bool(after) and not before
+    order = "id" if catching_up else "-id"
+    merged: dict[str, Activity] = {}
+    for source in bounded:
+        for activity in source.order_by(order)[: limit + 1]:
+            merged.setdefault(activity.id, activity)
+    ordered = sorted(merged.values(), key=lambda a: a.id, reverse=not catching_up)[: limit + 1]
+    more = len(ordered) > limit
+    items = ordered[:limit]
+    if catching_up:
+        items.reverse()
+        older = bool(items) and any(s.filter(id__lt=items[-1].id).exists() for s in sources)
+        next_cursor = items[-1].id if older else None
+    else:
+        next_cursor = items[-1].id if more else None
+    newer = items[0].id if items else after
+    return Page(items, next_cursor, newer)
+
+
+def notifications_for(
+    *, viewer, unread: bool = False, before: int | None = None, limit: int = 20
+) -> Page:
+    """The viewer's notifications it may still see, newest first (`next`: an id cursor)."""
+    notifications = unread_or_all(viewer, unread=unread)
+    if before:
+        notifications = notifications.filter(id__lt=before)
+    rows = list(notifications.select_related("activity__actor").order_by("-id")[: limit + 1])
+    items = rows[:limit]
+    return Page(items, str(items[-1].id) if len(rows) > limit else None)
+
+
+def unread_or_all(viewer, *, unread: bool) -> QuerySet[Notification]:
+    me = viewer_actor(viewer)
+    if me is None:
+        return Notification.objects.none()
+    notifications = Notification.objects.filter(recipient=me).filter(activity_visibility(viewer, "activity__"))
+    return notifications.filter(read=False) if unread else notifications
+
+
+def unread_count(viewer) -> int:
+    return unread_or_all(viewer, unread=True).count()

@@ -1,8 +1,10 @@
 """Every write of the follow graph and the activity stream."""
 
 import logging
+import time
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from ulid import ULID
 
 from feeds import dispatch
-from feeds.models import Activity, Follow, Notification, StreamEntry
+from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere.api.errors import invalid
 from profiles.models import Actor
 from profiles.selectors import stream_key
@@ -61,6 +63,30 @@ def next_activity_id() -> str:
 
 
 ACTIVITY_ID_LOCK = 7_362_001  # an arbitrary constant naming the activity-id lock
+def stream_target(key: str):
+    """The actor or project that publishes stream `key`, or None if there is none."""
+    from projects.models import Project
+
+    kind, _sep, name = key.partition(":")
+    if kind == "project":
+        return Project.objects.filter(slug=name).first()
+    if kind in ("actor", "city"):
+        return Actor.objects.filter(handle=name).first()
+    return None
+
+
+def _followers_count(publisher) -> int:
+    """Followers of a stream, from the counter its actor or project keeps.
+
+    Read from the database rather than the object in hand, which may predate
+    the latest follows.
+    """
+    if isinstance(publisher, str):
+        publisher = stream_target(publisher)
+    if publisher is None:
+        return 0
+    counts = type(publisher).objects.filter(pk=publisher.pk).values_list("followers_count", flat=True)
+    return next(iter(counts), 0)
 
 
 def record(
@@ -102,8 +128,19 @@ def record(
         project=project,
         published=timezone.now(),
     )
-    keys = dict.fromkeys([stream_key(actor), *(stream_of(s) for s in streams)])
-    StreamEntry.objects.bulk_create([StreamEntry(stream=key, activity=activity) for key in keys])
+    publishers = {stream_key(actor): actor}
+    for stream in streams:
+        publishers.setdefault(stream_of(stream), stream)
+    # Which streams are too big to copy to each follower is decided here, once.
+    limit = settings.FEEDS_FANOUT_MAX_FOLLOWERS
+    merged = {key for key, publisher in publishers.items() if _followers_count(publisher) > limit}
+    StreamEntry.objects.bulk_create(
+        [StreamEntry(stream=key, activity=activity, merged_at_read=key in merged) for key in publishers]
+    )
+    if merged:
+        MergedStream.objects.bulk_create([MergedStream(stream=key) for key in merged], ignore_conflicts=True)
+    # The author sees their own action at once, whatever the fan-out's delay.
+    TimelineEntry.objects.create(owner=actor, activity=activity)
     recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
@@ -156,3 +193,59 @@ def unfollow(*, follower: Actor, target) -> bool:
         Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
     logger.info("unfollow follower=%s target=%s", follower.handle, stream_of(target))
     return True
+
+
+def fan_out_activity(*, activity_id: str) -> int:
+    """Copy an activity into the home timelines of its streams' followers; returns rows tried.
+
+    Runs after commit (in a Celery worker at scale). Idempotent: the unique
+    (owner, activity) constraint makes a redelivered or repeated run add nothing,
+    so a worker killed mid-way loses nothing once the task runs again. Streams
+    marked `merged_at_read` are skipped: readers merge those themselves.
+    Visibility is not decided here but on every read, so an activity copied
+    before its project turned private is still hidden afterwards.
+    """
+    activity = Activity.objects.filter(pk=activity_id).only("pk").first()
+    if activity is None:
+        return 0  # deleted since (its whole action rolled back or was removed)
+    batch_size = settings.FEEDS_FANOUT_BATCH_SIZE
+    pause = settings.FEEDS_FANOUT_BATCH_PAUSE
+    keys = StreamEntry.objects.filter(activity_id=activity_id, merged_at_read=False).values_list("stream", flat=True)
+    written = 0
+    for key in keys:
+        target = stream_target(key)
+        if target is None:
+            continue
+        follows = Follow.objects.filter(**_target_filter(target))
+        last_id = 0
+        while True:
+            # Keyset paging over the follow index: each batch is one short query
+            # and one short insert, however many followers the stream has.
+            batch = list(
+                follows.filter(id__gt=last_id).order_by("id").values_list("id", "follower_id")[:batch_size]
+            )
+            if not batch:
+                break
+            TimelineEntry.objects.bulk_create(
+                [TimelineEntry(owner_id=follower_id, activity_id=activity_id) for _id, follower_id in batch],
+                ignore_conflicts=True,
+            )
+            written += len(batch)
+            last_id = batch[-1][0]
+            if len(batch) < batch_size:
+                break
+            if pause:
+                time.sleep(pause)
+    logger.info("activity fanned out id=%s rows=%d", activity_id, written)
+    return written
+
+
+def mark_notifications_read(*, recipient: Actor, ids: Iterable[int] | None = None) -> int:
+    """Mark the recipient's notifications read: those in `ids`, or all when `ids` is None.
+
+    Ids of other people's notifications are ignored, never touched.
+    """
+    notifications = Notification.objects.filter(recipient=recipient, read=False)
+    if ids is not None:
+        notifications = notifications.filter(pk__in=list(ids))
+    return notifications.update(read=True)

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from feeds import views
+
+urlpatterns = [
+    path("feed/", views.FeedView.as_view(), name="feed"),
+    path("notifications/", views.NotificationsView.as_view(), name="notifications"),
+    path("notifications/read/", views.NotificationsReadView.as_view(), name="notifications-read"),
+    # The projects app routes the rest of /projects/; the stream lives with the feeds.
+    path("projects/<slug:slug>/activity/", views.ProjectActivityView.as_view(), name="project-activity"),
+]

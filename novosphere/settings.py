@@ -123,6 +123,16 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died unacknowledged goes back to the queue after this
+# many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# Timelines: streams with more followers than this are merged into home
+# timelines at read time instead of being copied to each follower.
+FEEDS_FANOUT_MAX_FOLLOWERS = env.int("FEEDS_FANOUT_MAX_FOLLOWERS", default=5000)
+FEEDS_FANOUT_BATCH_SIZE = env.int("FEEDS_FANOUT_BATCH_SIZE", default=1000)
+# Seconds to rest between fan-out batches, to spare a busy database.
+FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 

@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from feeds import selectors as follow_selectors
 from feeds import services as follow_services
+from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
+from feeds.views import stream_response
 from novosphere.api.errors import DomainError
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
@@ -288,6 +290,12 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         """Whom this actor follows, newest first."""
         return self._actor_page(request, follow_selectors.following_of(self.get_object()))
 
+    @extend_schema(parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["actors"])
+    @action(detail=True, methods=["get"])
+    def activity(self, request: Request, **kwargs) -> Response:
+        """That actor's stream, newest first (what the caller may see)."""
+        return stream_response(request, selectors.stream_key(self.get_object()))
+
 
 # --- Cities ------------------------------------------------------------------
 
@@ -355,3 +363,11 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def end_link(self, request: Request, handle: str, peer: str) -> Response:
         services.end_city_link(city=self._city(handle), peer=self._city(peer), editor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["cities"],
+        summary="The city's stream: what happens there, newest first",
+    )
+    @action(detail=True, methods=["get"])
+    def activity(self, request: Request, handle: str) -> Response:
+        return stream_response(request, selectors.stream_key(self._city(handle)))

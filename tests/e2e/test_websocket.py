@@ -265,11 +265,11 @@ def test_resume_on_connect_is_strictly_in_order(server, unique):
     async def scenario():
         async with connect(server.ws + f"?token={alice_token}&after={last_seen}") as ws:
             server.request("POST", f"/api/v1/actors/{alice}/follow/", token=bob_token)
-            frames = await receive_until(ws, lambda f: f.get("activity", {}).get("object", {}).get("id") == alice)
+            frames = await frames_for(ws, 1.5)
             objects = [f["activity"]["object"]["id"] for f in frames if f["type"] == "activity"]
+            # The racing write comes after the backlog, whether the resume read it or it came live.
             assert objects == [*targets, alice]
             assert [f["type"] for f in frames].count("resumed") == 1
-            assert await nothing_more(ws)
 
     run(scenario())
 
