@@ -1,0 +1,127 @@
+"""French and English text analysis shared by the database backends.
+
+The same functions analyze what is indexed and what is asked, so both sides
+agree by construction: accents and case folded, elisions and plural endings
+dropped, a few grammatical words ignored. Elasticsearch gets the equivalent
+chain as an analyzer (see `search.elasticsearch`).
+"""
+
+import re
+import unicodedata
+
+# Letters that Unicode does not decompose into a base letter plus accents.
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "ð": "d",
+     "’": "'", "ʼ": "'", "‘": "'", "`": "'"}
+)
+# French elided articles and pronouns (l'innovation, d'entreprise, qu'il,
+# jusqu'au) and the English possessive 's: the part that is dropped.
+ELISIONS = frozenset({"l", "d", "qu", "j", "m", "t", "s", "n", "c", "jusqu", "lorsqu", "puisqu", "quoiqu"})
+# Words too common to help, in both languages; matching them would make
+# "projets de la ville" demand "de" and "la" in every result.
+STOPWORDS = frozenset(
+    "a au aux de des du en et la le les ou un une pour par sur dans avec the of and an in to for on at by or with".split()
+)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+_ORIGINAL_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+MAX_QUERY_TERMS = 12
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: `Société Québec` → `societe quebec`."""
+    text = text.lower().translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def stem(word: str) -> str:
+    """A light French and English stemmer: plural endings only (`innovations`, `réseaux`, `sociaux`)."""
+    if len(word) > 4 and word.endswith("aux") and not word.endswith("eaux"):
+        return word[:-3] + "al"
+    if len(word) > 3 and word[-1] in "sx" and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _words(folded: str) -> list[str]:
+    words = []
+    for token in _WORD.findall(folded):
+        parts = token.split("'")
+        # An elided article before the apostrophe goes; so does a possessive 's after it.
+        kept = [part for index, part in enumerate(parts) if not (part in ELISIONS and len(parts) > 1)]
+        words.extend(kept)
+    return words
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of `text`, in order, repeated as they occur."""
+    return [stem(word) for word in _words(fold(text or "")) if _is_meaningful(word)]
+
+
+def _is_meaningful(word: str) -> bool:
+    return word.isdigit() or (len(word) > 1 and word not in STOPWORDS)
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct terms of a query, in order, at most MAX_QUERY_TERMS."""
+    return list(dict.fromkeys(analyze(text)))[:MAX_QUERY_TERMS]
+
+
+def prefix_terms(text: str) -> list[str]:
+    """For autocomplete: every word as a prefix (`soc gen` → Société Générale), the last one kept even if short."""
+    words = _words(fold(text))
+    prefixes = [stem(word) for word in words[:-1] if _is_meaningful(word)]
+    if words:
+        prefixes.append(stem(words[-1]))
+    return list(dict.fromkeys(prefixes))[:MAX_QUERY_TERMS]
+
+
+def max_edits(term: str) -> int:
+    """Typos forgiven in a term: none under 5 letters, one up to 8, two from 9."""
+    if len(term) < 5:
+        return 0
+    return 1 if len(term) <= 8 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a transposition counts as one edit), or limit + 1 past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1] if previous[-1] <= limit else limit + 1
+
+
+def fuzzy_matches(term: str, candidates: list[str]) -> list[str]:
+    """The candidates within the typo allowance of `term` (the term itself excluded)."""
+    limit = max_edits(term)
+    if not limit:
+        return []
+    return [c for c in candidates if c != term and edit_distance(term, c, limit) <= limit]
+
+
+def snippet(text: str, terms: set[str], words: int = 24) -> str:
+    """A plain-text extract of `text` around the first word whose term is in `terms`."""
+    found = list(_ORIGINAL_WORD.finditer(text or ""))
+    if not found:
+        return ""
+    start = 0
+    for index, match in enumerate(found):
+        if set(analyze(match.group())) & terms:
+            start = max(0, index - words // 4)
+            break
+    end = min(len(found), start + words)
+    extract = text[found[start].start() : found[end - 1].end()]
+    extract = " ".join(extract.split())
+    return ("… " if start else "") + extract + (" …" if end < len(found) else "")
