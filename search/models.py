@@ -25,7 +25,6 @@ class SearchDocument(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["type", "object_pk"], name="search_doc_type_pk"),
             models.Index(fields=["city"], name="search_doc_city"),
             models.Index(fields=["country"], name="search_doc_country"),
         ]

@@ -6,6 +6,7 @@ dropped, a few grammatical words ignored. Elasticsearch gets the equivalent
 chain as an analyzer (see `search.elasticsearch`).
 """
 
+import functools
 import re
 import unicodedata
 
@@ -30,6 +31,8 @@ MAX_QUERY_TERMS = 12
 
 def fold(text: str) -> str:
     """Lowercase without accents: `Société Québec` → `societe quebec`."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
     text = text.lower().translate(_LIGATURES)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -111,17 +114,28 @@ def fuzzy_matches(term: str, candidates: list[str]) -> list[str]:
     return [c for c in candidates if c != term and edit_distance(term, c, limit) <= limit]
 
 
-def snippet(text: str, terms: set[str], words: int = 24) -> str:
-    """A plain-text extract of `text` around the first word whose term is in `terms`."""
-    found = list(_ORIGINAL_WORD.finditer(text or ""))
+@functools.lru_cache(maxsize=65536)
+def _word_terms(word: str) -> frozenset[str]:
+    return frozenset(stem(part) for part in fold(word).split("'") if part)
+
+
+def snippet(text: str, terms: set[str], words: int = 24, look_at: int = 200) -> str:
+    """A plain-text extract of `text` around the first word whose term is in `terms`.
+
+    Only the first `look_at` words are examined: a snippet is a hint, not a proof.
+    """
+    found = []
+    start = 0
+    for index, match in enumerate(_ORIGINAL_WORD.finditer(text or "")):
+        found.append(match)
+        if not start and index < look_at and _word_terms(match.group()) & terms:
+            start = max(0, index - words // 4) or -1
+        if (start and len(found) >= max(start, 0) + words + 1) or index >= look_at + words:
+            break
     if not found:
         return ""
-    start = 0
-    for index, match in enumerate(found):
-        if set(analyze(match.group())) & terms:
-            start = max(0, index - words // 4)
-            break
+    start = max(start, 0)
     end = min(len(found), start + words)
-    extract = text[found[start].start() : found[end - 1].end()]
-    extract = " ".join(extract.split())
-    return ("… " if start else "") + extract + (" …" if end < len(found) else "")
+    extract = " ".join(text[found[start].start() : found[end - 1].end()].split())
+    more = end < len(found) or found[-1].end() < len(text.rstrip(" .!?"))
+    return ("… " if start else "") + extract + (" …" if more else "")

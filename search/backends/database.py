@@ -109,7 +109,10 @@ class DatabaseSearchBackend(SearchBackend):
         """Documents whose object the viewer may see, by each kind's own selector."""
         allowed = Q(pk__in=[])
         for handler in registry.document_types():
-            allowed |= Q(type=handler.type, object_pk__in=handler.visible(viewer).values("pk"))
+            # A correlated EXISTS (one primary-key probe per matching document)
+            # rather than IN (every visible object): the full-text match stays
+            # the driving, selective part of the query.
+            allowed |= Q(type=handler.type) & Exists(handler.visible(viewer).filter(pk=OuterRef("object_pk")))
         return SearchDocument.objects.filter(allowed)
 
     def filtered_documents(self, viewer, filters: dict) -> QuerySet[SearchDocument]:
@@ -134,13 +137,19 @@ class DatabaseSearchBackend(SearchBackend):
             return empty_results()
         expansions = self.expand(terms)
         documents = self.filtered_documents(viewer, clean_filters(filters))
-        matched = documents.filter(self.match_condition(expansions))
-        facets, count = self._facets(matched)
-        if not count:
-            return {"count": 0, "results": [], "facets": facets}
         offset = (max(page, 1) - 1) * PAGE_SIZE
-        ranked = self.ranked(documents, expansions, offset=offset, limit=PAGE_SIZE)
-        rows = SearchDocument.objects.in_bulk([pk for pk, _relevance, _exact in ranked])
+        page_rows, groups, tags = self._run(documents, expansions, offset=offset, limit=PAGE_SIZE)
+        facets: dict[str, dict[str, int]] = {name: {} for name in ("type", "kind", "city", "sector", "skill")}
+        count = 0
+        for n, type_, kind, city in groups:
+            count += n
+            for name, value in (("type", type_), ("kind", kind), ("city", city)):
+                if value:
+                    facets[name][value] = facets[name].get(value, 0) + n
+        for n, name, value in tags:
+            facets[name][value] = n
+        facets = {name: _top(values) for name, values in facets.items()}
+        rows = SearchDocument.objects.only("type", "ident", "title", "body").in_bulk([row[0] for row in page_rows])
         words = {word for alternatives in expansions.values() for word in alternatives}
         results = [
             {
@@ -150,29 +159,48 @@ class DatabaseSearchBackend(SearchBackend):
                 "snippet": snippet(rows[pk].body, words),
                 "score": relevance_score(relevance, exact),
             }
-            for pk, relevance, exact in ranked
+            for pk, relevance, exact in page_rows
             if pk in rows
         ]
         return {"count": count, "results": results, "facets": facets}
 
-    def _facets(self, matched: QuerySet[SearchDocument]) -> tuple[dict, int]:
-        facets: dict[str, dict[str, int]] = {name: {} for name in ("type", "kind", "city", "sector", "skill")}
-        count = 0
-        # One grouped query for the single-valued facets, one for the many-valued ones.
-        for group in matched.order_by().values("type", "kind", "city").annotate(n=_count()):
-            count += group["n"]
-            for name in ("type", "kind", "city"):
-                if group[name]:
-                    facets[name][group[name]] = facets[name].get(group[name], 0) + group["n"]
-        tags = (
-            SearchFacetValue.objects.filter(document__in=matched.values("pk"))
-            .order_by()
-            .values("name", "value")
-            .annotate(n=_count())
+    def _run(self, documents: QuerySet, expansions: dict[str, list[str]], *, offset: int, limit: int):
+        """One statement: the page of hits, the single-valued facet groups and the tag facets.
+
+        The matches are found once (with their relevance) and only they are
+        checked against visibility and filters, once each; the page, the count
+        and the facets are all read from that one set.
+        """
+        matched_sql, matched_params = self.matched_sql(expansions)
+        exact_sql, exact_params = self.matched_sql(expansions, exact=True)
+        where, where_params = where_clause(documents)
+        table = SearchDocument._meta.db_table
+        facet_table = SearchFacetValue._meta.db_table
+        sql = (
+            f"WITH matched AS MATERIALIZED ({matched_sql}),"
+            f" exact AS MATERIALIZED ({exact_sql}),"
+            f" hits AS MATERIALIZED (SELECT {table}.id AS id, {table}.type AS type, {table}.kind AS kind,"
+            f" {table}.city AS city, matched.relevance AS relevance,"
+            " CASE WHEN matched.id IN (SELECT id FROM exact) THEN 1 ELSE 0 END AS is_exact"
+            f" FROM matched JOIN {table} ON {table}.id = matched.id WHERE {where})"
+            " SELECT * FROM (SELECT 'hit' AS row_kind, id AS n, relevance, is_exact, '' AS a, '' AS b, '' AS c"
+            " FROM hits ORDER BY is_exact DESC, relevance DESC, id LIMIT %s OFFSET %s) page"
+            " UNION ALL SELECT 'group', COUNT(*), 0, 0, type, kind, city FROM hits GROUP BY type, kind, city"
+            f" UNION ALL SELECT 'tag', COUNT(*), 0, 0, f.name, f.value, '' FROM hits"
+            f" JOIN {facet_table} f ON f.document_id = hits.id GROUP BY f.name, f.value"
         )
-        for tag in tags:
-            facets[tag["name"]][tag["value"]] = tag["n"]
-        return {name: _top(values) for name, values in facets.items()}, count
+        params = [*matched_params, *exact_params, *where_params, limit, offset]
+        page_rows, groups, tags = [], [], []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row_kind, n, relevance, is_exact, a, b, c in cursor.fetchall():
+                if row_kind == "hit":
+                    page_rows.append((n, relevance, bool(is_exact)))
+                elif row_kind == "group":
+                    groups.append((n, a, b, c))
+                else:
+                    tags.append((n, a, b))
+        return page_rows, groups, tags
 
     def suggest(self, prefix: str, *, viewer=None, limit: int = SUGGEST_LIMIT) -> list[dict]:
         prefixes = prefix_terms(prefix)
@@ -186,11 +214,9 @@ class DatabaseSearchBackend(SearchBackend):
     def typo_candidates(self, term: str) -> list[str]:
         raise NotImplementedError
 
-    def match_condition(self, expansions: dict[str, list[str]]) -> Q:
-        raise NotImplementedError
-
-    def ranked(self, documents: QuerySet, expansions: dict[str, list[str]], *, offset: int, limit: int) -> list[tuple]:
-        """`(pk, relevance, exact)` of one page of matching `documents`, best first."""
+    def matched_sql(self, expansions: dict[str, list[str]], exact: bool = False) -> tuple[str, list]:
+        """SQL selecting `(id, relevance)` of the documents matching every term (or its typo variants
+        unless `exact`), title weighted above body."""
         raise NotImplementedError
 
     def title_prefix_condition(self, prefixes: list[str]) -> Q:
@@ -227,30 +253,12 @@ class SQLiteSearchBackend(DatabaseSearchBackend):
             groups.append("(" + " OR ".join(f'"{word}"' for word in words) + ")")
         return " AND ".join(groups)
 
-    def match_condition(self, expansions):
-        return Q(
-            pk__in=RawSQL("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [self.match_expression(expansions)])
+    def matched_sql(self, expansions, exact=False):
+        return (
+            f"SELECT rowid AS id, -bm25(search_fts, {self.TITLE_WEIGHT}, {self.BODY_WEIGHT}) AS relevance"
+            " FROM search_fts WHERE search_fts MATCH %s",
+            [self.match_expression(expansions, exact=exact)],
         )
-
-    def ranked(self, documents, expansions, *, offset, limit):
-        candidates_sql, candidate_params = documents.values("pk").query.sql_with_params()
-        sql = (
-            f"SELECT search_fts.rowid, -bm25(search_fts, {self.TITLE_WEIGHT}, {self.BODY_WEIGHT}) AS relevance,"
-            " search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) AS exact"
-            " FROM search_fts WHERE search_fts MATCH %s"
-            f" AND search_fts.rowid IN ({candidates_sql})"
-            " ORDER BY exact DESC, relevance DESC, search_fts.rowid LIMIT %s OFFSET %s"
-        )
-        params = [
-            self.match_expression(expansions, exact=True),
-            self.match_expression(expansions),
-            *candidate_params,
-            limit,
-            offset,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [(pk, relevance, bool(exact)) for pk, relevance, exact in cursor.fetchall()]
 
     def title_prefix_condition(self, prefixes):
         expression = "folded_title : (" + " AND ".join(f'"{word}" *' for word in prefixes) + ")"
@@ -296,34 +304,23 @@ class PostgresSearchBackend(DatabaseSearchBackend):
             )
         )
 
-    def match_condition(self, expansions):
-        return self._matching(self.tsquery(expansions))
-
-    def ranked(self, documents, expansions, *, offset, limit):
-        candidates_sql, candidate_params = documents.values("pk").query.sql_with_params()
-        sql = (
-            "SELECT d.id, ts_rank(d.search_vector, to_tsquery('simple', %s)) AS relevance,"
-            " d.search_vector @@ to_tsquery('simple', %s) AS exact"
-            " FROM search_searchdocument d"
-            " WHERE d.search_vector @@ to_tsquery('simple', %s)"
-            f" AND d.id IN ({candidates_sql})"
-            " ORDER BY exact DESC, relevance DESC, d.id LIMIT %s OFFSET %s"
+    def matched_sql(self, expansions, exact=False):
+        return (
+            "SELECT id, ts_rank(search_vector, to_tsquery('simple', %s)) AS relevance"
+            " FROM search_searchdocument WHERE search_vector @@ to_tsquery('simple', %s)",
+            [self.tsquery(expansions, exact=exact)] * 2,
         )
-        fuzzy = self.tsquery(expansions)
-        params = [fuzzy, self.tsquery(expansions, exact=True), fuzzy, *candidate_params, limit, offset]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [(pk, relevance, bool(exact)) for pk, relevance, exact in cursor.fetchall()]
 
     def title_prefix_condition(self, prefixes):
         # ':*A' is a prefix of a title lexeme (weight A).
         return self._matching(" & ".join(f"{word}:*A" for word in prefixes))
 
 
-def _count():
-    from django.db.models import Count
-
-    return Count("pk")
+def where_clause(documents: QuerySet) -> tuple[str, list]:
+    """The WHERE of `documents` (visibility and filters) as SQL over the `search_searchdocument` table."""
+    query = documents.query
+    sql, params = query.get_compiler(connection=connection).compile(query.where)
+    return (sql or "1 = 1"), list(params)
 
 
 def _top(values: dict[str, int]) -> dict[str, int]:

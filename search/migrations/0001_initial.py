@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('updated', models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['type', 'object_pk'], name='search_doc_type_pk'), models.Index(fields=['city'], name='search_doc_city'), models.Index(fields=['country'], name='search_doc_country')],
+                'indexes': [models.Index(fields=['city'], name='search_doc_city'), models.Index(fields=['country'], name='search_doc_country')],
             },
         ),
         migrations.CreateModel(
