@@ -88,22 +88,36 @@ def max_edits(term: str) -> int:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (a transposition counts as one edit), or limit + 1 past `limit`."""
+    """Optimal string alignment distance (a transposition counts as one edit), or limit + 1 past `limit`.
+
+    Only the diagonal band |i - j| <= limit is computed: cells outside it exceed the limit anyway.
+    """
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if a == b:
+        return 0
+    over = limit + 1
+    width = len(b)
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
+    previous = [j if j <= limit else over for j in range(width + 1)]
     for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
+        current = [over] * (width + 1)
+        if i <= limit:
+            current[0] = i
+        low, high = max(1, i - limit), min(width, i + limit)
+        row_best = current[0]
+        for j in range(low, high + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            if value < row_best:
+                row_best = value
+        if row_best > limit:
+            return over
         previous2, previous = previous, current
-    return previous[-1] if previous[-1] <= limit else limit + 1
+    return previous[width] if previous[width] <= limit else over
 
 
 def fuzzy_matches(term: str, candidates: list[str]) -> list[str]:
