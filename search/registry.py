@@ -91,10 +91,6 @@ class DocumentType:
         `instance -> primary keys of the objects to reindex`. The model itself is implied."""
         return []
 
-    def audience_filter_matches(self, document: Document, viewer) -> bool:
-        """Whether the stored audience lets `viewer` see `document` (what Elasticsearch applies)."""
-        return stored_audience_allows(document, viewer)
-
 
 def stored_audience_allows(document: Document, viewer) -> bool:
     """The rule the Elasticsearch filter encodes, in Python, for tests against the selectors."""

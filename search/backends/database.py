@@ -277,7 +277,13 @@ class PostgresSearchBackend(DatabaseSearchBackend):
         if not limit:
             return []
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(self.SIMILARITY_THRESHOLD)])
+            raw = connection.connection
+            if getattr(raw, "_search_threshold_set", False) is not True:
+                # A session setting: once per database connection is enough.
+                cursor.execute(
+                    "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(self.SIMILARITY_THRESHOLD)]
+                )
+                raw._search_threshold_set = True
             cursor.execute(
                 "SELECT term FROM search_searchterm WHERE term %% %s AND length(term) BETWEEN %s AND %s"
                 " ORDER BY similarity(term, %s) DESC LIMIT %s",

@@ -195,6 +195,7 @@ class ElasticsearchBackend(SearchBackend):
         # tests ask for "wait_for" to read their own writes.
         self.refresh = refresh
         self.client = Elasticsearch(url, request_timeout=10)
+        self._ready = False  # the alias is known to exist
 
     def ping(self) -> bool:
         try:
@@ -204,10 +205,13 @@ class ElasticsearchBackend(SearchBackend):
             return False
 
     def ensure_index(self) -> None:
+        if self._ready:
+            return
         if not self.client.indices.exists_alias(name=self.alias):
             first = f"{self.alias}-{int(time.time() * 1000)}"
             self.client.indices.create(index=first, **index_body())
             self.client.indices.update_aliases(actions=alias_swap_actions(self.alias, first, []))
+        self._ready = True
 
     def _bulk(self, actions: Iterable[dict]) -> None:
         from elasticsearch.helpers import bulk
@@ -284,4 +288,5 @@ class ElasticsearchBackend(SearchBackend):
         self.client.indices.update_aliases(actions=alias_swap_actions(self.alias, new_index, old))
         for index in old:
             self.client.indices.delete(index=index)
+        self._ready = True
         return total

@@ -133,6 +133,21 @@ class TestDatabaseBackend(BackendContract):
         backend.reindex(all_documents())
         return backend
 
+    def test_visible_documents_are_exactly_what_the_selectors_let_through(self, backend, territory):
+        from profiles.selectors import visible_actors
+        from projects.selectors import visible_projects
+        from tests.conftest import make_person
+
+        territory.labs.suspended = True  # hides the organization and the projects it owns
+        territory.labs.save()
+        carol = make_person("carol")
+        backend.reindex(all_documents())
+        for viewer in (ANONYMOUS, territory.alice.user, territory.bob.user, carol.user):
+            documents = set(backend.visible_documents(viewer).values_list("type", "object_pk"))
+            expected = {("actor", pk) for pk in visible_actors(viewer).values_list("pk", flat=True)} | {
+                ("project", pk) for pk in visible_projects(viewer).values_list("pk", flat=True)}
+            assert documents == expected
+
     def test_the_backend_matches_the_database(self, backend):
         assert backend.name == f"database:{connection.vendor}"
         assert backend.ping()
