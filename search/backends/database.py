@@ -59,8 +59,10 @@ class DatabaseSearchBackend(SearchBackend):
             return
         with transaction.atomic():
             rows = {row.key: row for row in SearchDocument.objects.filter(key__in=[d.key for d in documents])}
+            analyzed = []
             for document in documents:
                 values = _row_values(document)
+                analyzed.append(values)
                 row = rows.get(document.key)
                 if row is None:
                     row = SearchDocument.objects.create(key=document.key, **values)
@@ -70,7 +72,7 @@ class DatabaseSearchBackend(SearchBackend):
                     row.save()
                     row.facet_values.all().delete()
                 SearchFacetValue.objects.bulk_create(_facet_rows(row, document))
-            _add_terms(documents)
+            _add_terms(analyzed)
 
     def delete(self, keys: list[str]) -> None:
         if keys:
@@ -94,12 +96,13 @@ class DatabaseSearchBackend(SearchBackend):
     def _bulk_insert(self, documents: list[registry.Document], progress) -> int:
         if not documents:
             return 0
+        analyzed = [_row_values(document) for document in documents]
         rows = SearchDocument.objects.bulk_create(
-            [SearchDocument(key=document.key, **_row_values(document)) for document in documents]
+            [SearchDocument(key=document.key, **values) for document, values in zip(documents, analyzed, strict=True)]
         )
         facets = [facet for row, document in zip(rows, documents, strict=True) for facet in _facet_rows(row, document)]
         SearchFacetValue.objects.bulk_create(facets, batch_size=BATCH)
-        _add_terms(documents)
+        _add_terms(analyzed)
         if progress:
             progress(len(documents))
         return len(documents)
@@ -356,7 +359,14 @@ def _facet_rows(row: SearchDocument, document: registry.Document) -> list[Search
     ]
 
 
-def _add_terms(documents: list[registry.Document]) -> None:
-    terms = {term for document in documents for term in analyze(f"{document.title} {document.body}") if len(term) <= 100}
+def _add_terms(rows: list[dict]) -> None:
+    """Record the vocabulary of analyzed rows (`_row_values`), for typo candidates."""
+    terms = {
+        term
+        for row in rows
+        for text in (row["folded_title"], row["folded_body"])
+        for term in text.split()
+        if len(term) <= 100
+    }
     if terms:
         SearchTerm.objects.bulk_create([SearchTerm(term=term) for term in sorted(terms)], ignore_conflicts=True, batch_size=BATCH)
