@@ -176,6 +176,23 @@ def timed_gets(port: int, path: str, queries: list[str], repeat: int) -> list[fl
     return samples
 
 
+def in_process_gets(path: str, queries: list[str], repeat: int) -> list[float]:
+    """The same requests through Django's test client: the full view, without server or ASGI bridge."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    samples = []
+    for query in queries:
+        client.get(path, {"q": query})
+    for _ in range(repeat):
+        for query in queries:
+            started = time.perf_counter()
+            response = client.get(path, {"q": query})
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, query, response.status_code)
+    return samples
+
+
 def like_scan(queries: list[str], repeat: int) -> list[float]:
     """The baseline: a LIKE '%word%' scan of the same table, counted and paged as search does."""
     from search.models import SearchDocument
@@ -207,11 +224,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     rng = random.Random(7)
-    print(f"database: {connection.vendor}")
+    print(f"database: {connection.vendor}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for size in [int(s) for s in args.sizes.split(",")]:
         grow(size, rng)
         total, seconds = reindex()
-        print(f"\n{total} documents, reindexed in {seconds:.1f} s ({total / seconds:.0f} docs/s)")
+        print(f"\n{total} documents, reindexed in {seconds:.1f} s ({total / seconds:.0f} docs/s);"
+              f" load average {os.getloadavg()[0]:.1f}")
         port = free_port()
         server = start_server(port)
         try:
@@ -223,6 +241,11 @@ def main() -> None:
                       f"  (p50 {p(samples, 50) / p(like, 50):.2f}x LIKE)")
             samples = timed_gets(port, "/api/v1/search/suggest/", SUGGESTS, args.repeat)
             print(f"  {'suggest':28} p50 {p(samples, 50):7.1f} ms  p95 {p(samples, 95):7.1f} ms")
+            all_searches = [q for qs in SEARCHES.values() for q in qs]
+            samples = in_process_gets("/api/v1/search/", all_searches, args.repeat)
+            print(f"  {'search, in-process':28} p50 {p(samples, 50):7.1f} ms  p95 {p(samples, 95):7.1f} ms")
+            samples = in_process_gets("/api/v1/search/suggest/", SUGGESTS, args.repeat)
+            print(f"  {'suggest, in-process':28} p50 {p(samples, 50):7.1f} ms  p95 {p(samples, 95):7.1f} ms")
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -16,13 +16,15 @@ _backends: dict[tuple, SearchBackend] = {}
 
 def get_search_backend() -> SearchBackend:
     if settings.SEARCH_BACKEND == "elasticsearch":
-        cache_key = ("elasticsearch", settings.ELASTICSEARCH_URL, getattr(settings, "SEARCH_INDEX", "novosphere"))
+        alias = getattr(settings, "SEARCH_INDEX", "novosphere")
+        # False: writes become searchable within Elasticsearch's refresh interval (1 s);
+        # "wait_for" (tests) makes each write wait until it is searchable.
+        refresh = getattr(settings, "SEARCH_REFRESH", False)
+        cache_key = ("elasticsearch", settings.ELASTICSEARCH_URL, alias, refresh)
         if cache_key not in _backends:
             from search.backends.elasticsearch import ElasticsearchBackend
 
-            _backends[cache_key] = ElasticsearchBackend(
-                settings.ELASTICSEARCH_URL, alias=getattr(settings, "SEARCH_INDEX", "novosphere")
-            )
+            _backends[cache_key] = ElasticsearchBackend(settings.ELASTICSEARCH_URL, alias=alias, refresh=refresh)
         return _backends[cache_key]
     return database_backend()
 

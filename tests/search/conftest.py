@@ -1,5 +1,6 @@
 """A small territory to search: cities, people, organizations, projects of every visibility."""
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -7,6 +8,20 @@ import pytest
 from profiles.models import Actor, Tag
 from projects.models import Project, ProjectMember, Visibility
 from tests.conftest import make_city, make_org, make_person
+
+
+@pytest.fixture(autouse=True)
+def own_elasticsearch_index(settings):
+    """With ELASTICSEARCH_URL set, each test gets its own index, read-your-writes, deleted afterwards."""
+    if settings.SEARCH_BACKEND != "elasticsearch":
+        yield
+        return
+    settings.SEARCH_INDEX = f"test-{uuid.uuid4().hex}"
+    settings.SEARCH_REFRESH = "wait_for"
+    yield
+    from search.backends import get_search_backend
+
+    get_search_backend().client.indices.delete(index=f"{settings.SEARCH_INDEX}-*", ignore_unavailable=True)
 
 
 def tags(*slugs: str) -> list[Tag]:

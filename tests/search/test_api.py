@@ -2,14 +2,14 @@
 
 import pytest
 
-from search.backends import database_backend
+from search.backends import get_search_backend
 from search.registry import all_documents
 from tests.conftest import client_for
 
 
 @pytest.fixture
 def indexed(territory):
-    database_backend().reindex(all_documents())
+    get_search_backend().reindex(all_documents())
     return territory
 
 

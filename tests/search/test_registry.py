@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from profiles.models import Actor, Tag
-from search.backends import database_backend
+from search.backends import get_search_backend
 from search.models import SearchDocument
 from search.registry import Document, DocumentType, document_types, register, unregister
 
@@ -39,7 +39,7 @@ def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_
     with django_capture_on_commit_callbacks(execute=True):
         public = Tag.objects.create(slug="hydrogene")
         Tag.objects.create(slug="interne-audit")
-    backend = database_backend()
+    backend = get_search_backend()
     results = backend.search("appel", filters={"type": "collaboration"}, viewer=AnonymousUser())
     assert [hit["id"] for hit in results["results"]] == [str(public.pk)]
     assert results["facets"]["type"] == {"collaboration": 1}
@@ -58,6 +58,7 @@ def test_unregistering_stops_indexing(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         Tag.objects.create(slug="orphelin")
     assert not SearchDocument.objects.filter(type="collaboration").exists()
+    assert get_search_backend().search("orphelin")["count"] == 0
 
 
 def test_actors_and_projects_are_registered_by_their_apps():

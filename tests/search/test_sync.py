@@ -49,7 +49,6 @@ def test_profile_edits_and_deletion_through_the_api(django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete("/api/v1/actors/zoe/").status_code == 204
     assert found("gagnon") == []
-    assert not SearchDocument.objects.filter(ident="zoe").exists()
 
 
 @pytest.mark.django_db
@@ -74,7 +73,6 @@ def test_project_changes_tags_members_and_deletion(django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         project.delete()
     assert found("hydrogene", viewer=owner.user) == []
-    assert not SearchDocument.objects.filter(type="project").exists()
 
 
 @pytest.mark.django_db
@@ -127,13 +125,12 @@ def test_a_broken_index_never_fails_the_write(settings, caplog, django_capture_o
 
 @pytest.mark.django_db
 def test_reindex_rebuilds_everything_with_a_progress_bar(territory, capsys):
-    SearchDocument.objects.all().delete()
-    assert found("quebec") == []
+    SearchDocument.objects.all().delete()  # the database index lost (no-op on Elasticsearch)
     call_command("reindex")
     out, err = capsys.readouterr()
-    assert "reindexed 12 documents into database:" in out
+    assert f"reindexed 12 documents into {get_search_backend().name}" in out
     assert "12/12" in err  # the progress bar
     assert "quebec" in found("quebec")
     assert found("confidentielle", viewer=territory.alice.user) == ["secret"]
     call_command("reindex", "--no-progress")
-    assert SearchDocument.objects.count() == 12
+    assert found("quebec").count("quebec") == 1  # a second reindex replaces, it does not duplicate
