@@ -30,7 +30,7 @@ from search.backends.base import (
     empty_results,
 )
 from search.registry import Audience, Document
-from search.text import analyze, snippet
+from search.text import STOPWORDS, analyze, snippet
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ elision = token_filter(
     articles_case=True,
     articles=["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"],
 )
+# The same grammatical words search.text ignores, so "projets de la ville" does not demand "de".
+stopwords = token_filter("novosphere_stop", type="stop", stopwords=sorted(STOPWORDS))
 french_light = token_filter("novosphere_french_light", type="stemmer", language="light_french")
 english_minimal = token_filter("novosphere_english_minimal", type="stemmer", language="minimal_english")
 edge_ngrams = token_filter("novosphere_edge_ngrams", type="edge_ngram", min_gram=1, max_gram=20)
@@ -53,7 +55,7 @@ edge_ngrams = token_filter("novosphere_edge_ngrams", type="edge_ngram", min_gram
 text_analyzer = analyzer(
     "novosphere_text",
     tokenizer="standard",
-    filter=[elision, "lowercase", "asciifolding", french_light, english_minimal],
+    filter=[elision, "lowercase", "asciifolding", stopwords, french_light, english_minimal],
 )
 # Autocomplete: every beginning of every title word is indexed...
 suggest_index_analyzer = analyzer(

@@ -29,11 +29,12 @@ def test_the_mapping_folds_accents_drops_elisions_and_stems_lightly():
     assert analysis["analyzer"]["novosphere_text"] == {
         "type": "custom",
         "tokenizer": "standard",
-        "filter": ["novosphere_elision", "lowercase", "asciifolding", "novosphere_french_light",
-                   "novosphere_english_minimal"],
+        "filter": ["novosphere_elision", "lowercase", "asciifolding", "novosphere_stop",
+                   "novosphere_french_light", "novosphere_english_minimal"],
     }
     assert analysis["filter"]["novosphere_elision"]["type"] == "elision"
     assert {"l", "d", "qu"} <= set(analysis["filter"]["novosphere_elision"]["articles"])
+    assert {"de", "la", "the"} <= set(analysis["filter"]["novosphere_stop"]["stopwords"])
     assert analysis["filter"]["novosphere_french_light"] == {"type": "stemmer", "language": "light_french"}
     assert analysis["filter"]["novosphere_edge_ngrams"] == {"type": "edge_ngram", "min_gram": 1, "max_gram": 20}
     properties = body["mappings"]["properties"]
