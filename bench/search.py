@@ -145,7 +145,7 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
@@ -223,6 +223,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
+    if connection.vendor == "postgresql":  # a scratch database: start from the current migrations
+        call_command("migrate", "search", "zero", verbosity=0)
+        call_command("migrate", verbosity=0)
     rng = random.Random(7)
     print(f"database: {connection.vendor}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for size in [int(s) for s in args.sizes.split(",")]:

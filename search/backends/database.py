@@ -91,7 +91,11 @@ class DatabaseSearchBackend(SearchBackend):
                     total += self._bulk_insert(batch, progress)
                     batch = []
             total += self._bulk_insert(batch, progress)
+        self.after_bulk_load()
         return total
+
+    def after_bulk_load(self) -> None:
+        """Anything the database needs after the index was rebuilt."""
 
     def _bulk_insert(self, documents: list[registry.Document], progress) -> int:
         if not documents:
@@ -270,6 +274,13 @@ class SQLiteSearchBackend(DatabaseSearchBackend):
 
 class PostgresSearchBackend(DatabaseSearchBackend):
     """A weighted tsvector ('simple' configuration on folded text) with GIN; typos through pg_trgm."""
+
+    def after_bulk_load(self) -> None:
+        # Fresh statistics, or the planner takes the rebuilt table for empty
+        # and scans it instead of using the GIN index (seen at 10,000 documents).
+        with connection.cursor() as cursor:
+            for model in (SearchDocument, SearchFacetValue, SearchTerm):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     # pg_trgm's default threshold (0.3) misses a transposition in a 5-letter
     # word; edit distance then discards what this lets through.
