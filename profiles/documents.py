@@ -1,0 +1,57 @@
+"""What actors give to search: name as title; headline, bio, tags and city as body."""
+
+from django.db.models import QuerySet
+
+from profiles.models import Actor
+from profiles.selectors import visible_actors
+from search.registry import Audience, Document, DocumentType, register
+
+
+class ActorDocuments(DocumentType):
+    type = "actor"
+    model = Actor
+
+    def queryset(self) -> QuerySet[Actor]:
+        return Actor.objects.select_related("city").prefetch_related("skills", "sectors", "interests")
+
+    def visible(self, viewer) -> QuerySet[Actor]:
+        return visible_actors(viewer)
+
+    def document(self, actor: Actor) -> Document:
+        skills = [tag.slug for tag in actor.skills.all()]
+        sectors = [tag.slug for tag in actor.sectors.all()]
+        interests = [tag.slug for tag in actor.interests.all()]
+        # A city is "in" itself, so `city=quebec` finds Québec too.
+        city = actor if actor.kind == Actor.Kind.CITY else actor.city
+        body = "\n".join(
+            part
+            for part in (
+                actor.headline,
+                actor.bio,
+                " ".join(skills + sectors + interests).replace("-", " "),
+                city.name if city and city is not actor else "",
+                actor.region,
+            )
+            if part
+        )
+        return Document(
+            type=self.type,
+            object_pk=actor.pk,
+            ident=actor.handle,
+            title=actor.name,
+            body=body,
+            kind=actor.kind,
+            city=city.handle if city else "",
+            country=str(actor.country or ""),
+            sectors=sectors,
+            skills=skills,
+            audience=Audience.PUBLIC,
+            hidden=actor.suspended,
+        )
+
+    def dependencies(self):
+        # A city's new name is in its residents' documents.
+        return [(Actor, lambda actor: list(actor.residents.values_list("pk", flat=True)) if actor.kind == "city" else [])]
+
+
+register(ActorDocuments())

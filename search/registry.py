@@ -1,0 +1,174 @@
+"""What each app gives to search: one `DocumentType` per kind of object.
+
+An app declares its types in its own `documents.py` and registers them:
+
+    class ProjectDocuments(DocumentType):
+        type = "project"
+        model = Project
+        def visible(self, viewer): return visible_projects(viewer)
+        def document(self, project): return Document(...)
+        ...
+    register(ProjectDocuments())
+
+`search` discovers every `documents.py` when Django starts, connects the
+signals that keep the index in sync, and asks each type three things: the
+objects to index, the document of one object, and — at query time — which
+objects a viewer may see, through the app's own visibility selector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import QuerySet
+
+from profiles.selectors import viewer_actor
+
+
+class Audience:
+    """Who may see a document, stored with it where the index cannot ask the database (Elasticsearch)."""
+
+    PUBLIC = "public"  # everyone
+    SIGNED_IN = "members"  # signed-in people
+    MEMBERS_ONLY = "private"  # the actors listed in `member_ids`
+
+
+@dataclass
+class Document:
+    """One object as search sees it."""
+
+    type: str
+    object_pk: int
+    ident: str  # the public id: a handle, a slug, a request id
+    title: str
+    body: str = ""
+    kind: str = ""
+    city: str = ""
+    country: str = ""
+    sectors: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    # Visibility for indexes that cannot run the selector at query time;
+    # the database backends ignore these and call `DocumentType.visible`.
+    audience: str = Audience.PUBLIC
+    member_ids: list[int] = field(default_factory=list)
+    hidden: bool = False
+
+    @property
+    def key(self) -> str:
+        return document_key(self.type, self.object_pk)
+
+
+def document_key(type_: str, pk) -> str:
+    return f"{type_}:{pk}"
+
+
+def split_key(key: str) -> tuple[str, int]:
+    type_, _, pk = key.partition(":")
+    return type_, int(pk)
+
+
+class DocumentType:
+    """Base class of what one app gives to search for one model."""
+
+    type: str = ""
+    model: type[models.Model]
+
+    def queryset(self) -> QuerySet:
+        """Every object to index, with what `document` reads prefetched."""
+        return self.model._default_manager.all()
+
+    def document(self, obj) -> Document:
+        raise NotImplementedError
+
+    def visible(self, viewer) -> QuerySet:
+        """The objects `viewer` may see: the app's visibility selector, nothing else."""
+        raise NotImplementedError
+
+    def dependencies(self) -> list[tuple[type[models.Model], object]]:
+        """Models whose changes change documents of this type, each with a function
+        `instance -> primary keys of the objects to reindex`. The model itself is implied."""
+        return []
+
+
+def stored_audience_allows(document: Document, viewer) -> bool:
+    """The rule the Elasticsearch filter encodes, in Python, for tests against the selectors."""
+    if document.hidden:
+        return False
+    me = viewer_actor(viewer)
+    if document.audience == Audience.PUBLIC:
+        return True
+    if me is None:
+        return False
+    if document.audience == Audience.SIGNED_IN:
+        return True
+    return me.pk in document.member_ids
+
+
+_registry: dict[str, DocumentType] = {}
+
+
+def register(document_type: DocumentType) -> DocumentType:
+    """Make `document_type` searchable; registering the same type again replaces it."""
+    _registry[document_type.type] = document_type
+    from search.sync import connect_signals
+
+    connect_signals(document_type)
+    return document_type
+
+
+def unregister(type_: str) -> None:
+    from search.sync import disconnect_signals
+
+    document_type = _registry.pop(type_, None)
+    if document_type is not None:
+        disconnect_signals(document_type)
+
+
+def document_types() -> list[DocumentType]:
+    return list(_registry.values())
+
+
+def document_type(type_: str) -> DocumentType | None:
+    return _registry.get(type_)
+
+
+def documents_for_keys(keys: Iterable[str]) -> tuple[list[Document], list[str]]:
+    """The current documents of `keys`, and the keys whose object no longer exists."""
+    by_type: dict[str, list[int]] = {}
+    for key in keys:
+        type_, pk = split_key(key)
+        by_type.setdefault(type_, []).append(pk)
+    documents, gone = [], []
+    for type_, pks in by_type.items():
+        handler = _registry.get(type_)
+        if handler is None:
+            gone.extend(document_key(type_, pk) for pk in pks)
+            continue
+        found = {obj.pk: obj for obj in handler.queryset().filter(pk__in=pks)}
+        for pk in pks:
+            if pk in found:
+                documents.append(handler.document(found[pk]))
+            else:
+                gone.append(document_key(type_, pk))
+    return documents, gone
+
+
+def all_documents(batch_size: int = 500) -> Iterable[Document]:
+    """Every document of every registered type, in batches that keep memory flat."""
+    for handler in document_types():
+        queryset = handler.queryset().order_by("pk")
+        last = None
+        while True:
+            page = queryset.filter(pk__gt=last) if last is not None else queryset
+            batch = list(page[:batch_size])
+            if not batch:
+                break
+            for obj in batch:
+                yield handler.document(obj)
+            last = batch[-1].pk
+
+
+def count_documents() -> int:
+    return sum(handler.queryset().count() for handler in document_types())

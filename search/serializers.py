@@ -1,0 +1,58 @@
+from rest_framework import serializers
+
+from search import registry
+
+# Collaboration requests join search through projects/documents.py; the type
+# is accepted now so clients can ask for it before any is indexed.
+KNOWN_TYPES = ("actor", "project", "collaboration")
+
+
+def searchable_types() -> list[str]:
+    return sorted(set(KNOWN_TYPES) | {handler.type for handler in registry.document_types()})
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200, help_text="What to look for; accents, case, plurals and typos forgiven.")
+    type = serializers.ChoiceField(choices=KNOWN_TYPES, required=False)
+    kind = serializers.CharField(max_length=30, required=False, help_text="person, organization, city, …")
+    city = serializers.SlugField(max_length=50, required=False, help_text="a city handle")
+    country = serializers.CharField(min_length=2, max_length=2, required=False, help_text="ISO 3166 alpha-2")
+    sector = serializers.SlugField(max_length=50, required=False)
+    skill = serializers.SlugField(max_length=50, required=False)
+    page = serializers.IntegerField(min_value=1, max_value=500, default=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = searchable_types()
+
+
+class SuggestQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200, help_text="The beginning of a name or title.")
+
+
+class SearchHitSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.CharField(help_text="the actor's handle, the project's slug or the request's id")
+    title = serializers.CharField()
+    snippet = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    type = serializers.DictField(child=serializers.IntegerField())
+    kind = serializers.DictField(child=serializers.IntegerField())
+    city = serializers.DictField(child=serializers.IntegerField())
+    sector = serializers.DictField(child=serializers.IntegerField())
+    skill = serializers.DictField(child=serializers.IntegerField())
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SearchHitSerializer(many=True)
+    facets = FacetsSerializer(help_text="value → number of results the caller may see, per facet")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.CharField()
+    title = serializers.CharField()

@@ -1,0 +1,51 @@
+"""`/api/v1/search/` and `/api/v1/search/suggest/`: parse, ask the search backend for this viewer, answer."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from search.backends import get_search_backend
+from search.serializers import (
+    SearchQuerySerializer,
+    SearchResultsSerializer,
+    SuggestionSerializer,
+    SuggestQuerySerializer,
+)
+
+
+class SearchView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[SearchQuerySerializer],
+        responses={200: SearchResultsSerializer},
+        tags=["search"],
+        summary="Full-text search over actors, projects and collaboration requests",
+        description="French and English: accents, case, elisions and plurals do not matter; one typo is "
+        "forgiven in words of 5 to 8 letters, two from 9. Titles rank above body text, exact words above "
+        "forgiven typos. Results, count and facets hold only what the caller may see. 20 results a page.",
+    )
+    def get(self, request):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        query, page = data.pop("q"), data.pop("page")
+        results = get_search_backend().search(query, filters=data, viewer=request.user, page=page)
+        return Response(SearchResultsSerializer(results).data)
+
+
+class SuggestView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[SuggestQuerySerializer],
+        responses={200: SuggestionSerializer(many=True)},
+        tags=["search"],
+        summary="Autocomplete: up to 10 titles whose words start as typed",
+    )
+    def get(self, request):
+        params = SuggestQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        suggestions = get_search_backend().suggest(params.validated_data["q"], viewer=request.user)
+        return Response(SuggestionSerializer(suggestions, many=True).data)

@@ -1,0 +1,67 @@
+"""The extension point: a new kind of object joins search with one DocumentType in a documents.py."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from profiles.models import Actor, Tag
+from search.backends import get_search_backend
+from search.models import SearchDocument
+from search.registry import Document, DocumentType, document_types, register, unregister
+
+
+class TagDocuments(DocumentType):
+    """Stands in for a future kind (collaboration requests): a model, a selector, a document."""
+
+    type = "collaboration"
+    model = Tag
+
+    def visible(self, viewer):
+        # As a selector would: some objects are hidden from some viewers.
+        tags = Tag.objects.all()
+        return tags if viewer is not None and viewer.is_authenticated else tags.exclude(slug__startswith="interne")
+
+    def document(self, tag):
+        return Document(type=self.type, object_pk=tag.pk, ident=str(tag.pk), title=f"Appel {tag.slug}",
+                        body="Recherche de partenaires", sectors=[tag.slug])
+
+
+@pytest.fixture
+def collaborations():
+    register(TagDocuments())
+    yield
+    unregister("collaboration")
+
+
+@pytest.mark.django_db
+def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_by_its_selector(
+    collaborations, api, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        public = Tag.objects.create(slug="hydrogene")
+        Tag.objects.create(slug="interne-audit")
+    backend = get_search_backend()
+    results = backend.search("appel", filters={"type": "collaboration"}, viewer=AnonymousUser())
+    assert [hit["id"] for hit in results["results"]] == [str(public.pk)]
+    assert results["facets"]["type"] == {"collaboration": 1}
+    body = api.get("/api/v1/search/", {"q": "partenaires", "type": "collaboration"}).json()
+    assert body["count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        public.delete()
+    assert backend.search("appel", viewer=AnonymousUser())["count"] == 0
+
+
+@pytest.mark.django_db
+def test_unregistering_stops_indexing(django_capture_on_commit_callbacks):
+    register(TagDocuments())
+    unregister("collaboration")
+    assert {handler.type for handler in document_types()} == {"actor", "project"}
+    with django_capture_on_commit_callbacks(execute=True):
+        Tag.objects.create(slug="orphelin")
+    assert not SearchDocument.objects.filter(type="collaboration").exists()
+    assert get_search_backend().search("orphelin")["count"] == 0
+
+
+def test_actors_and_projects_are_registered_by_their_apps():
+    handlers = {handler.type: handler for handler in document_types()}
+    assert handlers["actor"].model is Actor
+    assert handlers["project"].model._meta.label == "projects.Project"
