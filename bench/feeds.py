@@ -393,6 +393,19 @@ def measure(backend: str, port: int, people: dict) -> None:
         samples.append(elapsed)
     http_p50, http_p95 = percentiles(samples)
 
+    # What the server hop costs by itself: a trivial endpoint over the same server,
+    # and the same feed read in-process, without a server.
+    health = [client.call("GET", "/api/health/", tokens[readers[0]])[0] for _ in range(100)]
+    from django.test import Client as InProcess
+
+    local = InProcess(HTTP_HOST="127.0.0.1")
+    in_process = []
+    for index in range(100):
+        started = time.perf_counter()
+        response = local.get("/api/v1/feed/?limit=50", HTTP_AUTHORIZATION=f"Token {tokens[readers[index % READERS]]}")
+        in_process.append(time.perf_counter() - started)
+        assert response.status_code == 200
+
     # The floor: one hand-written SQL query returning the same 50 rows.
     raw, checked = [], False
     with connection.cursor() as cursor:
@@ -412,6 +425,8 @@ def measure(backend: str, port: int, people: dict) -> None:
 
     print(f"home timeline, 50 items, over HTTP ({READ_REQUESTS} requests, {READERS} readers): "
           f"p50 {http_p50:.1f} ms, p95 {http_p95:.1f} ms")
+    print(f"same read in-process, no server: p50 {percentiles(in_process)[0]:.1f} ms, p95 {percentiles(in_process)[1]:.1f} ms; "
+          f"GET /api/health/ over the same server: p50 {percentiles(health)[0]:.1f} ms, p95 {percentiles(health)[1]:.1f} ms")
     print(f"one raw SQL query for the same 50 rows: p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; "
           f"ratio HTTP/SQL p50 {http_p50 / raw_p50:.1f}, p95 {http_p95 / raw_p95:.1f}")
 
