@@ -55,21 +55,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="size of the PostgreSQL data (1.0: the full size)")
     parser.add_argument("--only", choices=["postgres", "sqlite"])
+    parser.add_argument("--reuse", action="store_true", help="measure again on the data already built")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:
-        run_backend(args.backend, args.scale)
+        run_backend(args.backend, args.scale, args.reuse)
         return
     plan = [("postgres", args.scale), ("sqlite", args.scale / 10)]
     for backend, scale in plan:
         if args.only in (None, backend):
-            subprocess.run([sys.executable, __file__, "--backend", backend, "--scale", str(scale)], check=True)
+            reuse = ["--reuse"] if args.reuse else []
+            subprocess.run([sys.executable, __file__, "--backend", backend, "--scale", str(scale), *reuse], check=True)
 
 
 # --- Setting up one backend ----------------------------------------------------
 
 
-def configure(backend: str, scale: float) -> dict:
+def configure(backend: str, scale: float, reuse: bool = False) -> dict:
     """Environment for this process, the server and the worker; Django is set up after."""
     env = {
         "SECRET_KEY": "bench-only-secret",
@@ -86,19 +88,22 @@ def configure(backend: str, scale: float) -> dict:
         admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
         name = PG_URL.rsplit("/", 1)[1]
         with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+            if reuse:
+                admin.execute("SELECT 1")  # keep the database as it is
+            else:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{name}"')
         env.update({"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL, "CONN_MAX_AGE": "600"})
     else:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if not reuse else ():
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
         env.update({"DATABASE_URL": f"sqlite:///{SQLITE_PATH}", "REDIS_URL": ""})
     os.environ.update(env)
     return env
 
 
-def run_backend(backend: str, scale: float) -> None:
-    env = configure(backend, scale)
+def run_backend(backend: str, scale: float, reuse: bool = False) -> None:
+    env = configure(backend, scale, reuse)
     import django
 
     django.setup()
@@ -109,8 +114,11 @@ def run_backend(backend: str, scale: float) -> None:
           f"{sizes['activities']:,} activities (scale {scale:g}) ===", flush=True)
     call_command("migrate", verbosity=0)
     started = time.monotonic()
-    people = build(backend, sizes)
-    print(f"built in {time.monotonic() - started:.0f} s", flush=True)
+    if reuse:
+        people = existing_people()
+    else:
+        people = build(backend, sizes)
+        print(f"built in {time.monotonic() - started:.0f} s", flush=True)
 
     worker = server = None
     try:
@@ -284,6 +292,20 @@ def build(backend: str, sizes: dict) -> dict:
     return {"readers": reader_ids, "writers": writers, "tokens": tokens, "followers": followers, "n": n}
 
 
+def existing_people() -> dict:
+    """Readers, writers and tokens of data built by an earlier run."""
+    from knox.models import AuthToken
+
+    from profiles.models import Actor
+
+    writers = {"big": 4, "medium": BIG_STREAMS + 1}
+    with_accounts = Actor.objects.filter(user__isnull=False).order_by("user_id")
+    reader_ids = [a.pk for a in with_accounts if a.pk not in writers.values()][:READERS]
+    tokens = {a.pk: AuthToken.objects.create(a.user)[1] for a in with_accounts if a.pk in [*reader_ids, *writers.values()]}
+    followers = dict(Actor.objects.values_list("id", "followers_count"))
+    return {"readers": reader_ids, "writers": writers, "tokens": tokens, "followers": followers, "n": len(followers)}
+
+
 def copy_rows(backend: str, table: str, columns: list[str], rows, total: int, label: str) -> None:
     """COPY on PostgreSQL, executemany on SQLite, with a progress bar."""
     from django.db import connection, transaction
@@ -339,14 +361,16 @@ SELECT a.id, a.type, a.object_type, a.object_id, a.object_name, a.target_type, a
        a.target_name, a.published, p.handle, p.name, p.kind
 FROM feeds_activity a JOIN profiles_actor p ON p.id = a.actor_id
 WHERE a.id IN (
-    SELECT * FROM (SELECT t.activity_id FROM feeds_timelineentry t WHERE t.owner_id = %s
-                   ORDER BY t.activity_id DESC LIMIT 50) own
-    UNION
-    SELECT * FROM (SELECT s.activity_id FROM feeds_streamentry s
-                   WHERE s.stream IN ({streams}) AND s.merged_at_read
-                   ORDER BY s.activity_id DESC LIMIT 50) merged
+    SELECT activity_id FROM (SELECT t.activity_id FROM feeds_timelineentry t WHERE t.owner_id = %s
+                             ORDER BY t.activity_id DESC LIMIT 50) own
+    {merged}
 )
 ORDER BY a.id DESC LIMIT 50
+"""
+RAW_MERGED_SQL = """
+    UNION SELECT activity_id FROM (SELECT s.activity_id FROM feeds_streamentry s
+                                   WHERE s.stream = %s AND s.merged_at_read
+                                   ORDER BY s.activity_id DESC LIMIT 50) merged{index}
 """
 
 
@@ -369,13 +393,26 @@ def measure(backend: str, port: int, people: dict) -> None:
         samples.append(elapsed)
     http_p50, http_p95 = percentiles(samples)
 
+    # What the server hop costs by itself: a trivial endpoint over the same server,
+    # and the same feed read in-process, without a server.
+    health = [client.call("GET", "/api/health/", tokens[readers[0]])[0] for _ in range(100)]
+    from django.test import Client as InProcess
+
+    local = InProcess(HTTP_HOST="127.0.0.1")
+    in_process = []
+    for index in range(100):
+        started = time.perf_counter()
+        response = local.get("/api/v1/feed/?limit=50", HTTP_AUTHORIZATION=f"Token {tokens[readers[index % READERS]]}")
+        in_process.append(time.perf_counter() - started)
+        assert response.status_code == 200
+
     # The floor: one hand-written SQL query returning the same 50 rows.
     raw, checked = [], False
     with connection.cursor() as cursor:
         for index in range(READ_REQUESTS):
             reader = Actor.objects.get(pk=readers[index % READERS])
             keys = list(MergedStream.objects.filter(stream__in=followed_stream_keys(reader)).values_list("stream", flat=True))
-            sql = RAW_HOME_SQL.format(streams=", ".join(["%s"] * len(keys)) or "NULL")
+            sql = RAW_HOME_SQL.format(merged="".join(RAW_MERGED_SQL.format(index=i) for i in range(len(keys))))
             started = time.perf_counter()
             cursor.execute(sql, [reader.pk, *keys])
             rows = cursor.fetchall()
@@ -388,6 +425,8 @@ def measure(backend: str, port: int, people: dict) -> None:
 
     print(f"home timeline, 50 items, over HTTP ({READ_REQUESTS} requests, {READERS} readers): "
           f"p50 {http_p50:.1f} ms, p95 {http_p95:.1f} ms")
+    print(f"same read in-process, no server: p50 {percentiles(in_process)[0]:.1f} ms, p95 {percentiles(in_process)[1]:.1f} ms; "
+          f"GET /api/health/ over the same server: p50 {percentiles(health)[0]:.1f} ms, p95 {percentiles(health)[1]:.1f} ms")
     print(f"one raw SQL query for the same 50 rows: p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; "
           f"ratio HTTP/SQL p50 {http_p50 / raw_p50:.1f}, p95 {http_p95 / raw_p95:.1f}")
 

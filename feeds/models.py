@@ -122,6 +122,13 @@ class StreamEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["stream", "activity"], name="one_entry_per_stream")
         ]
+        indexes = [
+            # What a home timeline reads of a big stream, newest first: small,
+            # since only big streams' entries are in it.
+            models.Index(
+                fields=["stream", "-activity"], condition=Q(merged_at_read=True), name="merged_stream_entries"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.stream} ← {self.activity_id}"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry
+from feeds.models import Activity, Follow, MergedStream, Notification
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
@@ -84,12 +84,12 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
         return Page([], None)
     visible = visible_activities(viewer)
     sources = [visible.filter(timeline_entries__owner=me)]
-    # A reader follows few big streams: one small lookup says which, and only
-    # then is their (partially indexed) entries read.
-    merged = list(MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True))
-    if merged:
-        entries = StreamEntry.objects.filter(stream__in=merged, merged_at_read=True)
-        sources.append(visible.filter(pk__in=entries.values("activity_id")))
+    # A reader follows few big streams: one small lookup says which. Each is then
+    # read newest first along its (stream, activity) index and cut at the page
+    # size; a single query over all of them would read every entry they hold.
+    merged = MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True)
+    for key in merged:
+        sources.append(visible.filter(stream_entries__stream=key, stream_entries__merged_at_read=True))
     return _page(sources, before=before, after=after, limit=limit)
 
 
@@ -102,6 +102,13 @@ def stream_activities(
         [visible_activities(viewer).filter(stream_entries__stream=stream)],
         before=before, after=after, limit=limit,
     )
+
+
+# What a page shows of an activity and its author.
+ACTIVITY_FIELDS = [
+    "id", "type", "object_type", "object_id", "object_name", "target_type", "target_id", "target_name",
+    "published", "actor", "actor__handle", "actor__name", "actor__kind",
+]
 
 
 def _page(sources: list[QuerySet[Activity]], *, before, after, limit: int) -> Page:
@@ -121,13 +128,16 @@ def _page(sources: list[QuerySet[Activity]], *, before, after, limit: int) -> Pa
         bounded.append(source)
     catching_up = bool(after) and not before
     order = "id" if catching_up else "-id"
-    merged: dict[str, Activity] = {}
+    # Ids first, from each source's index; then one query loads the page's rows.
+    # Loading whole rows from every source would build several times the models
+    # the page shows.
+    candidates: set[str] = set()
     for source in bounded:
-        for activity in source.order_by(order)[: limit + 1]:
-            merged.setdefault(activity.id, activity)
-    ordered = sorted(merged.values(), key=lambda a: a.id, reverse=not catching_up)[: limit + 1]
-    more = len(ordered) > limit
-    items = ordered[:limit]
+        candidates.update(source.order_by(order).values_list("id", flat=True)[: limit + 1])
+    chosen = sorted(candidates, reverse=not catching_up)[: limit + 1]
+    more = len(chosen) > limit
+    rows = Activity.objects.filter(pk__in=chosen[:limit]).select_related("actor").only(*ACTIVITY_FIELDS)
+    items = sorted(rows, key=lambda a: a.id, reverse=not catching_up)
     if catching_up:
         items.reverse()
         older = bool(items) and any(s.filter(id__lt=items[-1].id).exists() for s in sources)
