@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "projects",
     "feeds",
     "search",
+    "events",
 ]
 
 MIDDLEWARE = [
