@@ -11,8 +11,10 @@ from profiles.selectors import peer_cities
 
 class EventFilter(django_filters.FilterSet):
     city = django_filters.CharFilter(method="filter_city", help_text="Handle of the city.")
-    include_peers = django_filters.BooleanFilter(
-        method="keep", help_text="With `city`: also the events of its linked peer cities."
+    include_peers = django_filters.TypedChoiceFilter(
+        method="keep", choices=[("1", "1"), ("0", "0"), ("true", "true"), ("false", "false")],
+        coerce=lambda value: value in ("1", "true"), empty_value=False,
+        help_text="`1` with `city`: also the events of its linked peer cities.",
     )
     kind = django_filters.ChoiceFilter(choices=Event.Kind.choices)
     sector = django_filters.CharFilter(method="filter_sector", help_text="A sector tag slug.")

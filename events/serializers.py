@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +15,12 @@ from profiles.serializers import (
 )
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class OrganizerHandleField(ActorHandleField):
+    """An organizer, named by its handle."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class ProjectSlugField(serializers.SlugRelatedField):
     """A project the caller may see, named by its slug."""
 
@@ -28,6 +35,7 @@ class ProjectSlugField(serializers.SlugRelatedField):
         return visible_projects(request.user if request else None)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class FestivalSlugField(serializers.SlugRelatedField):
     """A festival the caller may see, named by its slug."""
 
@@ -55,7 +63,7 @@ class EventInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=20000, allow_blank=True, required=False,
                                         help_text="Markdown.")
     kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
-    organizers = ActorHandleField(many=True, help_text="Handles: yourself or groups you administer.")
+    organizers = OrganizerHandleField(many=True, help_text="Handles: yourself or groups you administer.")
     projects = ProjectSlugField(many=True, required=False,
                                 help_text="Slugs of co-organizing projects you own or maintain; their "
                                           "members see the event when it is private.")
@@ -193,6 +201,12 @@ class ImportResultSerializer(serializers.Serializer):
 # --- Territories -----------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CityField(CityHandleField):
+    """A city, named by its handle (documented as a string, also in lists)."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class TerritoryHandleField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
@@ -203,7 +217,7 @@ class TerritoryHandleField(serializers.SlugRelatedField):
 class TerritoryInputSerializer(serializers.Serializer):
     handle = serializers.SlugField(max_length=50)
     name = serializers.CharField(max_length=120)
-    cities = CityHandleField(many=True)
+    cities = CityField(many=True)
     territories = TerritoryHandleField(many=True, required=False)
 
 
