@@ -62,6 +62,13 @@ def _vevent(event: Event, base_url: str) -> icalendar.Event:
 # --- Import ----------------------------------------------------------------------
 
 
+# Which property of a VEVENT feeds which field of an event, to name the line of a refused value.
+PROPERTY_OF_FIELD = {
+    "title": "SUMMARY", "description": "DESCRIPTION", "start": "DTSTART", "end": "DTEND",
+    "timezone": "DTSTART", "recurrence": "RRULE", "venue": "GEO", "online_url": "URL",
+}
+
+
 class ICalendarError(ValueError):
     def __init__(self, line: int, message: str):
         super().__init__(f"line {line}: {message}")
@@ -113,6 +120,8 @@ def _scan(text: str) -> list[dict]:
         if not stack and (name, value.upper()) != ("BEGIN", "VCALENDAR"):
             raise ICalendarError(number, "expected BEGIN:VCALENDAR")
         if name == "BEGIN":
+            if stack and stack[-1] == "VEVENT" and value.upper() != "VALARM":
+                raise ICalendarError(number, f"BEGIN:{value} inside a VEVENT (END:VEVENT missing?)")
             stack.append(value.upper())
             if value.upper() == "VEVENT":
                 events.append({"line": number, "properties": {}})

@@ -166,7 +166,7 @@ def attendance_list(event: Event) -> list[Attendance]:
     """Going first, then the waiting list in order, each with its `position`."""
     rows = list(
         Attendance.objects.filter(event=event).filter(actor__suspended=False).select_related("actor")
-        .order_by("-status", "id")  # "waiting" sorts after "going" descending: going first
+        .order_by("status", "id")  # "going" sorts before "waiting"
     )
     rank = 0
     for row in rows:

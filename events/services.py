@@ -84,6 +84,8 @@ def _check_times(event: Event) -> None:
 def _check_place(event: Event) -> None:
     if (event.latitude is None) != (event.longitude is None):
         raise invalid("venue", _("Give both latitude and longitude, or neither."))
+    if event.latitude is not None and not (-90 <= event.latitude <= 90 and -180 <= event.longitude <= 180):
+        raise invalid("venue", _("Latitude lies between -90 and 90, longitude between -180 and 180."))
     if not (event.venue_name or event.venue_address or event.online_url):
         raise invalid("venue", _("Give a venue, or an online_url for an online event."))
 
@@ -459,7 +461,7 @@ def accept_territory_place(*, territory: Territory, city: Actor, editor: User) -
 def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | None) -> dict[str, int]:
     """Create or update the events of an iCalendar file, matched by UID: importing the same file
     twice changes nothing the second time. All or nothing: a bad line refuses the whole file."""
-    from events.ical import ICalendarError, parse_calendar
+    from events.ical import PROPERTY_OF_FIELD, ICalendarError, parse_calendar
 
     me = _require_person(user)
     if not can_organize_as(me=me, actor=organizer):
@@ -491,11 +493,12 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
                 create_event(creator=user, organizers=[organizer], city=city, uid=item.uid, **fields)
                 counts["created"] += 1
         except Exception as error:
-            detail = getattr(error, "detail", None)
+            detail = getattr(error, "message_dict", None) or getattr(error, "detail", None)
             if isinstance(detail, dict) and "file" not in detail:
                 # Name the line of the VEVENT whose content the event refused.
                 field_name, messages = next(iter(detail.items()))
-                raise invalid("file", f"line {item.line}: {field_name}: {' '.join(str(m) for m in messages)}") from None
+                line = item.properties.get(PROPERTY_OF_FIELD.get(field_name, ""), item.line)
+                raise invalid("file", f"line {line}: {field_name}: {' '.join(str(m) for m in messages)}") from None
             raise
     logger.info("imported calendar organizer=%s created=%s updated=%s", organizer.handle, counts["created"], counts["updated"])
     return counts
