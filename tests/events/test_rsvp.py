@@ -72,3 +72,26 @@ def test_attending_a_public_event_is_a_join_activity(post_event, people):
 def test_unknown_event_rsvp_is_404(alice_api):
     assert alice_api.post("/api/v1/events/nothing/attend/").status_code == 404
     assert alice_api.get("/api/v1/events/nothing/attendees/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rsvps_never_oversell(post_event, rennes):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are exercised on PostgreSQL; SQLite's IMMEDIATE transactions serialize writers")
+    slug = post_event(capacity=2)["slug"]
+    clients = [client_for(make_person(f"rush{index}", rennes)) for index in range(8)]
+
+    def rsvp(client):
+        try:
+            return client.post(f"/api/v1/events/{slug}/attend/").json()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(rsvp, clients))
+    assert sorted(a["status"] for a in answers) == ["going"] * 2 + ["waiting"] * 6
+    assert sorted(a["position"] for a in answers if a["status"] == "waiting") == [1, 2, 3, 4, 5, 6]
