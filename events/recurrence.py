@@ -39,9 +39,11 @@ def build(value: str, *, start: datetime, timezone: str) -> rrule:
         raise RecurrenceError("FREQ is required.")
     if parts["FREQ"] not in ALLOWED_FREQUENCIES:
         raise RecurrenceError("FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY.")
+    # An aware start keeps wall-clock times (dateutil replaces fields, it does not add
+    # hours) and lets UNTIL be given in UTC, as RFC 5545 asks when DTSTART has a zone.
     local_start = start.astimezone(ZoneInfo(timezone))
     try:
-        rule = rrulestr(value, dtstart=local_start.replace(tzinfo=None))
+        rule = rrulestr(value, dtstart=local_start)
     except (ValueError, TypeError) as error:
         raise RecurrenceError(f"Not a valid RRULE: {error}") from None
     if not isinstance(rule, rrule):
@@ -59,11 +61,9 @@ def occurrences(
     zone = ZoneInfo(timezone)
     duration = end - start
     series = build(rule, start=start, timezone=timezone)
-    # Occurrences are computed on naive local wall time, then given the zone.
-    after = (window_start - duration).astimezone(zone).replace(tzinfo=None) if window_start else None
+    after = (window_start - duration).astimezone(zone) if window_start else None
     found = series.xafter(after, inc=True) if after else iter(series)
-    for naive in islice(found, MAX_OCCURRENCES):
-        begins = naive.replace(tzinfo=zone)
+    for begins in islice(found, MAX_OCCURRENCES):
         if window_end is not None and begins >= window_end:
             return
         finishes = begins + duration

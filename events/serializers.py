@@ -82,9 +82,12 @@ class EventInputSerializer(serializers.Serializer):
                                        help_text="An RFC 5545 RRULE value, e.g. FREQ=MONTHLY;BYDAY=1TH.")
 
     def validate_timezone(self, value: str) -> str:
-        from events.services import check_timezone
+        from zoneinfo import ZoneInfoNotFoundError
 
-        check_timezone(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError(_("Not a known IANA time zone, such as Europe/Paris.")) from None
         return value
 
     def validate(self, attrs):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone as django_timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -305,7 +306,9 @@ def send_event_reminders(*, now: datetime | None = None, ahead: timedelta = time
     """
     now = now or django_timezone.now()
     horizon = now + ahead
-    candidates = Event.objects.filter(visibility=Visibility.PUBLIC, start__lte=horizon).exclude(
+    candidates = Event.objects.filter(
+        Q(start__gt=now) | ~Q(recurrence=""), visibility=Visibility.PUBLIC, start__lte=horizon
+    ).exclude(
         organizers__suspended=True
     )
     sent = 0

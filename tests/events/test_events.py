@@ -221,3 +221,11 @@ def test_schema_documents_every_event_path(api):
         "/api/v1/territories/{handle}/cities/{city}/accept/", "/api/v1/map/",
     ]:
         assert path in schema["paths"], path
+
+
+def test_recurrence_until_is_given_in_utc(api, post_event):
+    post_event(title="Hebdo", recurrence="FREQ=WEEKLY;UNTIL=20270320T000000Z")
+    listed = api.get("/api/v1/events/?from=2027-03-01&to=2027-12-31").json()["results"]
+    assert [e["start"][:10] for e in listed] == ["2027-03-04", "2027-03-11", "2027-03-18"]
+    # RFC 5545: with a zoned start, UNTIL is in UTC.
+    assert "recurrence" in post_event(recurrence="FREQ=WEEKLY;UNTIL=20270320T000000", expect=400)
