@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from events.models import Event
 from profiles.models import Actor
@@ -12,7 +14,7 @@ from profiles.selectors import peer_cities
 class EventFilter(django_filters.FilterSet):
     city = django_filters.CharFilter(method="filter_city", help_text="Handle of the city.")
     include_peers = django_filters.TypedChoiceFilter(
-        method="keep", choices=[("1", "1"), ("0", "0"), ("true", "true"), ("false", "false")],
+        method="filter_include_peers", choices=[("1", "1"), ("0", "0"), ("true", "true"), ("false", "false")],
         coerce=lambda value: value in ("1", "true"), empty_value=False,
         help_text="`1` with `city`: also the events of its linked peer cities.",
     )
@@ -38,6 +40,10 @@ class EventFilter(django_filters.FilterSet):
 
     def keep(self, queryset, name, value):
         return queryset
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def filter_include_peers(self, queryset, name, value):
+        return queryset  # read by `filter_city`
 
     def filter_city(self, queryset, name, value):
         cities = Actor.objects.filter(kind=Actor.Kind.CITY, handle=value, suspended=False)

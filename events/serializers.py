@@ -16,6 +16,11 @@ from profiles.serializers import (
 
 
 @extend_schema_field(OpenApiTypes.STR)
+class CityField(CityHandleField):
+    """A city, named by its handle (documented as a string, also in lists)."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class OrganizerHandleField(ActorHandleField):
     """An organizer, named by its handle."""
 
@@ -67,7 +72,7 @@ class EventInputSerializer(serializers.Serializer):
     projects = ProjectSlugField(many=True, required=False,
                                 help_text="Slugs of co-organizing projects you own or maintain; their "
                                           "members see the event when it is private.")
-    city = CityHandleField(allow_null=True, required=False)
+    city = CityField(allow_null=True, required=False)
     venue = VenueSerializer(allow_null=True, required=False)
     online_url = serializers.URLField(max_length=500, allow_blank=True, allow_null=True, required=False)
     start = serializers.DateTimeField(help_text="ISO 8601 with offset.")
@@ -187,8 +192,8 @@ class AttendeesCountSerializer(serializers.Serializer):
 
 class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="An iCalendar (.ics) file, at most 1 MB.")
-    organizer = ActorHandleField(help_text="Yourself or a group you administer.")
-    city = CityHandleField(required=False, allow_null=True)
+    organizer = OrganizerHandleField(help_text="Yourself or a group you administer.")
+    city = CityField(required=False, allow_null=True)
 
     def validate_file(self, value):
         if value.size > 1024 * 1024:
@@ -202,11 +207,6 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 # --- Territories -----------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class CityField(CityHandleField):
-    """A city, named by its handle (documented as a string, also in lists)."""
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -229,7 +229,7 @@ class TerritoryPatchSerializer(serializers.Serializer):
 
 
 class TerritoryMemberInputSerializer(serializers.Serializer):
-    city = CityHandleField(required=False)
+    city = CityField(required=False)
     territory = TerritoryHandleField(required=False)
 
     def validate(self, attrs):
@@ -287,7 +287,7 @@ class MapQuerySerializer(serializers.Serializer):
     kind = serializers.CharField(max_length=20, required=False,
                                  help_text="An actor's kind, a project's stage or an event's kind.")
     sector = serializers.SlugField(required=False)
-    city = CityHandleField(required=False)
+    city = CityField(required=False)
     territory = TerritoryHandleField(required=False)
     bbox = BoundingBoxField(required=False, help_text="minLon,minLat,maxLon,maxLat")
     cluster = serializers.ChoiceField(choices=["city"], required=False)
