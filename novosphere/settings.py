@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "projects",
     "feeds",
     "search",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,11 @@ SPECTACULAR_SETTINGS = {
         "CollaborationKindEnum": "projects.models.CollaborationRequest.Kind",
         "GroupRoleEnum": "profiles.models.Membership.Role",
         "ProjectRoleEnum": "projects.models.ProjectMember.Role",
+        "VisibilityEnum": "projects.models.Visibility",
+        "EventKindEnum": "events.models.Event.Kind",
+        "AttendanceStatusEnum": "events.models.Attendance.Status",
+        "CollaborationStatusEnum": "projects.models.CollaborationRequest.Status",
+        "ResponseStatusEnum": "projects.models.CollaborationResponse.Status",
     },
 }
 

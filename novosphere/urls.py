@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("projects.urls")),
     path("", include("feeds.urls")),
     path("", include("search.urls")),
+    path("", include("events.urls")),
 ]
 
 urlpatterns = [

@@ -52,7 +52,7 @@ class SearchResultsSerializer(serializers.Serializer):
     facets = FacetsSerializer(help_text="value → number of results the caller may see, per facet")
 
 
-class SuggestionSerializer(serializers.Serializer):
+class AutocompleteSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.CharField()
     title = serializers.CharField()

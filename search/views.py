@@ -9,7 +9,7 @@ from search.backends import get_search_backend
 from search.serializers import (
     SearchQuerySerializer,
     SearchResultsSerializer,
-    SuggestionSerializer,
+    AutocompleteSerializer,
     SuggestQuerySerializer,
 )
 
@@ -40,7 +40,7 @@ class SuggestView(APIView):
 
     @extend_schema(
         parameters=[SuggestQuerySerializer],
-        responses={200: SuggestionSerializer(many=True)},
+        responses={200: AutocompleteSerializer(many=True)},
         tags=["search"],
         summary="Autocomplete: up to 10 titles whose words start as typed",
     )
@@ -48,4 +48,4 @@ class SuggestView(APIView):
         params = SuggestQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         suggestions = get_search_backend().suggest(params.validated_data["q"], viewer=request.user)
-        return Response(SuggestionSerializer(suggestions, many=True).data)
+        return Response(AutocompleteSerializer(suggestions, many=True).data)

@@ -12,11 +12,12 @@ class Command(BaseCommand):
     help = "Load the French demo data (cities, organizations, people, follows...). Idempotent."
 
     def handle(self, *args, **options):
+        from events import demo as events_demo
         from profiles import demo as profiles_demo
         from projects import demo as projects_demo
 
         # Each app seeds its own part, in dependency order.
-        parts = [profiles_demo, projects_demo]
+        parts = [profiles_demo, projects_demo, events_demo]
         # Per-follow event lines would drown the progress bar; the summary line says it all.
         logging.getLogger("feeds").setLevel(logging.WARNING)
         total = sum(part.steps() for part in parts)
