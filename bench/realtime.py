@@ -379,6 +379,7 @@ async def run_layer(args, layer: str, database, city: str, tokens: list[str], wr
             from_response=from_response, from_request=from_request,
             spread=[max(ts) - min(ts) for ts in per_activity.values() if ts],
             first=[min(ts) - writes[h][1] for h, ts in per_activity.items() if ts],
+            delivery_rate=unique / max(max((max(ts) for ts in per_activity.values()), default=t0) - t0, 1e-9),
         )
     finally:
         closing = True
@@ -421,6 +422,8 @@ def report(results: list[dict], args) -> None:
     row("fan-out spread first->last client p50", *(ms(pct(r["spread"], 50)) for r in results))
     row("  = server time per connection per activity",
         *(ms(pct(r["spread"], 50) / max(r["connected"] - 1, 1)) for r in results))
+    row("delivery rate (frames/s, 1st write->last frame)", *(f"{r['delivery_rate']:,.0f}" for r in results))
+    row("  needed to keep up (N x 1/s)", *(f"{r['connected']:,}" for r in results))
     row("frames expected", *(f"{r['expected']:,}" for r in results))
     row("frames received (unique)", *(f"{r['unique']:,}" for r in results))
     row("frames lost", *(f"{r['lost']:,}" for r in results))
