@@ -14,6 +14,7 @@ from profiles.serializers import (
     TagListField,
 )
 from projects.models import Visibility
+from projects.serializers import VisibleProjectField
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -27,18 +28,8 @@ class OrganizerHandleField(ActorHandleField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ProjectSlugField(serializers.SlugRelatedField):
-    """A project the caller may see, named by its slug."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("slug_field", "slug")
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        from projects.selectors import visible_projects
-
-        request = self.context.get("request")
-        return visible_projects(request.user if request else None)
+class ProjectSlugField(VisibleProjectField):
+    """A co-organizing project the caller may see, named by its slug."""
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -5,13 +5,11 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import nh3
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from markdown_it import MarkdownIt
 
 from events import recurrence
 from events.models import Attendance, Event, Territory, TerritoryCity
@@ -26,6 +24,7 @@ from events.selectors import (
 from feeds import services as feeds
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.models import audit
+from novosphere.rendering import render_markdown
 from profiles.models import Actor, Membership, User
 from profiles.selectors import is_group_admin, viewer_actor
 from profiles.services import tags_from_slugs
@@ -39,23 +38,9 @@ REMINDER = "event_reminder"
 
 RESERVED_SLUGS = {"import"}  # `/api/v1/events/import/` is a path of its own
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre",
-    "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
-}
-
-
 def render_description(markdown: str) -> str:
-    """Markdown as sanitized HTML: raw HTML is escaped by markdown-it, then nh3 keeps only safe
-    tags, attributes and http(s)/mailto links, and makes links `noopener noreferrer`."""
-    return nh3.clean(
-        _markdown.render(markdown or ""),
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
+    """An event description as sanitized HTML (the same renderer as project updates)."""
+    return render_markdown(markdown)
 
 
 # --- Validation shared by create, update and import -----------------------------

@@ -19,6 +19,7 @@ from feeds import services as feeds
 from feeds.models import Notification
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.models import audit
+from novosphere.rendering import render_markdown
 from profiles.models import Actor, User
 from profiles.selectors import administered_groups, is_group_admin, viewer_actor
 from profiles.services import tags_from_slugs
@@ -30,7 +31,6 @@ from projects.models import (
     ProjectMember,
     ProjectUpdate,
 )
-from projects.rendering import render_markdown
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Markdown to safe HTML for project updates.
+"""Markdown to safe HTML: project updates, event descriptions, anything users write in markdown.
 
 markdown-it-py renders (raw HTML in the source is escaped, not passed
 through), then nh3 keeps only a small list of tags, attributes and URL
@@ -12,18 +12,20 @@ from markdown_it import MarkdownIt
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "a", "em", "strong", "del", "code", "pre", "blockquote",
+    "p", "br", "hr", "a", "em", "strong", "del", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "img",
     "table", "thead", "tbody", "tr", "th", "td",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"},
+}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(body: str) -> str:
     """Sanitized HTML for a markdown text; links open with rel="noopener noreferrer"."""
     return nh3.clean(
-        _markdown.render(body),
+        _markdown.render(body or ""),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
