@@ -77,6 +77,16 @@ class RegisterView(APIView):
         )
 
 
+def checked_credentials(request: Request):
+    """The active user named by the body's username and password; a 400 otherwise."""
+    data = LoginSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = authenticate(request, **data.validated_data)
+    if user is None or not user.is_active:
+        raise DomainError(_("Wrong username or password."), code="authentication_failed")
+    return user
+
+
 class TokenView(APIView):
     throttle_scope = "login"
 
@@ -94,11 +104,7 @@ class TokenView(APIView):
     @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
         """Log in: a new token, beside any others the account has."""
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
-        if user is None or not user.is_active:
-            raise DomainError(_("Wrong username or password."), code="authentication_failed")
+        user = checked_credentials(request)
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 
@@ -123,11 +129,7 @@ class SessionView(APIView):
     @extend_schema(request=LoginSerializer, responses={200: ActorSerializer}, tags=["auth"])
     def post(self, request: Request) -> Response:
         """Log in with a session cookie (a new session key every time)."""
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
-        if user is None or not user.is_active:
-            raise DomainError(_("Wrong username or password."), code="authentication_failed")
+        user = checked_credentials(request)
         login(request._request, user)
         get_token(request._request)  # sets the csrftoken cookie for the writes to come
         me = selectors.viewer_actor(user)
