@@ -26,6 +26,7 @@ os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/bench_map.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ["DEBUG"] = "false"
+os.environ.setdefault("LOCAL_HTTP", "true")  # plain HTTP on loopback: no TLS redirect
 
 ACTORS = 100_000
 CITIES = 300

@@ -54,6 +54,7 @@ def configure(db: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOCAL_HTTP", "true")  # the test client speaks plain HTTP: no TLS redirect
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
     import django
 
