@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
@@ -128,15 +129,26 @@ def _page(sources: list[QuerySet[Activity]], *, before, after, limit: int) -> Pa
         bounded.append(source)
     catching_up = bool(after) and not before
     order = "id" if catching_up else "-id"
-    # Ids first, from each source's index; then one query loads the page's rows.
+    # Ids first, from each source's index, cut at limit + 1; then the page's rows.
     # Loading whole rows from every source would build several times the models
     # the page shows.
-    candidates: set[str] = set()
-    for source in bounded:
-        candidates.update(source.order_by(order).values_list("id", flat=True)[: limit + 1])
-    chosen = sorted(candidates, reverse=not catching_up)[: limit + 1]
-    more = len(chosen) > limit
-    rows = Activity.objects.filter(pk__in=chosen[:limit]).select_related("actor").only(*ACTIVITY_FIELDS)
+    tops = [source.order_by(order).values_list("id", flat=True)[: limit + 1] for source in bounded]
+    page_rows = Activity.objects.select_related("actor").only(*ACTIVITY_FIELDS)
+    if len(tops) == 1 or connections[page_rows.db].features.supports_slicing_ordering_in_compound:
+        # One query: the page out of the union of the sources' tops (PostgreSQL
+        # takes sliced parts in a UNION; a single source needs no union).
+        candidates = tops[0].union(*tops[1:]) if len(tops) > 1 else tops[0]
+        rows = list(page_rows.filter(pk__in=candidates).order_by(order)[: limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+    else:
+        # SQLite refuses LIMIT inside a UNION: one query per source, merged here.
+        chosen_ids: set[str] = set()
+        for top in tops:
+            chosen_ids.update(top)
+        chosen = sorted(chosen_ids, reverse=not catching_up)[: limit + 1]
+        more = len(chosen) > limit
+        rows = page_rows.filter(pk__in=chosen[:limit])
     items = sorted(rows, key=lambda a: a.id, reverse=not catching_up)
     if catching_up:
         items.reverse()
