@@ -3,6 +3,8 @@
     .venv/bin/python bench/feeds.py              # PostgreSQL (full size), then SQLite (a tenth)
     .venv/bin/python bench/feeds.py --scale 0.5  # everything at half size
     .venv/bin/python bench/feeds.py --only postgres
+    .venv/bin/python bench/feeds.py --reuse           # measure again, data as built
+    .venv/bin/python bench/feeds.py --server gunicorn # REST over WSGI instead of Daphne
 
 On PostgreSQL it (re)creates the database `bench_feeds` (BENCH_PG_URL, default
 postgres://postgres@127.0.0.1:5432/bench_feeds) and builds 20,000 actors,
@@ -11,7 +13,8 @@ and 200,000 activities, with the home timelines the fan-out would have written.
 Then, over real HTTP against a Daphne server (and a Celery worker on Redis for
 the fan-out), it prints:
 
-- home timeline read (50 items): p50 / p95, and the ratio to one raw SQL query
+- home timeline read (50 items): p50 / p95 from one client, the throughput
+  and p50 / p95 of 8 concurrent clients, and the ratio to one raw SQL query
   returning the same 50 rows;
 - a write on a 20,000-follower stream: the writer's request p50 / p95 and the
   time until its followers see it; the same for a 4,500-follower stream that
@@ -32,6 +35,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +53,14 @@ MEDIUM_STREAMS = 2  # actors 6..7: people just under the fan-out threshold (writ
 READERS = 20
 READ_REQUESTS = 300
 WRITES = 60
+CONCURRENT_CLIENTS = 8
+CONCURRENT_SECONDS = 10
+# Arguments of each server under test, given its port.
+SERVERS = {
+    "daphne": lambda port: ["-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
+    # Two processes of four threads: the same two cores, without the ASGI bridge.
+    "gunicorn": lambda port: ["-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "novosphere.wsgi:application"],
+}
 
 
 def main() -> None:
@@ -56,16 +68,20 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="size of the PostgreSQL data (1.0: the full size)")
     parser.add_argument("--only", choices=["postgres", "sqlite"])
     parser.add_argument("--reuse", action="store_true", help="measure again on the data already built")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="daphne",
+                        help="the server under test: Daphne (ASGI, as deployed) or gunicorn (WSGI, "
+                             "for REST beside Daphne; `pip install gunicorn` first)")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:
-        run_backend(args.backend, args.scale, args.reuse)
+        run_backend(args.backend, args.scale, args.reuse, args.server)
         return
     plan = [("postgres", args.scale), ("sqlite", args.scale / 10)]
     for backend, scale in plan:
         if args.only in (None, backend):
             reuse = ["--reuse"] if args.reuse else []
-            subprocess.run([sys.executable, __file__, "--backend", backend, "--scale", str(scale), *reuse], check=True)
+            subprocess.run([sys.executable, __file__, "--backend", backend, "--scale", str(scale), *reuse,
+                            "--server", args.server], check=True)
 
 
 # --- Setting up one backend ----------------------------------------------------
@@ -77,6 +93,7 @@ def configure(backend: str, scale: float, reuse: bool = False) -> dict:
         "SECRET_KEY": "bench-only-secret",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOCAL_HTTP": "true",  # plain HTTP on this machine: no redirect to https
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "novosphere.settings",
         # The same shape at every size: streams of a quarter of the actors are "big".
@@ -102,7 +119,7 @@ def configure(backend: str, scale: float, reuse: bool = False) -> dict:
     return env
 
 
-def run_backend(backend: str, scale: float, reuse: bool = False) -> None:
+def run_backend(backend: str, scale: float, reuse: bool = False, server_name: str = "daphne") -> None:
     env = configure(backend, scale, reuse)
     import django
 
@@ -127,7 +144,8 @@ def run_backend(backend: str, scale: float, reuse: bool = False) -> None:
             worker = start([str(BIN / "celery"), "-A", "novosphere", "worker", "--pool=solo", "-l", "warning",
                             "--without-gossip", "--without-mingle", "--without-heartbeat"], env)
         port = free_port()
-        server = start([str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"], env)
+        server = start([str(BIN / server_name), *SERVERS[server_name](port)], env)
+        print(f"server: {server_name}", flush=True)
         wait_for_port(port)
         measure(backend, port, people)
     finally:
@@ -393,6 +411,26 @@ def measure(backend: str, port: int, people: dict) -> None:
         samples.append(elapsed)
     http_p50, http_p95 = percentiles(samples)
 
+    # The same read from CONCURRENT_CLIENTS connections at once: what the server
+    # sustains, where the ASGI bridge shows (a single client barely sees it).
+    concurrent, deadline = [], time.monotonic() + CONCURRENT_SECONDS
+
+    def read_until_deadline(first: int) -> None:
+        own, index = Client(port), first
+        while time.monotonic() < deadline:
+            elapsed, status, _body = own.call("GET", "/api/v1/feed/?limit=50", tokens[readers[index % READERS]])
+            assert status == 200, status
+            concurrent.append(elapsed)
+            index += 1
+
+    threads = [threading.Thread(target=read_until_deadline, args=(n,)) for n in range(CONCURRENT_CLIENTS)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    throughput = len(concurrent) / (time.monotonic() - began)
+
     # What the server hop costs by itself: a trivial endpoint over the same server,
     # and the same feed read in-process, without a server.
     health = [client.call("GET", "/api/health/", tokens[readers[0]])[0] for _ in range(100)]
@@ -427,6 +465,8 @@ def measure(backend: str, port: int, people: dict) -> None:
           f"p50 {http_p50:.1f} ms, p95 {http_p95:.1f} ms")
     print(f"same read in-process, no server: p50 {percentiles(in_process)[0]:.1f} ms, p95 {percentiles(in_process)[1]:.1f} ms; "
           f"GET /api/health/ over the same server: p50 {percentiles(health)[0]:.1f} ms, p95 {percentiles(health)[1]:.1f} ms")
+    print(f"{CONCURRENT_CLIENTS} concurrent clients: {throughput:.0f} reads/s, "
+          f"p50 {percentiles(concurrent)[0]:.1f} ms, p95 {percentiles(concurrent)[1]:.1f} ms")
     print(f"one raw SQL query for the same 50 rows: p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; "
           f"ratio HTTP/SQL p50 {http_p50 / raw_p50:.1f}, p95 {http_p95 / raw_p95:.1f}")
 
@@ -445,8 +485,10 @@ def measure(backend: str, port: int, people: dict) -> None:
             Actor.objects.filter(pk=fan, user__isnull=True).update(user=user)
             sample_tokens[fan] = AuthToken.objects.create(user)[1]
         latencies, visible_after, everyone_after = [], [], []
-        targets = random.Random(writer + 1).sample(range(BIG_STREAMS + MEDIUM_STREAMS + 1, people["n"] + 1), WRITES * 2)
-        targets = [t for t in targets if not Follow.objects.filter(follower_id=writer, target_actor_id=t).exists()]
+        # Actors the writer does not follow yet (earlier runs on reused data followed some).
+        followed = set(Follow.objects.filter(follower_id=writer).values_list("target_actor_id", flat=True))
+        candidates = [t for t in range(BIG_STREAMS + MEDIUM_STREAMS + 1, people["n"] + 1) if t not in followed]
+        targets = random.Random(writer + 1).sample(candidates, WRITES)
         for target in targets[:WRITES]:
             started = time.perf_counter()
             elapsed, status, _body = client.call("POST", f"/api/v1/actors/a{target}/follow/", tokens[writer])

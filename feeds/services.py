@@ -75,18 +75,31 @@ def stream_target(key: str):
     return None
 
 
-def _followers_count(publisher) -> int:
-    """Followers of a stream, from the counter its actor or project keeps.
+def _followers_counts(keys) -> dict[str, int]:
+    """Followers of each stream, from the counter its actor or project keeps:
+    one query for the actors and one for the projects, whatever the number of
+    streams, since this runs on the writer's request.
 
-    Read from the database rather than the object in hand, which may predate
-    the latest follows.
+    Read from the database rather than the objects in hand, which may predate
+    the latest follows. A stream with no publisher counts 0.
     """
-    if isinstance(publisher, str):
-        publisher = stream_target(publisher)
-    if publisher is None:
-        return 0
-    counts = type(publisher).objects.filter(pk=publisher.pk).values_list("followers_count", flat=True)
-    return next(iter(counts), 0)
+    from projects.models import Project
+
+    counts = dict.fromkeys(keys, 0)
+    by_handle, by_slug = {}, {}
+    for key in counts:
+        kind, _sep, name = key.partition(":")
+        if kind in ("actor", "city"):
+            by_handle.setdefault(name, []).append(key)
+        elif kind == "project":
+            by_slug.setdefault(name, []).append(key)
+    for model, field, names in ((Actor, "handle", by_handle), (Project, "slug", by_slug)):
+        if names:
+            rows = model.objects.filter(**{f"{field}__in": names}).order_by().values_list(field, "followers_count")
+            for name, followers in rows:
+                for key in names[name]:
+                    counts[key] = followers
+    return counts
 
 
 def record(
@@ -133,7 +146,7 @@ def record(
         publishers.setdefault(stream_of(stream), stream)
     # Which streams are too big to copy to each follower is decided here, once.
     limit = settings.FEEDS_FANOUT_MAX_FOLLOWERS
-    merged = {key for key, publisher in publishers.items() if _followers_count(publisher) > limit}
+    merged = {key for key, followers in _followers_counts(publishers).items() if followers > limit}
     StreamEntry.objects.bulk_create(
         [StreamEntry(stream=key, activity=activity, merged_at_read=key in merged) for key in publishers]
     )

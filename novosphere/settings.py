@@ -95,6 +95,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+elif env.bool("DATABASE_POOL", default=True):
+    # Under ASGI each request runs its sync code in a thread of its own, and
+    # connections are per thread: a persistent connection (CONN_MAX_AGE) is
+    # never reused there, so every request opened a new one. A pool lends
+    # connections across threads (Django closes them back into it).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # pooled connections cannot also be persistent
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
