@@ -179,6 +179,7 @@ def follow(*, follower: Actor, target) -> bool:
             project=target if isinstance(target, Project) else None,
             notify=[(target, Notification.Reason.FOLLOWED)] if isinstance(target, Actor) and target.kind == Actor.Kind.PERSON else [],
         )
+        _home_streams_changed(follower)
     logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
     return True
 
@@ -191,8 +192,20 @@ def unfollow(*, follower: Actor, target) -> bool:
             return False
         type(target).objects.filter(pk=target.pk).update(followers_count=F("followers_count") - 1)
         Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
+        _home_streams_changed(follower)
     logger.info("unfollow follower=%s target=%s", follower.handle, stream_of(target))
     return True
+
+
+def _home_streams_changed(follower: Actor) -> None:
+    """After commit, tell the follower's open sockets to re-read their home streams:
+    they cache them rather than query the follow graph on every wake-up. Registered
+    after `record`, so the follow's own activity is pushed first."""
+    from feeds.live import follows_changed
+
+    if follower.user_id is not None:
+        user_id = follower.user_id
+        transaction.on_commit(lambda: follows_changed(user_id), robust=True)
 
 
 def fan_out_activity(*, activity_id: str) -> int:
