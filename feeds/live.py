@@ -34,7 +34,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from feeds.models import Activity, Follow, Notification, StreamEntry
 from profiles.models import Actor
 from profiles.selectors import stream_key, visible_actors
-from projects.selectors import visible_projects
+from projects.selectors import audience, visible_projects
 
 logger = logging.getLogger(__name__)
 
@@ -181,15 +181,13 @@ def stream_is_visible(*, user, key: str) -> bool:
 
 
 def visibility_of(activity: Activity) -> str:
-    """Who may see `activity` now, as far as it is the same for every signed-in reader."""
+    """Who may see `activity` now, as far as it is the same for every signed-in reader
+    (the rules of `visible_activities`, decided once instead of per reader)."""
     if activity.actor.suspended:
         return HIDDEN
-    project = activity.project
-    if project is None:
+    if activity.project is None:
         return PUBLIC
-    if project.owner.suspended:
-        return HIDDEN
-    return project.visibility
+    return audience(activity.project)
 
 
 def previous_on_stream(key: str, activity_id: str) -> str | None:
@@ -247,17 +245,13 @@ async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
 
 
-def follows_changed(user_id: int) -> None:
-    """Tell the user's open sockets to re-read their home streams (call after commit)."""
+def push_follows_changed(user_id: int) -> None:
+    """Tell the user's open sockets to re-read their home streams."""
     from novosphere.ws_auth import group_for_user
 
     layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
+    if layer is not None:
         async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
-    except Exception:  # liveness only: the follow itself is committed
-        logger.exception("follows.changed not sent user=%s", user_id)
 
 
 # --- per-connection state -------------------------------------------------------

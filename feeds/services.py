@@ -198,14 +198,11 @@ def unfollow(*, follower: Actor, target) -> bool:
 
 
 def _home_streams_changed(follower: Actor) -> None:
-    """After commit, tell the follower's open sockets to re-read their home streams:
-    they cache them rather than query the follow graph on every wake-up. Registered
-    after `record`, so the follow's own activity is pushed first."""
-    from feeds.live import follows_changed
-
+    """Open sockets cache their home streams rather than read the follow graph on
+    every wake-up: tell the follower's to re-read them. Registered after `record`,
+    so the follow's own activity is pushed first."""
     if follower.user_id is not None:
-        user_id = follower.user_id
-        transaction.on_commit(lambda: follows_changed(user_id), robust=True)
+        dispatch.follows_changed_on_commit(follower.user_id)
 
 
 def fan_out_activity(*, activity_id: str) -> int:
