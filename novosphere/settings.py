@@ -142,7 +142,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "novosphere.layers.SweepingInMemoryChannelLayer",
             "CONFIG": {"capacity": 1000, "group_expiry": WS_GROUP_EXPIRY},
         }
     }
