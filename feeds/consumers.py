@@ -1,11 +1,19 @@
-"""`/ws/stream/`: the caller's home timeline and notifications, live, with resume."""
+"""`/ws/stream/`: the caller's home timeline and notifications, live, with resume.
 
+The consumer only keeps per-connection state and moves frames; what to send
+and what to read is decided in `feeds.live`. Database work runs with
+thread_sensitive=False: each hop takes any thread of the pool (each with its
+own persistent connection) instead of queueing behind every other socket on
+one shared thread.
+"""
+
+import asyncio
 import json
 import logging
 import time
-from collections import deque
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -20,6 +28,14 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_FRAMES = 4429
 PAGE = 100
+
+
+def db(function):
+    """Run `function` in the thread pool, not on the one shared sync thread.
+
+    Safe here: these are reads, each thread has its own connection, and
+    channels' wrapper closes connections past CONN_MAX_AGE around each call."""
+    return database_sync_to_async(function, thread_sensitive=False)
 
 
 class TokenBucket:
@@ -41,48 +57,77 @@ class TokenBucket:
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message):
+        """Channels' dispatch, without its `aclose_old_connections()` before every handler.
+
+        That is a hop to the one shared sync thread per message: 2,000 of them per
+        activity at 2,000 sockets, queued ahead of every HTTP request the process
+        serves. These handlers reach the database only through `db()`, which closes
+        stale connections in its own thread, before and after each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.user = self.scope.get("user")
         self.actor = None
-        await self.accept()
+        self.rejoin_timer = None
         if self.user is None or not self.user.is_authenticated:
             logger.info("ws refused reason=unauthenticated close=%s", CLOSE_UNAUTHENTICATED)
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.actor = await database_sync_to_async(viewer_actor)(self.user)
+        self.actor = await db(viewer_actor)(self.user)
         if self.actor is None or self.actor.suspended:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        if await database_sync_to_async(hit)("ws_connect", f"user{self.user.pk}") is not None:
+        if await db(hit)("ws_connect", f"user{self.user.pk}") is not None:
             logger.info("ws refused actor=%s reason=too_many_connects close=%s", self.actor.handle, CLOSE_TOO_MANY_FRAMES)
             self.actor = None  # nothing joined yet: disconnect has nothing to leave
-            await self.close(code=CLOSE_TOO_MANY_FRAMES)
+            await self._refuse(CLOSE_TOO_MANY_FRAMES)
             return
+        self.language = live.language_of(self.scope)
         self.bucket = TokenBucket(settings.WS_FRAMES_PER_SECOND, settings.WS_FRAME_BURST)
-        self.sent_ids: deque[str] = deque(maxlen=2000)
-        self.sent_set: set[str] = set()
-        self.home_groups: set[str] = set()
-        self.subscriptions: dict[str, str] = {}
-        # Join the groups first, then take the cursors: an activity committed in
-        # between is either at or before the cursor, or wakes us up afterwards.
+        self.home_keys: set[str] = set()
+        self.subscriptions: set[str] = set()
+        # Join the groups first, then take the base cursor: an activity committed
+        # in between is either at or below the cursor, or wakes us up afterwards.
         await self.channel_layer.group_add(live.group_for_inbox(self.actor.pk), self.channel_name)
         await self.channel_layer.group_add(group_for_user(self.user.pk), self.channel_name)
-        keys = await self._refresh_home_groups()
-        self.home_cursor = await database_sync_to_async(live.latest_activity_id)(keys)
-        self.notification_cursor = await database_sync_to_async(live.latest_notification_id)(self.actor)
+        keys = await db(live.home_stream_keys)(self.actor)
+        for key in keys:
+            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+        self.home_keys = set(keys)
+        self.cursors = live.Cursors(await db(live.global_latest_activity_id)())
+        self.notification_cursor = await db(live.latest_notification_id)(self.actor)
+        self._schedule_rejoin()
+        # Accepted only now: once the client's handshake completes, anything it
+        # writes comes after the cursors, so it is delivered live.
+        await self.accept()
         logger.info("ws connect actor=%s by=%s", self.actor.handle, self.scope.get("auth_by"))
         after = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after")
         if after:
             # Resuming in the URL comes before any live push: strictly oldest first.
             await self._resume({"type": "resume", "after": after[0]})
 
+    async def _refuse(self, code: int) -> None:
+        # A close code needs an accepted socket; nothing else is sent before it.
+        await self.accept()
+        await self.close(code=code)
+
     async def disconnect(self, code):
+        if self.rejoin_timer is not None:
+            self.rejoin_timer.cancel()
         if self.actor is not None:
-            groups = {live.group_for_inbox(self.actor.pk), group_for_user(self.user.pk), *self.home_groups,
-                      *(live.group_for_stream(key) for key in getattr(self, "subscriptions", {}))}
-            for group in groups:
+            for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
         logger.info("ws disconnect actor=%s code=%s", getattr(self.actor, "handle", "-"), code)
+
+    def _groups(self) -> set[str]:
+        return {live.group_for_inbox(self.actor.pk), group_for_user(self.user.pk),
+                *(live.group_for_stream(key) for key in getattr(self, "home_keys", ())),
+                *(live.group_for_stream(key) for key in getattr(self, "subscriptions", ()))}
 
     # --- frames from the client ---------------------------------------------
 
@@ -118,29 +163,39 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._error("bad_cursor", "`after` must be an activity id.", frame)
             return
         limit = settings.WS_RESUME_LIMIT
-        keys = await self._refresh_home_groups()
-        missed = await database_sync_to_async(live.activities_after)(
-            user=self.user, streams=keys, after=after, limit=limit + 1
+        keys = sorted(self.home_keys)
+        bound, missed = await db(live.resume_read)(
+            user=self.user, streams=keys, after=after, limit=limit + 1, language=self.language
         )
         if len(missed) > limit:
             # Too far behind: the client refetches over REST; live delivery goes on from now.
-            self.home_cursor = await database_sync_to_async(live.latest_activity_id)(keys)
-            await self._send_json({"type": "resync", "reason": "too_many_missed", "cursor": self.home_cursor})
+            cursor = await db(live.latest_activity_id)(keys)
+            for key in keys:
+                self.cursors.advance(key, max(bound, cursor))
+            await self._send_json({"type": "resync", "reason": "too_many_missed", "cursor": cursor})
             return
-        self.home_cursor = after
-        await self._drain_home()
-        await self._send_json({"type": "resumed", "cursor": self.home_cursor})
+        cursor = after
+        for activity_id, payload in missed:
+            if self.cursors.mark_sent(activity_id):
+                await self.send(text_data=live.activity_frame(payload))
+            cursor = max(cursor, activity_id)
+        # Everything at or below `bound` on the home streams was in that read.
+        for key in keys:
+            self.cursors.advance(key, bound)
+        await self._send_json({"type": "resumed", "cursor": cursor})
 
     async def _subscribe(self, frame: dict) -> None:
         key = frame.get("stream")
-        if not isinstance(key, str) or not await database_sync_to_async(live.stream_is_visible)(user=self.user, key=key):
+        if not isinstance(key, str) or not await db(live.stream_is_visible)(user=self.user, key=key):
             await self._error("unknown_stream", "No such stream.", frame)
             return
         if key not in self.subscriptions and len(self.subscriptions) >= settings.WS_MAX_SUBSCRIPTIONS:
             await self._error("too_many_subscriptions", "Too many subscriptions on this connection.", frame)
             return
-        await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
-        self.subscriptions[key] = await database_sync_to_async(live.latest_activity_id)([key])
+        if key not in self.subscriptions and key not in self.home_keys:
+            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+            self.cursors.start(key, await db(live.global_latest_activity_id)())
+        self.subscriptions.add(key)
         await self._send_json({"type": "subscribed", "stream": key})
 
     async def _unsubscribe(self, frame: dict) -> None:
@@ -148,86 +203,103 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if not isinstance(key, str) or key not in self.subscriptions:
             await self._error("not_subscribed", "Not subscribed to this stream.", frame)
             return
-        del self.subscriptions[key]
-        if live.group_for_stream(key) not in self.home_groups:
+        self.subscriptions.discard(key)
+        if key not in self.home_keys:
             await self.channel_layer.group_discard(live.group_for_stream(key), self.channel_name)
+            self.cursors.forget(key)
         await self._send_json({"type": "unsubscribed", "stream": key})
 
     # --- wake-ups from the channel layer ------------------------------------
 
     async def stream_activity(self, event: dict) -> None:
         key = event["stream"]
-        if live.group_for_stream(key) in self.home_groups:
-            await self._drain_home()
-        if key in self.subscriptions:
-            await self._drain_subscription(key)
+        if key in self.home_keys:
+            stream = None
+        elif key in self.subscriptions:
+            stream = key  # frames of subscriptions say which stream they are from
+        else:
+            return  # a stream we just left
+        verdict = self.cursors.classify(event)
+        if verdict == live.IGNORE:
+            return
+        if verdict == live.GAP:
+            await self._catch_up(key, stream, event["id"])
+            return
+        activity_id = event["id"]
+        if not self.cursors.was_sent(activity_id) and await self._may_see(event):
+            self.cursors.mark_sent(activity_id)
+            await self.send(text_data=live.activity_frame(event["frames"][self.language], stream))
+        self.cursors.advance(key, activity_id)
+
+    async def _may_see(self, event: dict) -> bool:
+        if live.shown_without_check(event):
+            return True
+        if live.needs_membership_check(event):
+            return await db(live.may_see_project)(user=self.user, project_id=event["project_id"])
+        return False  # hidden
+
+    async def _catch_up(self, key: str, stream: str | None, up_to: str) -> None:
+        """A wake-up was lost or overtaken: read the stream after our cursor, oldest first."""
+        while True:
+            frames = await db(live.activity_frames_after)(
+                user=self.user, streams=[key], after=self.cursors.handled(key), limit=PAGE, language=self.language
+            )
+            for activity_id, payload in frames:
+                if self.cursors.mark_sent(activity_id):
+                    await self.send(text_data=live.activity_frame(payload, stream))
+                self.cursors.advance(key, activity_id)
+            if len(frames) < PAGE:
+                break
+        # The read began after `up_to` was committed: it is handled, sent or not visible.
+        self.cursors.advance(key, up_to)
+
+    async def follows_changed(self, event: dict) -> None:
+        """This user followed or unfollowed: re-read the home streams and move groups."""
+        keys = set(await db(live.home_stream_keys)(self.actor))
+        added, removed = keys - self.home_keys, self.home_keys - keys
+        for key in added - self.subscriptions:
+            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+        for key in removed - self.subscriptions:
+            await self.channel_layer.group_discard(live.group_for_stream(key), self.channel_name)
+            self.cursors.forget(key)
+        self.home_keys = keys
+        if added - self.subscriptions:
+            # Joined first, cursor second: what comes after it wakes us up.
+            latest = await db(live.global_latest_activity_id)()
+            for key in added - self.subscriptions:
+                self.cursors.start(key, latest)
 
     async def inbox_notify(self, event: dict) -> None:
         while True:
-            notifications = await database_sync_to_async(live.notifications_after)(
-                user=self.user, actor=self.actor, after=self.notification_cursor
+            notifications = await db(live.notification_frames_after)(
+                user=self.user, actor=self.actor, after=self.notification_cursor, language=self.language, limit=PAGE
             )
-            for notification in notifications:
-                payload = await database_sync_to_async(live.notification_payload)(notification)
-                await self._send_json({"type": "notification", "notification": payload})
-                self.notification_cursor = notification.pk
+            for notification_id, payload in notifications:
+                await self.send(text_data=live.notification_frame(payload))
+                self.notification_cursor = notification_id
             if len(notifications) < PAGE:
                 return
 
     async def auth_check(self, event: dict) -> None:
         """Logout, token revoked, password changed, account suspended: the socket ends too."""
-        if not await database_sync_to_async(still_authorized)(self.scope):
+        if not await db(still_authorized)(self.scope):
             logger.info("ws close actor=%s reason=credentials_ended close=%s", self.actor.handle, CLOSE_UNAUTHENTICATED)
             await self.close(code=CLOSE_UNAUTHENTICATED)
 
-    # --- reading and sending ------------------------------------------------
-
-    async def _refresh_home_groups(self) -> list[str]:
-        """Follow the follow graph as it is now: new follows join, unfollows leave."""
-        keys = await database_sync_to_async(live.home_stream_keys)(self.actor)
-        groups = {live.group_for_stream(key) for key in keys}
-        subscribed = {live.group_for_stream(key) for key in self.subscriptions}
-        for group in groups - self.home_groups:
+    async def groups_rejoin(self, event: dict) -> None:
+        """Layers drop group members after `group_expiry`; a long-lived socket joins again."""
+        for group in self._groups():
             await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.home_groups - groups - subscribed:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.home_groups = groups
-        return keys
+        self._schedule_rejoin()
 
-    async def _drain_home(self) -> None:
-        keys = await self._refresh_home_groups()
-        while True:
-            activities = await database_sync_to_async(live.activities_after)(
-                user=self.user, streams=keys, after=self.home_cursor, limit=PAGE
-            )
-            for activity in activities:
-                await self._send_activity(activity)
-                self.home_cursor = activity.id
-            if len(activities) < PAGE:
-                return
+    def _schedule_rejoin(self) -> None:
+        # Sent to our own channel so the rejoin runs in turn with the other handlers.
+        def fire():
+            asyncio.ensure_future(self.channel_layer.send(self.channel_name, {"type": "groups.rejoin"}))
 
-    async def _drain_subscription(self, key: str) -> None:
-        while key in self.subscriptions:
-            activities = await database_sync_to_async(live.activities_after)(
-                user=self.user, streams=[key], after=self.subscriptions[key], limit=PAGE
-            )
-            for activity in activities:
-                await self._send_activity(activity, stream=key)
-                self.subscriptions[key] = activity.id
-            if len(activities) < PAGE:
-                return
+        self.rejoin_timer = asyncio.get_running_loop().call_later(settings.WS_GROUP_REJOIN_SECONDS, fire)
 
-    async def _send_activity(self, activity, stream: str | None = None) -> None:
-        if activity.id in self.sent_set:
-            return  # once per connection, even if it is on several of our streams
-        if len(self.sent_ids) == self.sent_ids.maxlen:
-            self.sent_set.discard(self.sent_ids[0])
-        self.sent_ids.append(activity.id)
-        self.sent_set.add(activity.id)
-        frame = {"type": "activity", "activity": await database_sync_to_async(live.activity_payload)(activity)}
-        if stream:
-            frame["stream"] = stream
-        await self._send_json(frame)
+    # --- sending ------------------------------------------------------------
 
     async def _error(self, code: str, message: str, frame: dict | None = None) -> None:
         await self._send_json({"type": "error", "code": code, "message": message})

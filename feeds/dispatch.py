@@ -1,7 +1,8 @@
 """After-commit delivery of activities: the one place that publishes them.
 
-Everything that reaches readers after a write goes through `deliver`: today
-the timeline fan-out; the websocket push is meant to be added here too.
+Everything that reaches readers after a write goes through here: `deliver`
+(websocket push, then the timeline fan-out) and `follows_changed_on_commit`
+(open sockets re-read their home streams).
 """
 
 import logging
@@ -55,3 +56,19 @@ def push_live(activity_id: str) -> None:
         push_activity(activity_id)
     except Exception:
         logger.exception("live push failed id=%s; clients will catch up on resume", activity_id)
+
+
+def follows_changed_on_commit(user_id: int) -> None:
+    """After commit, tell the user's open sockets that their home streams changed."""
+    transaction.on_commit(lambda: push_follows_changed(user_id), robust=True)
+
+
+def push_follows_changed(user_id: int) -> None:
+    """A layer outage costs only liveness: the follow is committed, and a socket
+    opened afterwards reads the follow graph afresh."""
+    from feeds.live import push_follows_changed as push
+
+    try:
+        push(user_id)
+    except Exception:
+        logger.exception("follows.changed push failed user=%s", user_id)

@@ -1,29 +1,52 @@
 """Reads and pushes for the live stream (`/ws/stream/`).
 
-Pushes through the channel layer are only wake-ups naming a stream: each
-connection then reads what it has not sent yet, after its own cursor, with
-the reader's visibility applied at that moment. Activity ids are allocated in
-commit order (see `feeds.services.next_activity_id`), so reading "after my
-cursor" can neither skip nor repeat an activity, and a permission change
-takes effect on the very next read.
+The work that is the same for every reader is done once per activity, in the
+writer's process right after commit (`push_activity`): load the activity,
+read its project's visibility, serialize the frame in each language, and find,
+for each of its streams, the activity just before it on that stream (`prev`).
+Each connection then decides without the database in the common case: if it
+has handled its stream up to `prev`, nothing is missing and the pre-serialized
+frame goes out as is; if not (a lost or reordered wake-up, a layer outage), it
+falls back to reading the stream after its own cursor. Activity ids are
+allocated in commit order (see `feeds.services.next_activity_id`), so both
+"largest id below this one" and "everything after my cursor" are exact: no
+activity can appear later below an id already seen.
+
+Visibility is applied on every frame: suspended authors and projects of
+suspended owners are never sent, `public` and `members` activity goes to every
+socket (all are signed in), and `private` activity is checked against the
+reader's memberships at that moment, so a removal takes effect on open sockets.
 """
 
+import json
 import logging
 import re
+from collections import deque
+from urllib.parse import parse_qs
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from feeds.models import Activity, Follow, Notification, StreamEntry
 from profiles.models import Actor
 from profiles.selectors import stream_key, visible_actors
-from projects.selectors import visible_projects
+from projects.selectors import audience, visible_projects
 
 logger = logging.getLogger(__name__)
 
 STREAM_KEY = re.compile(r"^(actor|city|project):([-a-zA-Z0-9_]{1,80})$")
 CURSOR = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+ZERO = "0" * 26
+
+# What a wake-up says about who may see its activity.
+PUBLIC = "public"  # no project, or a public one
+MEMBERS = "members"  # any signed-in user: every socket is one
+PRIVATE = "private"  # the project's members only: checked per reader
+HIDDEN = "hidden"  # suspended author or project owner: nobody
 
 
 def group_for_stream(key: str) -> str:
@@ -32,6 +55,26 @@ def group_for_stream(key: str) -> str:
 
 def group_for_inbox(actor_id: int) -> str:
     return f"inbox.{actor_id}"
+
+
+def languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def language_of(scope: dict) -> str:
+    """The socket's language, decided once at connect: `?lang=`, else Accept-Language, else the default."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [])
+    header = b""
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            header = value
+    candidates = query[:1] + [code for code, _q in parse_accept_lang_header(header.decode("latin-1")[:500])]
+    for candidate in candidates:
+        try:
+            return translation.get_supported_language_variant(candidate)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def visible_activities(user) -> QuerySet[Activity]:
@@ -65,12 +108,40 @@ def activities_after(*, user, streams: list[str], after: str, limit: int) -> lis
     )
 
 
+def activity_frames_after(*, user, streams: list[str], after: str, limit: int, language: str) -> list[tuple[str, str]]:
+    """`activities_after` as (id, activity JSON) pairs, serialized in the same thread hop."""
+    activities = activities_after(user=user, streams=streams, after=after, limit=limit)
+    with translation.override(language):
+        return [(activity.id, payload_json(activity)) for activity in activities]
+
+
 def latest_activity_id(streams: list[str]) -> str:
     """The newest activity id on `streams` (visible or not: it is only a starting cursor)."""
     latest = StreamEntry.objects.filter(stream__in=streams).order_by("-activity_id").values_list(
         "activity_id", flat=True
     ).first()
-    return latest or "0" * 26
+    return latest or ZERO
+
+
+def global_latest_activity_id() -> str:
+    """The newest committed activity id. Ids are allocated in commit order, so every
+    activity at or below it is committed and every later one will be pushed."""
+    return Activity.objects.order_by("-id").values_list("id", flat=True).first() or ZERO
+
+
+def resume_read(*, user, streams: list[str], after: str, limit: int, language: str) -> tuple[str, list[tuple[str, str]]]:
+    """(the global latest id taken BEFORE the read, the frames after `after`).
+
+    Taking the bound first is what makes it a safe cursor afterwards: everything
+    at or below it was committed before the read began, so the read saw it.
+    """
+    bound = global_latest_activity_id()
+    return bound, activity_frames_after(user=user, streams=streams, after=after, limit=limit, language=language)
+
+
+def may_see_project(*, user, project_id: int) -> bool:
+    """For `private` activity: whether `user` is one of the project's members now."""
+    return visible_projects(user).filter(pk=project_id).exists()
 
 
 def notifications_after(*, user, actor: Actor, after: int, limit: int = 100) -> list[Notification]:
@@ -79,6 +150,13 @@ def notifications_after(*, user, actor: Actor, after: int, limit: int = 100) -> 
         .select_related("activity__actor")
         .order_by("id")[:limit]
     )
+
+
+def notification_frames_after(*, user, actor: Actor, after: int, language: str, limit: int = 100) -> list[tuple[int, str]]:
+    """`notifications_after` as (id, notification JSON) pairs, serialized in the same thread hop."""
+    notifications = notifications_after(user=user, actor=actor, after=after, limit=limit)
+    with translation.override(language):
+        return [(notification.pk, _dumps(notification_payload(notification))) for notification in notifications]
 
 
 def latest_notification_id(actor: Actor) -> int:
@@ -99,22 +177,167 @@ def stream_is_visible(*, user, key: str) -> bool:
     return actors.exclude(kind=Actor.Kind.CITY).exists()
 
 
+# --- the push: once per activity, after commit ---------------------------------
+
+
+def visibility_of(activity: Activity) -> str:
+    """Who may see `activity` now, as far as it is the same for every signed-in reader
+    (the rules of `visible_activities`, decided once instead of per reader)."""
+    if activity.actor.suspended:
+        return HIDDEN
+    if activity.project is None:
+        return PUBLIC
+    return audience(activity.project)
+
+
+def previous_on_stream(key: str, activity_id: str) -> str | None:
+    """The largest activity id on stream `key` below `activity_id` (one indexed query).
+
+    At push time every smaller id is committed (commit-ordered ids), so a reader
+    that has handled `key` up to this id is missing nothing before `activity_id`."""
+    return (
+        StreamEntry.objects.filter(stream=key, activity_id__lt=activity_id)
+        .order_by("-activity_id")
+        .values_list("activity_id", flat=True)
+        .first()
+    )
+
+
 def push_activity(activity_id: str) -> None:
-    """Wake the connections listening to the streams of one committed activity."""
+    """Wake the connections listening to the streams of one committed activity.
+
+    Each wake-up carries everything a connection needs to send the frame without
+    the database. A hidden activity is still announced, without frames, so readers
+    advance their cursors instead of taking its absence for a gap and reading.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
-    streams = list(StreamEntry.objects.filter(activity_id=activity_id).values_list("stream", flat=True))
+    activity = Activity.objects.select_related("actor", "project__owner").filter(pk=activity_id).first()
+    if activity is None:
+        return  # deleted since
+    visibility = visibility_of(activity)
+    frames = {}
+    if visibility != HIDDEN:
+        for language in languages():
+            with translation.override(language):
+                frames[language] = payload_json(activity)
+    events = [
+        {
+            "type": "stream.activity",
+            "stream": key,
+            "id": activity_id,
+            "prev": previous_on_stream(key, activity_id),
+            "project_id": activity.project_id,
+            "visibility": visibility,
+            "frames": frames,
+        }
+        for key in StreamEntry.objects.filter(activity_id=activity_id).values_list("stream", flat=True)
+    ]
     recipients = list(Notification.objects.filter(activity_id=activity_id).values_list("recipient_id", flat=True))
-    send = async_to_sync(_send_all)
-    send(layer, streams, recipients, activity_id)
+    async_to_sync(_send_all)(layer, events, recipients)
 
 
-async def _send_all(layer, streams: list[str], recipients: list[int], activity_id: str) -> None:
-    for key in streams:
-        await layer.group_send(group_for_stream(key), {"type": "stream.activity", "stream": key, "id": activity_id})
+async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
+    for event in events:
+        await layer.group_send(group_for_stream(event["stream"]), event)
     for recipient in recipients:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
+
+
+def push_follows_changed(user_id: int) -> None:
+    """Tell the user's open sockets to re-read their home streams."""
+    from novosphere.ws_auth import group_for_user
+
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
+
+
+# --- per-connection state -------------------------------------------------------
+
+IGNORE, GAP, FRESH = "ignore", "gap", "fresh"
+
+
+class Cursors:
+    """Which activity a connection has handled, per stream, and which it has sent.
+
+    `handled(key)` is the id up to which every activity on `key` was sent or
+    found invisible; streams without their own entry use `base` (the global
+    latest id when the connection started, or after a resume).
+    """
+
+    def __init__(self, base: str, remember: int = 2000):
+        self.base = base
+        self.handled_up_to: dict[str, str] = {}
+        self._sent_ids: deque[str] = deque(maxlen=remember)
+        self._sent: set[str] = set()
+
+    def handled(self, key: str) -> str:
+        return self.handled_up_to.get(key, self.base)
+
+    def advance(self, key: str, activity_id: str) -> None:
+        if activity_id > self.handled(key):
+            self.handled_up_to[key] = activity_id
+
+    def start(self, key: str, activity_id: str) -> None:
+        """A stream newly listened to: only what comes after `activity_id` is live."""
+        self.handled_up_to[key] = max(activity_id, self.handled_up_to.get(key, ZERO))
+
+    def forget(self, key: str) -> None:
+        self.handled_up_to.pop(key, None)
+
+    def classify(self, event: dict) -> str:
+        """IGNORE: already handled; FRESH: nothing missing before it; GAP: read the stream."""
+        key, activity_id, prev = event["stream"], event["id"], event["prev"]
+        handled = self.handled(key)
+        if activity_id <= handled:
+            return IGNORE
+        if prev is None or prev <= handled:
+            return FRESH
+        return GAP
+
+    def was_sent(self, activity_id: str) -> bool:
+        return activity_id in self._sent
+
+    def mark_sent(self, activity_id: str) -> bool:
+        """Record a send; False if it was already sent on this connection (once per connection)."""
+        if activity_id in self._sent:
+            return False
+        if len(self._sent_ids) == self._sent_ids.maxlen:
+            self._sent.discard(self._sent_ids[0])
+        self._sent_ids.append(activity_id)
+        self._sent.add(activity_id)
+        return True
+
+
+def needs_membership_check(event: dict) -> bool:
+    return event["visibility"] == PRIVATE
+
+
+def shown_without_check(event: dict) -> bool:
+    """Public and members-only activity is for every socket: all are signed in."""
+    return event["visibility"] in (None, PUBLIC, MEMBERS)
+
+
+def activity_frame(payload: str, stream: str | None = None) -> str:
+    """The `activity` frame around a pre-serialized payload; `stream` for subscriptions."""
+    if stream is None:
+        return '{"type": "activity", "activity": ' + payload + "}"
+    return '{"type": "activity", "stream": ' + _dumps(stream) + ', "activity": ' + payload + "}"
+
+
+def notification_frame(payload: str) -> str:
+    return '{"type": "notification", "notification": ' + payload + "}"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def payload_json(activity: Activity) -> str:
+    """The activity as API.md shapes it, as JSON, in the active language."""
+    return _dumps(activity_payload(activity))
 
 
 def activity_payload(activity: Activity) -> dict:

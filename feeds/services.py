@@ -192,6 +192,7 @@ def follow(*, follower: Actor, target) -> bool:
             project=target if isinstance(target, Project) else None,
             notify=[(target, Notification.Reason.FOLLOWED)] if isinstance(target, Actor) and target.kind == Actor.Kind.PERSON else [],
         )
+        _home_streams_changed(follower)
     logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
     return True
 
@@ -204,8 +205,17 @@ def unfollow(*, follower: Actor, target) -> bool:
             return False
         type(target).objects.filter(pk=target.pk).update(followers_count=F("followers_count") - 1)
         Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
+        _home_streams_changed(follower)
     logger.info("unfollow follower=%s target=%s", follower.handle, stream_of(target))
     return True
+
+
+def _home_streams_changed(follower: Actor) -> None:
+    """Open sockets cache their home streams rather than read the follow graph on
+    every wake-up: tell the follower's to re-read them. Registered after `record`,
+    so the follow's own activity is pushed first."""
+    if follower.user_id is not None:
+        dispatch.follows_changed_on_commit(follower.user_id)
 
 
 def fan_out_activity(*, activity_id: str) -> int:

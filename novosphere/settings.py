@@ -95,6 +95,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+    # Persistent connections on SQLite too: opening the file and running the
+    # PRAGMAs on every websocket database hop cost more than the query itself.
+    # A local file cannot drop the connection, so no health check is needed.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 elif env.bool("DATABASE_POOL", default=True):
     # Under ASGI each request runs its sync code in a thread of its own, and
     # connections are per thread: a persistent connection (CONN_MAX_AGE) is
@@ -116,16 +120,43 @@ AUTH_USER_MODEL = "profiles.User"
 REDIS_URL = env.str("REDIS_URL", default="")
 ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="")
 
+# Channel layers forget a group member `group_expiry` seconds after it joined;
+# open sockets join their groups again every WS_GROUP_REJOIN_SECONDS (half of
+# it), so a connection open for days keeps receiving.
+WS_GROUP_EXPIRY = env.int("WS_GROUP_EXPIRY", default=86400)
+WS_GROUP_REJOIN_SECONDS = env.float("WS_GROUP_REJOIN_SECONDS", default=WS_GROUP_EXPIRY / 2)
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                # Each host dict goes to redis-py's ConnectionPool.from_url. The
+                # receive loop blocks in BZPOPMIN for 5 s: a socket timeout of
+                # 5 s (redis-py's default) cuts it and kills idle consumers with
+                # 1011 (channels_redis#422), so reads may take longer than that.
+                # The pool's default cap of 100 raised MaxConnectionsError when
+                # thousands of sockets joined their groups at once.
+                "hosts": [{
+                    "address": REDIS_URL,
+                    "socket_timeout": env.float("CHANNEL_REDIS_SOCKET_TIMEOUT", default=30.0),
+                    "socket_connect_timeout": 5,
+                    "max_connections": env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=2000),
+                }],
+                "capacity": 1000,
+                "expiry": 60,
+                "group_expiry": WS_GROUP_EXPIRY,
+            },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "novosphere.layers.SweepingInMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "group_expiry": WS_GROUP_EXPIRY},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background work (fan-out, indexing): Celery on the Redis broker at scale,

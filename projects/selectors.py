@@ -34,6 +34,15 @@ def visible_projects(viewer=None) -> QuerySet[Project]:
     )
 
 
+def audience(project: Project) -> str:
+    """Who may see `project`, as `visible_projects` decides it, without a viewer:
+    a Visibility value, or "hidden" when its owner is suspended. For pushes that
+    decide once for every signed-in reader; `private` still needs `visible_projects`."""
+    if project.owner.suspended:
+        return "hidden"
+    return project.visibility
+
+
 def project_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Project:
     """The project `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
     queryset = visible_projects(viewer)

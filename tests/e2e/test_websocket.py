@@ -2,11 +2,15 @@
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.e2e.server import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -343,5 +347,147 @@ def test_removal_from_a_private_project_stops_its_activity_on_open_sockets(serve
             server.request("POST", f"/api/v1/projects/{slug}/updates/", {"body": "Nouvelle secrète"}, token=owner_token)
             after_removal = await frames_for(ws, 1.0)
             assert all(slug not in json.dumps(frame) for frame in after_removal), after_removal
+
+    run(scenario())
+
+
+def test_many_writes_in_a_row_on_one_stream_arrive_in_order_nothing_lost(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    targets = [unique("row") for _ in range(15)]
+    for target in targets:
+        server.register(target)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            for target in targets:  # back to back, no waiting for frames
+                assert server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)[0] == 200
+            frames = await receive_until(
+                ws, lambda f: f["type"] == "activity" and f["activity"]["object"]["id"] == targets[-1]
+            )
+            activities = [f["activity"] for f in frames if f["type"] == "activity"]
+            assert [a["object"]["id"] for a in activities] == targets
+            assert [a["id"] for a in activities] == sorted(a["id"] for a in activities)
+            assert await nothing_more(ws)
+
+    run(scenario())
+
+
+def write_without_wake_up(server, code: str) -> None:
+    """Run ORM code in a separate process on the server's database: its wake-ups go to
+    that process's own in-memory layer, never to the server, like a lost wake-up."""
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=server.env, check=True,
+                   capture_output=True, timeout=60)
+
+
+def test_a_lost_wake_up_is_caught_up_from_the_database_before_the_next_one(server, unique):
+    alice, bob, quiet, loud = unique("alice"), unique("bob"), unique("quiet"), unique("loud")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.register(quiet)
+    server.register(loud)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            write_without_wake_up(
+                server,
+                "from profiles.models import Actor; from feeds import services; "
+                f"services.follow(follower=Actor.objects.get(handle='{bob}'), target=Actor.objects.get(handle='{quiet}'))",
+            )
+            assert await nothing_more(ws, 0.5)  # nobody told the server
+            server.request("POST", f"/api/v1/actors/{loud}/follow/", token=bob_token)
+            # The next wake-up on bob's stream names a previous activity alice never
+            # handled: she reads the stream and gets both, oldest first.
+            frames = await receive_until(ws, lambda f: f["type"] == "activity" and f["activity"]["object"]["id"] == loud)
+            assert [f["activity"]["object"]["id"] for f in frames if f["type"] == "activity"] == [quiet, loud]
+            assert await nothing_more(ws)
+
+    run(scenario())
+
+
+def test_private_project_activity_reaches_members_and_not_others(server, unique):
+    owner, member, outsider = unique("owner"), unique("member"), unique("outsider")
+    owner_token, member_token, outsider_token = (server.register(owner), server.register(member),
+                                                 server.register(outsider))
+    status, project = server.request(
+        "POST", "/api/v1/projects/", {"title": unique("Projet fermé "), "visibility": "private"}, token=owner_token
+    )
+    assert status == 201, project
+    slug = project["slug"]
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
+                          token=owner_token)[0] == 201
+    # Both follow the owner: the project's news is on the owner's stream too.
+    for token in (member_token, outsider_token):
+        assert server.request("POST", f"/api/v1/actors/{owner}/follow/", token=token)[0] == 200
+
+    async def scenario():
+        async with connect(server.ws + f"?token={member_token}") as member_ws, \
+                connect(server.ws + f"?token={outsider_token}") as outsider_ws:
+            server.request("POST", f"/api/v1/projects/{slug}/updates/", {"body": "Réservé"}, token=owner_token)
+            # A public write after it, on the same stream: the outsider gets that one only.
+            public = unique("public")
+            server.register(public)
+            server.request("POST", f"/api/v1/actors/{public}/follow/", token=owner_token)
+            member_frames = await receive_until(
+                member_ws, lambda f: f["type"] == "activity" and f["activity"]["object"]["id"] == public
+            )
+            assert any(slug in json.dumps(f) for f in member_frames)
+            outsider_frames = await receive_until(
+                outsider_ws, lambda f: f["type"] == "activity" and f["activity"]["object"]["id"] == public
+            )
+            assert all(slug not in json.dumps(f) for f in outsider_frames), outsider_frames
+            assert await nothing_more(outsider_ws)
+
+    run(scenario())
+
+
+def test_unfollow_and_follow_change_live_items_without_reconnecting(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    targets = [unique("t") for _ in range(3)]
+    for target in targets:
+        server.register(target)
+
+    async def bob_follows(ws, target):
+        server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+            await receive_until(ws, lambda f: f["type"] == "activity")  # her own follow
+            await bob_follows(ws, targets[0])
+            frame = await receive(ws)
+            assert frame["activity"]["object"]["id"] == targets[0]
+            assert server.request("DELETE", f"/api/v1/actors/{bob}/follow/", token=alice_token)[0] == 200
+            # No pause needed: follows.changed is queued on her socket before the answer.
+            await bob_follows(ws, targets[1])
+            assert await nothing_more(ws)
+            server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+            await receive_until(ws, lambda f: f["type"] == "activity")  # her own follow again
+            await asyncio.sleep(0.3)  # a follow is live once her socket has joined bob's stream
+            await bob_follows(ws, targets[2])
+            frame = await receive(ws)
+            assert frame["activity"]["object"]["id"] == targets[2]
+
+    run(scenario())
+
+
+def test_frames_are_in_the_language_of_the_socket(server, unique):
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    target = unique("t")
+    server.register(target)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}",
+                           additional_headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}) as english, \
+                connect(server.ws + f"?token={alice_token}&lang=en") as by_query, \
+                connect(server.ws + f"?token={alice_token}") as default:
+            server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
+            summaries = [(await receive(ws))["activity"]["summary"] for ws in (english, by_query, default)]
+            assert summaries[0] == summaries[1] == f"{bob.title()} followed {target.title()}"
+            assert summaries[2] == f"{bob.title()} suit {target.title()}"
 
     run(scenario())

@@ -1,0 +1,96 @@
+"""What the live push puts on the channel layer, and how a connection's cursors read it."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from feeds import live, services
+from novosphere.ws_auth import group_for_user
+from projects.services import create_project
+from tests.feeds.conftest import post_update
+
+
+@pytest.fixture
+def layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return get_channel_layer()
+
+
+def listen(layer, group: str) -> str:
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    return channel
+
+
+def received(layer, channel: str) -> list[dict]:
+    async def drain():
+        messages = []
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(layer.receive(channel), 0.05))
+            except TimeoutError:
+                return messages
+
+    events = async_to_sync(drain)()
+    # Whatever goes through a layer must survive serialization (channels_redis uses msgpack).
+    assert json.loads(json.dumps(events)) == events
+    return events
+
+
+def test_a_push_carries_the_previous_id_on_the_stream_and_a_frame_per_language(committed, layer, alice):
+    channel = listen(layer, live.group_for_stream("actor:alice"))
+    first = committed(post_update, alice)
+    second = committed(post_update, alice)
+    events = received(layer, channel)
+    assert [event["id"] for event in events] == [first.id, second.id]
+    assert events[1]["prev"] == first.id
+    assert events[0]["prev"] is None or events[0]["prev"] < first.id
+    assert events[1]["visibility"] == live.PUBLIC and events[1]["project_id"] is None
+    assert set(events[1]["frames"]) == {"fr", "en"}
+    english, french = (json.loads(events[1]["frames"][language]) for language in ("en", "fr"))
+    assert english["id"] == french["id"] == second.id
+    assert english["summary"] != french["summary"]
+
+
+def test_private_projects_are_checked_per_reader_and_suspended_authors_never_sent(committed, layer, alice):
+    channel = listen(layer, live.group_for_stream("actor:alice"))
+    project = committed(create_project, creator=alice.user, title="Atelier fermé", visibility="private")
+    (created,) = received(layer, channel)
+    assert created["visibility"] == live.PRIVATE and created["project_id"] == project.pk
+    alice.suspended = True
+    alice.save(update_fields=["suspended"])
+    hidden = committed(post_update, alice)
+    (event,) = received(layer, channel)
+    # Still announced, so readers advance their cursor rather than read; but nothing to send.
+    assert event["id"] == hidden.id and event["visibility"] == live.HIDDEN and event["frames"] == {}
+
+
+def test_follow_and_unfollow_tell_the_followers_open_sockets(committed, layer, alice, bob):
+    channel = listen(layer, group_for_user(alice.user_id))
+    committed(services.follow, follower=alice, target=bob)
+    assert received(layer, channel) == [{"type": "follows.changed"}]
+    committed(services.follow, follower=alice, target=bob)  # already following: nothing changed
+    assert received(layer, channel) == []
+    committed(services.unfollow, follower=alice, target=bob)
+    assert received(layer, channel) == [{"type": "follows.changed"}]
+
+
+def event(stream: str, activity_id: str, prev: str | None) -> dict:
+    return {"stream": stream, "id": activity_id, "prev": prev}
+
+
+def test_cursors_send_fresh_wake_ups_and_read_on_gaps():
+    a, b, c, d = (f"{n:026d}" for n in (1, 2, 3, 4))
+    cursors = live.Cursors(base=b)
+    assert cursors.classify(event("actor:x", a, None)) == live.IGNORE  # at or below the base
+    assert cursors.classify(event("actor:x", c, b)) == live.FRESH
+    assert cursors.classify(event("actor:x", c, None)) == live.FRESH
+    assert cursors.classify(event("actor:x", d, c)) == live.GAP  # c's wake-up is missing
+    cursors.advance("actor:x", c)
+    assert cursors.classify(event("actor:x", d, c)) == live.FRESH
+    assert cursors.classify(event("actor:x", c, b)) == live.IGNORE  # late or repeated
+    assert cursors.classify(event("actor:y", c, b)) == live.FRESH  # cursors are per stream
+    assert cursors.mark_sent(c) and not cursors.mark_sent(c)
