@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from search.backends import get_search_backend
 from search.serializers import (
+    AutocompleteSerializer,
     SearchQuerySerializer,
     SearchResultsSerializer,
-    AutocompleteSerializer,
     SuggestQuerySerializer,
 )
 
