@@ -157,8 +157,9 @@ class CollaborationDocuments(DocumentType):
                 request.message,
                 " ".join(skills + sectors).replace("-", " "),
                 " ".join(city.name for city in cities),
-                request.get_kind_display(),
-                request.get_status_display(),
+                # The values, not the labels: an index must not depend on the language active when it was written.
+                request.kind,
+                request.status,
             )
             if part
         )
