@@ -9,7 +9,7 @@ from projects.models import CollaborationRequest, CollaborationResponse, Visibil
 from search.backends import get_search_backend
 from search.registry import all_documents
 from tests.conftest import client_for, link_cities, make_person
-from tests.search.conftest import make_project, tags
+from tests.search.conftest import tags
 
 
 def make_request(author, title, message, **fields) -> CollaborationRequest:
