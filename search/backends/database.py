@@ -52,6 +52,11 @@ BATCH = 500
 # query matching more than this (a very common word at 150,000 documents)
 # gets a page drawn from its title matches, which is what it would rank first.
 RANK_CAP = 1000
+# Count and facets read at most this many visible matches. A word found in
+# most of 50,000 documents made them a scan of the whole index (over a second
+# on SQLite); past the cap `count` reads COUNT_CAP and facets describe the
+# first COUNT_CAP matches, as search engines report "10,000+" hits.
+COUNT_CAP = 2000
 
 
 class DatabaseSearchBackend(SearchBackend):
@@ -179,8 +184,9 @@ class DatabaseSearchBackend(SearchBackend):
         expansions = self.expand(terms)
         where, where_params = where_clause(self.filtered_documents(viewer, clean_filters(filters)))
         offset = (max(page, 1) - 1) * PAGE_SIZE
-        page_rows = self._page(expansions, where, where_params, offset=offset, limit=PAGE_SIZE)
         groups, tags = self._facets(expansions, where, where_params)
+        total = sum(group[0] for group in groups)
+        page_rows = self._page(expansions, where, where_params, offset=offset, limit=PAGE_SIZE, total=total)
         facets: dict[str, dict[str, int]] = {name: {} for name in ("type", "kind", "city", "sector", "skill")}
         count = 0
         for n, type_, kind, city in groups:
@@ -217,7 +223,7 @@ class DatabaseSearchBackend(SearchBackend):
         facet_table = SearchFacetValue._meta.db_table
         sql = (
             f"WITH hits AS MATERIALIZED (SELECT {table}.id AS id, {table}.type AS type, {table}.kind AS kind,"
-            f" {table}.city AS city FROM {table} WHERE {table}.id IN ({match_sql}) AND {where})"
+            f" {table}.city AS city FROM {table} WHERE {table}.id IN ({match_sql}) AND {where} LIMIT %s)"
             " SELECT 'group', COUNT(*), type, kind, city FROM hits GROUP BY type, kind, city"
             f" UNION ALL SELECT 'tag', COUNT(*), f.name, f.value, '' FROM hits"
             f" JOIN {facet_table} f ON f.document_id = hits.id WHERE f.name IN ('sector', 'skill')"
@@ -225,7 +231,7 @@ class DatabaseSearchBackend(SearchBackend):
         )
         groups, tags = [], []
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*match_params, *where_params])
+            cursor.execute(sql, [*match_params, *where_params, COUNT_CAP])
             for row_kind, n, a, b, c in cursor.fetchall():
                 if row_kind == "group":
                     groups.append((n, a, b, c))
@@ -233,7 +239,7 @@ class DatabaseSearchBackend(SearchBackend):
                     tags.append((n, a, b))
         return groups, tags
 
-    def _page(self, expansions, where: str, where_params: list, *, offset: int, limit: int):
+    def _page(self, expansions, where: str, where_params: list, *, offset: int, limit: int, total: int):
         """One page of `(id, relevance, exact)`: exact matches first, then forgiven typos, each by relevance.
 
         Each group is ranked separately (the typo group excludes the exact
@@ -241,7 +247,9 @@ class DatabaseSearchBackend(SearchBackend):
         beyond `offset + limit`: the page of the combined order is the exact
         group's best, then the typo group's best.
         """
-        wanted = offset + limit
+        wanted = min(offset + limit, total)
+        if wanted <= offset:
+            return []
         exact = self.ranked(expansions, False, where, where_params, wanted)
         rows = [(pk, relevance, True) for pk, relevance in exact]
         has_typos = any(len(alternatives) > 1 for alternatives in expansions.values())
@@ -344,21 +352,29 @@ class SQLiteSearchBackend(DatabaseSearchBackend):
         query = self.query_text(expansions, exact=True)
         if typos:
             query = f"({self.query_text(expansions)}) NOT ({query})"
+        title_query = f"folded_title : ({query})"
         table = SearchDocument._meta.db_table
-        # bm25 is computed inside FTS5 for every match (cheap, no row is
-        # fetched); only the `RANK_CAP` best by it are joined to the table
-        # for visibility and filters, then the page is taken from those.
-        # A page whose candidates are all invisible falls back to the full join.
+        # Candidates: up to RANK_CAP title matches (what bm25 with the title
+        # weighted 10 puts first), then up to RANK_CAP matches anywhere; bm25
+        # is computed only for the rows FTS5 hands out before its LIMIT, not
+        # for every match of a common word. Title matches rank first, then by
+        # bm25; only those passing visibility and filters are kept.
+        candidates = (
+            f"SELECT rowid AS id, 1 AS in_title, bm25(search_fts, {self.TITLE_WEIGHT}, {self.BODY_WEIGHT}) AS score"
+            " FROM search_fts WHERE search_fts MATCH %s LIMIT %s"
+        )
         sql = (
-            f"SELECT {table}.id, -c.score FROM (SELECT rowid AS id, bm25(search_fts, {self.TITLE_WEIGHT},"
-            f" {self.BODY_WEIGHT}) AS score FROM search_fts WHERE search_fts MATCH %s ORDER BY score LIMIT %s) c"
-            f" JOIN {table} ON {table}.id = c.id WHERE {where} ORDER BY c.score, {table}.id LIMIT %s"
+            f"SELECT {table}.id, -MIN(c.score) FROM (SELECT * FROM ({candidates})"
+            f" UNION ALL SELECT * FROM ({candidates.replace('1 AS in_title', '0 AS in_title')})) c"
+            f" JOIN {table} ON {table}.id = c.id WHERE {where}"
+            f" GROUP BY {table}.id ORDER BY MAX(c.in_title) DESC, MIN(c.score), {table}.id LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [query, RANK_CAP, *where_params, limit])
+            cursor.execute(sql, [title_query, RANK_CAP, query, RANK_CAP, *where_params, limit])
             rows = cursor.fetchall()
             if len(rows) < limit:
-                cursor.execute(sql.replace(" LIMIT %s) c", ") c"), [query, *where_params, limit])
+                # Filters or visibility left too few of the capped candidates: rank every match.
+                cursor.execute(sql, [title_query, -1, query, -1, *where_params, limit])
                 rows = cursor.fetchall()
         return rows
 
