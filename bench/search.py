@@ -28,6 +28,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/novosphere-bench-search.sqlite3")
+# Plain HTTP on the loopback, in the server and the in-process client alike: with
+# TLS redirects on, every answer would be a bodiless 301.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 WORDS = (
     "innovation entreprise société réseau numérique énergie santé mobilité agriculture éducation culture "
