@@ -153,7 +153,7 @@ def start_server(port: int) -> subprocess.Popen:
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+    for _ in range(600):  # a loaded machine can take tens of seconds to import the project
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return server
