@@ -393,6 +393,11 @@ class PostgresSearchBackend(DatabaseSearchBackend):
             for model in (SearchDocument, SearchFacetValue, SearchTerm, SearchMember, SearchTitleWord):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
+    # ts_rank reads each candidate's whole tsvector from the table: 200 title
+    # and 200 body candidates a group halved the ranking time of a common
+    # word against 1,000 (10,000 documents, measured) for a page of 20.
+    RANK_CAP = 200
+
     # pg_trgm's default threshold (0.3) misses a transposition in a 5-letter
     # word; edit distance then discards what this lets through.
     SIMILARITY_THRESHOLD = 0.15
@@ -450,7 +455,7 @@ class PostgresSearchBackend(DatabaseSearchBackend):
             " SELECT id, ts_rank(search_vector, to_tsquery('simple', %s)) AS relevance FROM candidates"
             " ORDER BY relevance DESC, id LIMIT %s"
         )
-        params = [title_query, *where_params, RANK_CAP, query, *where_params, RANK_CAP, query, limit]
+        params = [title_query, *where_params, self.RANK_CAP, query, *where_params, self.RANK_CAP, query, limit]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
