@@ -1,8 +1,11 @@
 """The search index kept in the database (SQLite FTS5 or PostgreSQL full-text).
 
-One row per indexed object, whatever its kind. Who may see a row is not
-stored here: it is decided at query time by the visibility selector of the
-row's kind (see `search.registry`), the same function every other path uses.
+One row per indexed object, whatever its kind. Who may see a row is stored
+with it (`audience`, `hidden` and, for members-only rows, `SearchMember`
+rows), computed by each kind's `documents.py` from the same rules as its
+visibility selector and kept current by `search.sync`. Filtering on these
+columns is a few index probes; asking the selector per match was a subquery
+per matching row, which dominated every search at 50,000 documents.
 """
 
 from django.db import models
@@ -21,6 +24,8 @@ class SearchDocument(models.Model):
     kind = models.CharField(max_length=30, blank=True)
     city = models.CharField(max_length=50, blank=True)  # handle of the city
     country = models.CharField(max_length=2, blank=True)
+    audience = models.CharField(max_length=10, default="public")  # search.registry.Audience
+    hidden = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -54,3 +59,33 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SearchMember(models.Model):
+    """An actor who may see a members-only document (`audience = "private"`)."""
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="members")
+    actor_id = models.BigIntegerField()
+
+    class Meta:
+        # Read as "the documents this viewer is a member of": actor first.
+        indexes = [models.Index(fields=["actor_id", "document"], name="search_member_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} may see {self.document_id}"
+
+
+class SearchTitleWord(models.Model):
+    """One distinct word of a document's folded title, for autocomplete.
+
+    A prefix is a range over the B-tree on `word` (`>= p AND < p || '\uffff'`
+    on SQLite, `LIKE 'p%'` with text_pattern_ops on PostgreSQL, migration
+    0003): one descent whatever the index size, where a full-text prefix
+    query had to collect and sort every match.
+    """
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="title_words")
+    word = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.word

@@ -49,8 +49,11 @@ class Document:
     country: str = ""
     sectors: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
-    # Visibility for indexes that cannot run the selector at query time;
-    # the database backends ignore these and call `DocumentType.visible`.
+    # Every city the `city` filter finds the object by (`city` first); empty means just `city`.
+    places: list[str] = field(default_factory=list)
+    # Who may see the object, mirroring the type's visibility selector: the
+    # index filters on these at query time instead of asking the selector per
+    # match. `DocumentType.visible` stays the reference they are tested against.
     audience: str = Audience.PUBLIC
     member_ids: list[int] = field(default_factory=list)
     hidden: bool = False
@@ -111,8 +114,12 @@ _registry: dict[str, DocumentType] = {}
 
 def register(document_type: DocumentType) -> DocumentType:
     """Make `document_type` searchable; registering the same type again replaces it."""
+    from search.sync import connect_signals, disconnect_signals
+
+    replaced = _registry.get(document_type.type)
+    if replaced is not None and replaced is not document_type:
+        disconnect_signals(replaced)  # or its models would still index under this type
     _registry[document_type.type] = document_type
-    from search.sync import connect_signals
 
     connect_signals(document_type)
     return document_type

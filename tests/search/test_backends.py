@@ -133,20 +133,47 @@ class TestDatabaseBackend(BackendContract):
         backend.reindex(all_documents())
         return backend
 
-    def test_visible_documents_are_exactly_what_the_selectors_let_through(self, backend, territory):
+    def test_visible_documents_are_exactly_what_the_selectors_let_through(
+        self, backend, territory, django_capture_on_commit_callbacks
+    ):
+        """The stored audiences, as the sync keeps them, let through what the selectors do, viewer by viewer."""
         from profiles.selectors import visible_actors
-        from projects.selectors import visible_projects
-        from tests.conftest import make_person
+        from projects.selectors import visible_projects, visible_requests
+        from tests.conftest import make_admin, make_org, make_person
+        from tests.search.test_collaborations import make_request
 
-        territory.labs.suspended = True  # hides the organization and the projects it owns
-        territory.labs.save()
-        carol = make_person("carol")
+        carol = make_person("carol")  # signed in, author of requests to hidden projects
+        dan = make_person("dan")  # admin of an organization that edits the private project
+        with django_capture_on_commit_callbacks(execute=True):
+            editors = make_org("editeurs", territory.rennes)
+            make_admin(dan, editors)
+            territory.secret_project.memberships.create(actor=editors, role="maintainer")
+            make_request(carol, "Vers le secret", "Demande", to_project=territory.secret_project)
+            make_request(carol, "Depuis les membres", "Demande", from_project=territory.members_project,
+                         to_city=territory.quebec)
+            make_request(territory.alice, "Du secret vers les membres", "Demande",
+                         from_project=territory.secret_project, to_project=territory.members_project)
+            make_request(territory.bob, "Vers un projet suspendu", "Demande", to_project=territory.data_project)
+            make_request(territory.labs, "Par un suspendu", "Demande", to_actor=territory.bob)
+            make_request(carol, "Ouverte", "Demande", to_actor=territory.societe)
+            # Suspending an owner hides its projects, its requests and those to its projects.
+            territory.labs.suspended = True
+            territory.labs.save()
+        viewers = (ANONYMOUS, territory.alice.user, territory.bob.user, carol.user, dan.user)
+
+        def check():
+            for viewer in viewers:
+                documents = set(backend.visible_documents(viewer).values_list("type", "object_pk"))
+                expected = (
+                    {("actor", pk) for pk in visible_actors(viewer).values_list("pk", flat=True)}
+                    | {("project", pk) for pk in visible_projects(viewer).values_list("pk", flat=True)}
+                    | {("collaboration", pk) for pk in visible_requests(viewer).values_list("pk", flat=True)}
+                )
+                assert documents == expected, viewer
+
+        check()  # as the sync left the index
         backend.reindex(all_documents())
-        for viewer in (ANONYMOUS, territory.alice.user, territory.bob.user, carol.user):
-            documents = set(backend.visible_documents(viewer).values_list("type", "object_pk"))
-            expected = {("actor", pk) for pk in visible_actors(viewer).values_list("pk", flat=True)} | {
-                ("project", pk) for pk in visible_projects(viewer).values_list("pk", flat=True)}
-            assert documents == expected
+        check()  # as a reindex builds it
 
     def test_the_backend_matches_the_database(self, backend):
         assert backend.name == f"database:{connection.vendor}"

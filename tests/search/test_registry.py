@@ -6,11 +6,19 @@ from django.contrib.auth.models import AnonymousUser
 from profiles.models import Actor, Tag
 from search.backends import get_search_backend
 from search.models import SearchDocument
-from search.registry import Document, DocumentType, document_types, register, unregister
+from search.registry import (
+    Audience,
+    Document,
+    DocumentType,
+    document_type,
+    document_types,
+    register,
+    unregister,
+)
 
 
 class TagDocuments(DocumentType):
-    """Stands in for a future kind (collaboration requests): a model, a selector, a document."""
+    """Stands in for a new kind of object: a model, a selector, a document carrying the selector's audience."""
 
     type = "collaboration"
     model = Tag
@@ -21,15 +29,19 @@ class TagDocuments(DocumentType):
         return tags if viewer is not None and viewer.is_authenticated else tags.exclude(slug__startswith="interne")
 
     def document(self, tag):
+        audience = Audience.SIGNED_IN if tag.slug.startswith("interne") else Audience.PUBLIC
         return Document(type=self.type, object_pk=tag.pk, ident=str(tag.pk), title=f"Appel {tag.slug}",
-                        body="Recherche de partenaires", sectors=[tag.slug])
+                        body="Recherche de partenaires", sectors=[tag.slug], audience=audience)
 
 
 @pytest.fixture
 def collaborations():
+    """The stand-in takes the place of the real collaboration type for one test, which then comes back."""
+    real = document_type("collaboration")
     register(TagDocuments())
     yield
     unregister("collaboration")
+    register(real)
 
 
 @pytest.mark.django_db
@@ -51,8 +63,7 @@ def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_
 
 
 @pytest.mark.django_db
-def test_unregistering_stops_indexing(django_capture_on_commit_callbacks):
-    register(TagDocuments())
+def test_unregistering_stops_indexing(collaborations, django_capture_on_commit_callbacks):
     unregister("collaboration")
     assert {handler.type for handler in document_types()} == {"actor", "project"}
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,3 +76,4 @@ def test_actors_and_projects_are_registered_by_their_apps():
     handlers = {handler.type: handler for handler in document_types()}
     assert handlers["actor"].model is Actor
     assert handlers["project"].model._meta.label == "projects.Project"
+    assert handlers["collaboration"].model._meta.label == "projects.CollaborationRequest"
