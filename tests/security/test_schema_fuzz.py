@@ -6,6 +6,8 @@ a few generated requests with a real token: no answer is a 5xx, and every
 answer matches what the schema documents.
 """
 
+import os
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -18,6 +20,8 @@ from schemathesis.checks import (
 
 from tests.conftest import make_admin, make_org, make_person, token_for
 
+# Bounded to keep the suite quick; FUZZ_EXAMPLES=20 makes a deeper run by hand.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 app = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi("/api/schema/", app)
 
@@ -33,7 +37,7 @@ def token(db, rennes):
 
 @schema.parametrize()
 @settings(
-    max_examples=3, deadline=None, derandomize=True, database=None,
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
