@@ -7,10 +7,12 @@ answer matches what the schema documents.
 """
 
 import os
+from datetime import timedelta
 
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -18,6 +20,8 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
+from events.models import Event
+from projects.models import CollaborationRequest, Project, ProjectMember
 from tests.conftest import make_admin, make_org, make_person, token_for
 
 # Bounded to keep the suite quick; FUZZ_EXAMPLES=20 makes a deeper run by hand.
@@ -28,10 +32,20 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", app)
 
 @pytest.fixture
 def token(db, rennes):
-    """A person who administers an organization and the city, so writes get past "not yours"."""
+    """A person who administers an organization and the city, so writes get past "not yours",
+    and one object of each kind, so lists hold something whose shape is checked."""
     alice = make_person("alice", rennes)
     make_admin(alice, rennes)
-    make_admin(alice, make_org("cantine", rennes))
+    cantine = make_org("cantine", rennes)
+    make_admin(alice, cantine)
+    project = Project.objects.create(slug="open-lab", title="Open", owner=alice, city=rennes)
+    ProjectMember.objects.create(project=project, actor=alice, role=ProjectMember.Role.OWNER)
+    CollaborationRequest.objects.create(title="t", message="m", author=alice, to_actor=cantine,
+                                        deadline=timezone.now() + timedelta(days=3))
+    start = timezone.now() + timedelta(days=3)
+    event = Event.objects.create(slug="open-meetup", uid="u@x", title="t", city=rennes, start=start,
+                                 end=start + timedelta(hours=1))
+    event.organizers.add(cantine)
     return token_for(alice)
 
 
