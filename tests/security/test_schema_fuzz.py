@@ -31,7 +31,22 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", app)
 
 
 @pytest.fixture
-def token(db, rennes):
+def keep_test_connection():
+    """Django closes the database connection when a WSGI request ends; that would end the
+    test's transaction (PostgreSQL fails every later query). The test client avoids it
+    the same way: by not listening for those signals while a test runs."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, rennes, keep_test_connection):
     """A person who administers an organization and the city, so writes get past "not yours",
     and one object of each kind, so lists hold something whose shape is checked."""
     alice = make_person("alice", rennes)
