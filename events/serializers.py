@@ -105,7 +105,10 @@ class EventSerializer(serializers.ModelSerializer):
     venue = serializers.SerializerMethodField()
     start = serializers.SerializerMethodField()
     end = serializers.SerializerMethodField()
-    festival = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Null when the event is in no festival; documented as nullable so clients expect it.
+    festival = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    # Empty for events held at a venue: a string, not always a URI.
+    online_url = serializers.CharField(read_only=True)
     recurrence = serializers.SerializerMethodField()
     sectors = TagListField(read_only=True)
     skills = TagListField(read_only=True)
