@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from events.models import Attendance, Event, Territory
 from events.selectors import visible_events
+from novosphere.api.parsers import KeyField
 from profiles.serializers import (
     ActorHandleField,
     ActorSummarySerializer,
@@ -33,7 +34,7 @@ class ProjectSlugField(VisibleProjectField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class FestivalSlugField(serializers.SlugRelatedField):
+class FestivalSlugField(KeyField):
     """A festival the caller may see, named by its slug."""
 
     def __init__(self, **kwargs):
@@ -205,7 +206,7 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class TerritoryHandleField(serializers.SlugRelatedField):
+class TerritoryHandleField(KeyField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
         kwargs.setdefault("queryset", Territory.objects.all())

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from novosphere.api.parsers import KeyField
 from profiles.models import Actor, CityLink, Membership
 from profiles.selectors import visible_actors
 
@@ -28,7 +29,7 @@ def tag_list_field() -> TagListField:
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class CityHandleField(serializers.SlugRelatedField):
+class CityHandleField(KeyField):
     """A city, named by its handle."""
 
     def __init__(self, **kwargs):
@@ -40,7 +41,7 @@ class CityHandleField(serializers.SlugRelatedField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ActorHandleField(serializers.SlugRelatedField):
+class ActorHandleField(KeyField):
     """Any visible actor, named by its handle."""
 
     def __init__(self, **kwargs):

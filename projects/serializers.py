@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from novosphere.api.parsers import KeyField
 from profiles.models import Actor
 from profiles.serializers import (
     ActorHandleField,
@@ -25,7 +26,7 @@ class HandleField(ActorHandleField):
     """A visible actor's handle (a string in the schema)."""
 
 
-class VisibleProjectField(serializers.SlugRelatedField):
+class VisibleProjectField(KeyField):
     """A project the caller may see, named by its slug; a hidden one is as unknown as a missing one."""
 
     def __init__(self, **kwargs):

@@ -120,3 +120,16 @@ def test_huge_page_sizes_are_capped_or_refused(owner, path):
         assert response.status_code < 500, (path, params, response.status_code)
         if response.status_code == 200:
             assert len(response.json().get("results", [])) <= 100
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_a_400_everywhere(alice_api, rennes):
+    """PostgreSQL text cannot hold NUL: it must be refused, never reach a query."""
+    for path, body in [
+        ("/api/v1/events/", {"title": "x", "organizers": ["a\x00b"], "start": "2030-01-01T10:00:00+01:00",
+                             "end": "2030-01-01T12:00:00+01:00", "timezone": "Europe/Paris", "kind": "meetup"}),
+        ("/api/v1/projects/", {"title": "nul\x00title"}),
+        ("/api/v1/actors/rennes/members/", {"actor": "bob\x00"}),
+    ]:
+        response = alice_api.post(path, body, format="json")
+        assert response.status_code == 400, (path, response.status_code)
