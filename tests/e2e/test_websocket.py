@@ -66,6 +66,14 @@ async def close_code(ws, timeout: float = 20.0) -> int:
         return closed.rcvd.code if closed.rcvd else None
 
 
+def reader_following_writer(server, unique) -> tuple[str, str, str, str]:
+    """Two new people, alice following bob: (alice, her token, bob, his token)."""
+    alice, bob = unique("alice"), unique("bob")
+    alice_token, bob_token = server.register(alice), server.register(bob)
+    assert server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)[0] == 200
+    return alice, alice_token, bob, bob_token
+
+
 def test_no_token_or_bad_token_is_closed_4401_before_anything_is_sent(server):
     async def scenario():
         async with connect(server.ws) as ws:
@@ -157,9 +165,7 @@ def test_a_flooding_client_is_closed_4429(server, unique):
 
 
 def test_resume_after_a_disconnect_misses_nothing_and_repeats_nothing(server, unique):
-    alice, bob = unique("alice"), unique("bob")
-    alice_token, bob_token = server.register(alice), server.register(bob)
-    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    alice, alice_token, bob, bob_token = reader_following_writer(server, unique)
     targets = [unique("t") for _ in range(4)]
     for target in targets:
         server.register(target)
@@ -197,9 +203,7 @@ def test_resume_after_a_disconnect_misses_nothing_and_repeats_nothing(server, un
 
 
 def test_resume_too_far_back_asks_for_a_rest_refetch(server, unique):
-    alice, bob = unique("alice"), unique("bob")
-    alice_token, bob_token = server.register(alice), server.register(bob)
-    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    alice, alice_token, bob, bob_token = reader_following_writer(server, unique)
     for _ in range(25):  # over the server's WS_RESUME_LIMIT of 20
         target = unique("many")
         server.register(target)
@@ -268,9 +272,7 @@ def test_connect_and_close_codes_are_logged_one_line_each(server, unique):
 
 
 def test_resume_on_connect_is_strictly_in_order(server, unique):
-    alice, bob = unique("alice"), unique("bob")
-    alice_token, bob_token = server.register(alice), server.register(bob)
-    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    alice, alice_token, bob, bob_token = reader_following_writer(server, unique)
     targets = [unique("t") for _ in range(3)]
     for target in targets:
         server.register(target)
@@ -352,9 +354,7 @@ def test_removal_from_a_private_project_stops_its_activity_on_open_sockets(serve
 
 
 def test_many_writes_in_a_row_on_one_stream_arrive_in_order_nothing_lost(server, unique):
-    alice, bob = unique("alice"), unique("bob")
-    alice_token, bob_token = server.register(alice), server.register(bob)
-    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    alice, alice_token, bob, bob_token = reader_following_writer(server, unique)
     targets = [unique("row") for _ in range(15)]
     for target in targets:
         server.register(target)
@@ -474,9 +474,7 @@ def test_unfollow_and_follow_change_live_items_without_reconnecting(server, uniq
 
 
 def test_frames_are_in_the_language_of_the_socket(server, unique):
-    alice, bob = unique("alice"), unique("bob")
-    alice_token, bob_token = server.register(alice), server.register(bob)
-    server.request("POST", f"/api/v1/actors/{bob}/follow/", token=alice_token)
+    alice, alice_token, bob, bob_token = reader_following_writer(server, unique)
     target = unique("t")
     server.register(target)
 
