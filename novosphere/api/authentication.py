@@ -1,0 +1,46 @@
+"""Token authentication: knox's hashed tokens, with fewer queries per request."""
+
+from hmac import compare_digest
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+from knox import auth as knox_auth
+from knox.crypto import hash_token
+from knox.models import get_token_model
+from knox.settings import CONSTANTS
+from rest_framework import exceptions
+
+
+class TokenAuthentication(knox_auth.TokenAuthentication):
+    """knox's check, minus two queries on every authenticated request.
+
+    knox loads every token of the user to prune the expired ones on each
+    request, then the view loads the user's actor. Here only the presented
+    token's own expiry is checked (pruning belongs to a periodic job; our
+    tokens do not expire unless `TOKEN_TTL` is set), and the actor comes
+    with the user in the same query.
+    """
+
+    def authenticate_credentials(self, token: bytes):
+        message = _("Invalid token.")
+        try:
+            token = token.decode("utf-8")
+            digest = hash_token(token)
+        except (TypeError, ValueError, UnicodeError):
+            raise exceptions.AuthenticationFailed(message) from None
+        candidates = get_token_model().objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
+        for auth_token in candidates.select_related("user", "user__actor"):
+            if not compare_digest(digest, auth_token.digest):
+                continue
+            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+                auth_token.delete()
+                break
+            return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(message)
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of our token check: the same as knox's."""
+
+    target_class = TokenAuthentication
