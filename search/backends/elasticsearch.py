@@ -84,6 +84,7 @@ class SearchEntry(IndexedDocument):
     text = Text(analyzer=text_analyzer)  # title and body together: every word must be in one or the other
     kind = Keyword()
     city = Keyword()
+    places = Keyword()  # every city the `city` filter finds the object by (a request: origin and targets)
     country = Keyword()
     sectors = Keyword()
     skills = Keyword()
@@ -108,6 +109,7 @@ def source(document: Document) -> dict:
         "body": document.body,
         "kind": document.kind,
         "city": document.city,
+        "places": places_of(document),
         "country": (document.country or "").upper(),
         "sectors": document.sectors,
         "skills": document.skills,
@@ -115,6 +117,11 @@ def source(document: Document) -> dict:
         "member_ids": document.member_ids,
         "hidden": document.hidden,
     }
+
+
+def places_of(document: Document) -> list[str]:
+    """The cities a `city` filter finds `document` by: its own city, then its other places."""
+    return list(dict.fromkeys(place for place in (document.city, *document.places) if place))
 
 
 def bulk_actions(documents: Iterable[Document], index: str) -> Iterable[dict]:
@@ -151,7 +158,7 @@ def visibility_filter(viewer) -> Query:
 
 
 def filter_clauses(filters: dict) -> list[Query]:
-    fields = {"type": "type", "kind": "kind", "city": "city", "country": "country", "sector": "sectors", "skill": "skills"}
+    fields = {"type": "type", "kind": "kind", "city": "places", "country": "country", "sector": "sectors", "skill": "skills"}
     return [Query("term", **{fields[name]: value}) for name, value in clean_filters(filters).items()]
 
 

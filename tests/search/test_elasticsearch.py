@@ -43,7 +43,7 @@ def test_the_mapping_folds_accents_drops_elisions_and_stems_lightly():
     assert properties["title"]["fields"]["suggest"] == {
         "type": "text", "analyzer": "novosphere_suggest", "search_analyzer": "novosphere_suggest_search"}
     assert properties["body"] == {"type": "text", "analyzer": "novosphere_text", "copy_to": "text"}
-    for keyword in ("type", "ident", "kind", "city", "country", "sectors", "skills", "audience"):
+    for keyword in ("type", "ident", "kind", "city", "places", "country", "sectors", "skills", "audience"):
         assert properties[keyword] == {"type": "keyword"}
     assert properties["member_ids"] == {"type": "long"}
     assert properties["hidden"] == {"type": "boolean"}
@@ -62,7 +62,7 @@ def test_the_search_request_for_an_anonymous_viewer():
             ],
             "filter": [
                 {"bool": {"filter": [{"term": {"audience": "public"}}], "must_not": [{"term": {"hidden": True}}]}},
-                {"term": {"city": "quebec"}},
+                {"term": {"places": "quebec"}},
                 {"term": {"country": "CA"}},
                 {"term": {"sectors": "sante"}},
             ],
@@ -111,11 +111,19 @@ def test_bulk_actions_index_and_delete_by_key():
     assert list(bulk_actions([document], "novosphere-1")) == [{
         "_op_type": "index", "_index": "novosphere-1", "_id": "project:7",
         "_source": {"type": "project", "ident": "p", "title": "Titre", "body": "Corps", "kind": "",
-                    "city": "quebec", "country": "CA", "sectors": ["sante"], "skills": ["python"],
+                    "city": "quebec", "places": ["quebec"], "country": "CA", "sectors": ["sante"], "skills": ["python"],
                     "audience": "private", "member_ids": [3], "hidden": False},
     }]
     assert list(delete_actions(["actor:1"], "novosphere")) == [
         {"_op_type": "delete", "_index": "novosphere", "_id": "actor:1"}]
+
+
+def test_a_request_is_indexed_under_its_origin_and_every_target_city():
+    document = Document(type="collaboration", object_pk=3, ident="3", title="t", city="rennes",
+                        places=["rennes", "quebec", "montreal", "quebec"])
+    [action] = bulk_actions([document], "novosphere-1")
+    assert action["_source"]["places"] == ["rennes", "quebec", "montreal"]
+    assert action["_source"]["city"] == "rennes"
 
 
 def test_alias_swap_is_one_atomic_call():
