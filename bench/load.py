@@ -375,11 +375,11 @@ async def drive_http(plan: dict, out: Path, seconds: float, rate: float, seed: i
                 raw = await response.read()
                 answered = time.monotonic()
                 samples.append((endpoint, response.status, answered - started))
-                return response.status, raw, answered
+                return response.status, raw, started, answered
         except Exception as error:  # noqa: BLE001 - counted and reported
             samples.append((endpoint, 0, time.monotonic() - started))
             exceptions[(endpoint, type(error).__name__)] += 1
-            return 0, b"", time.monotonic()
+            return 0, b"", started, time.monotonic()
 
     def reader() -> dict:
         return rng.choice(readers)
@@ -416,12 +416,12 @@ async def drive_http(plan: dict, out: Path, seconds: float, rate: float, seed: i
         else:
             return await operation("feed")
         responded.add((request_id, person["handle"]))
-        status, raw, answered = await call(
+        status, raw, sent, answered = await call(
             "POST /collaborations/{id}/responses/", "POST", f"/api/v1/collaborations/{request_id}/responses/",
             person["token"], {"message": "Nous serions ravis de collaborer."},
         )
         if status == 201:
-            writes.append({"key": ["response", str(json.loads(raw)["id"])], "answered": answered})
+            writes.append({"key": ["response", str(json.loads(raw)["id"])], "sent": sent, "answered": answered})
 
     async def write(name: str) -> None:
         if not idle_writers:
@@ -431,12 +431,13 @@ async def drive_http(plan: dict, out: Path, seconds: float, rate: float, seed: i
         writer = writers[index]
         try:
             if name == "update":
-                status, raw, answered = await call(
+                status, raw, sent, answered = await call(
                     "POST /projects/{slug}/updates/", "POST", f"/api/v1/projects/{writer['project']}/updates/",
                     writer["token"], {"body": f"Nouvelle étape franchie, **merci** à tous ({rng.randrange(10**6)})."},
                 )
                 if status == 201:
-                    writes.append({"key": ["update", str(json.loads(raw)["id"])], "answered": answered})
+                    writes.append({"key": ["update", str(json.loads(raw)["id"])], "sent": sent,
+                                   "answered": answered})
                 return
             target = rng.choice(follow_targets)
             if target == f"actor:{writer['handle']}" or target == f"project:{writer['project']}":
@@ -445,16 +446,17 @@ async def drive_http(plan: dict, out: Path, seconds: float, rate: float, seed: i
             path = f"/api/v1/{'projects' if kind == 'project' else 'actors'}/{name_}/follow/"
             template = f"/{'projects/{slug}' if kind == 'project' else 'actors/{handle}'}/follow/"
             if target in following[index]:
-                status, _raw, _answered = await call(f"DELETE {template}", "DELETE", path, writer["token"])
+                status, *_rest = await call(f"DELETE {template}", "DELETE", path, writer["token"])
                 if status == 200:
                     following[index].discard(target)
             else:
-                status, _raw, answered = await call(f"POST {template}", "POST", path, writer["token"])
+                status, _raw, sent, answered = await call(f"POST {template}", "POST", path, writer["token"])
                 if status == 200:
                     following[index].add(target)
                     # The n-th follow of this target by this writer: its n-th Follow activity.
                     follow_counts[(writer["handle"], name_)] += 1
-                    writes.append({"key": ["follow", writer["handle"], name_, follow_counts[(writer["handle"], name_)]],
+                    count = follow_counts[(writer["handle"], name_)]
+                    writes.append({"key": ["follow", writer["handle"], name_, count], "sent": sent,
                                    "answered": answered})
         finally:
             idle_writers.add(index)
@@ -567,7 +569,7 @@ def run(args: argparse.Namespace) -> None:
 
         worker = start("celery", [sys.executable, "-m", "celery", "-A", "novosphere", "worker", "--pool=solo",
                                   "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"])
-        daphnes = [start(f"daphne{k}", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        daphnes = [start(f"daphne{k}", [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
                                         "novosphere.asgi:application"]) for k, port in enumerate(ports)]
         for base, daphne in zip(bases, daphnes, strict=True):
             wait_for_http(base + "/api/health/", daphne)
@@ -659,8 +661,8 @@ def analyse(plan: dict, boundary: str, expected: dict, sockets: dict, http: dict
     from feeds.models import Activity
 
     # Which write made each activity, to time write response -> frame.
-    answered_by_key = {tuple(w["key"]): w["answered"] for w in http["writes"]}
-    answered: dict[str, float] = {}
+    write_by_key = {tuple(w["key"]): w for w in http["writes"]}
+    write_of: dict[str, dict] = {}
     follow_seen: Counter = Counter()
     activities = list(Activity.objects.filter(id__gt=boundary).order_by("id")
                       .values_list("id", "type", "actor__handle", "object_type", "object_id"))
@@ -671,12 +673,13 @@ def analyse(plan: dict, boundary: str, expected: dict, sockets: dict, http: dict
             key = ("follow", handle, object_id, follow_seen[(handle, object_id)])
         else:
             key = (object_type, object_id)
-        if key in answered_by_key:
-            answered[activity_id] = answered_by_key[key]
-    writes_without_activity = len(answered_by_key) - len(answered)
+        if key in write_by_key:
+            write_of[activity_id] = write_by_key[key]
+    writes_without_activity = len(write_by_key) - len(write_of)
 
     lost = duplicates = unexpected = notifications_lost = notification_duplicates = timeline_missing = 0
-    latencies: list[float] = []
+    from_response: list[float] = []
+    from_request: list[float] = []
     frames = notification_frames = 0
     lossy_readers = []
     for row in sockets["readers"]:
@@ -691,8 +694,9 @@ def analyse(plan: dict, boundary: str, expected: dict, sockets: dict, http: dict
             lossy_readers.append((row["handle"], sorted(missing)[:3]))
         seen = set()
         for when, activity_id in row["activities"]:
-            if activity_id not in seen and activity_id in answered:
-                latencies.append(when - answered[activity_id])
+            if activity_id not in seen and activity_id in write_of:
+                from_response.append(when - write_of[activity_id]["answered"])
+                from_request.append(when - write_of[activity_id]["sent"])
             seen.add(activity_id)
         notes = Counter(notification_id for _t, notification_id in row["notifications"])
         notification_frames += len(row["notifications"])
@@ -707,7 +711,7 @@ def analyse(plan: dict, boundary: str, expected: dict, sockets: dict, http: dict
         "notifications_expected": sum(len(e["notifications"]) for e in expected.values()),
         "notification_frames": notification_frames, "notifications_lost": notifications_lost,
         "notification_duplicates": notification_duplicates, "timeline_missing": timeline_missing,
-        "latencies": latencies, "http": http, "sockets": sockets,
+        "from_response": from_response, "from_request": from_request, "http": http, "sockets": sockets,
     }
 
 
@@ -758,9 +762,10 @@ def report(args, result: dict, loads: list, cpu: dict, fan_out_drained: float, f
           f"duplicates {result['notification_duplicates']}")
     print(f"Home timelines (Celery fan-out): entries missing {result['timeline_missing']}; "
           f"queue drained {fan_out_drained:.1f} s, last frame {frames_drained:.1f} s after the last write")
-    latencies = result["latencies"]
-    print(f"Write response -> frame: p50 {ms(pct(latencies, 50))}, p95 {ms(pct(latencies, 95))}, "
-          f"p99 {ms(pct(latencies, 99))}, max {ms(max(latencies, default=float('nan')))} ({len(latencies):,} frames)")
+    for label, latencies in (("response", result["from_response"]), ("request", result["from_request"])):
+        print(f"Write {label} -> frame: p50 {ms(pct(latencies, 50))}, p95 {ms(pct(latencies, 95))}, "
+              f"p99 {ms(pct(latencies, 99))}, max {ms(max(latencies, default=float('nan')))} "
+              f"({len(latencies):,} frames{'; negative: the frame came before the answer' if label == 'response' else ''})")
     print("CPU seconds during the load: " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in cpu.items())
           + f" (of {2 * duration:.0f} on 2 cores)")
     ones = [load[0] for load in loads]
