@@ -152,8 +152,15 @@ def record(
     )
     if merged:
         MergedStream.objects.bulk_create([MergedStream(stream=key) for key in merged], ignore_conflicts=True)
-    # The author sees their own action at once, whatever the fan-out's delay.
-    TimelineEntry.objects.create(owner=actor, activity=activity)
+    # A home timeline is the person's own stream plus the streams they follow, as
+    # the websocket sends it: the author, and a person another's action is
+    # published on ("Alice followed Bob" is on Bob's stream), see it at once,
+    # whatever the fan-out's delay. The fan-out only reaches followers.
+    owners = {actor.pk} | {
+        publisher.pk for publisher in publishers.values()
+        if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
+    }
+    TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=owner, activity=activity) for owner in owners])
     recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]

@@ -1,7 +1,8 @@
 import pytest
 from django.test import override_settings
 
-from feeds.models import TimelineEntry
+from feeds import live
+from feeds.models import Activity, TimelineEntry
 from tests.conftest import client_for, make_person
 from tests.feeds.conftest import all_pages, feed, feed_ids, post_update
 
@@ -40,6 +41,24 @@ def test_home_feed_holds_followed_streams_and_own_activity_newest_first(committe
         "published": results[0]["published"],
         "summary": "Bob a mis à jour Bob",
     }
+
+
+def test_being_followed_is_in_my_home_feed_as_on_my_websocket(committed, alice, alice_api, bob, bob_api, carol):
+    """"Alice follows Bob" is published on Bob's own stream: the websocket sends it to
+    Bob, so his REST home timeline holds it too (a client refetching after a resync
+    must not lose what it was shown live)."""
+    follow(committed, alice_api, "bob")
+    committed(post_update, carol, streams=[bob])  # another's action published on Bob's stream
+    followed = Activity.objects.get(type="Follow", actor=alice)
+    ids = feed_ids(bob_api)
+    assert followed.id in ids
+    assert len(ids) == 2
+
+    # The socket's resume reads Bob's home streams: the same activities, oldest first.
+    _bound, frames = live.resume_read(
+        user=bob.user, streams=live.home_stream_keys(bob), after=live.ZERO, limit=100, language="fr"
+    )
+    assert [activity_id for activity_id, _frame in frames] == sorted(ids)
 
 
 def test_summaries_speak_french_by_default_and_english_when_asked(committed, rennes):
