@@ -44,7 +44,8 @@ def index_keys(keys: Iterable[str]) -> bool:
         backend.index(documents)
         backend.delete(gone)
     except SearchUnavailable as error:  # an index that is down must not fail a user's write
-        logger.warning("search: index unavailable, %d documents kept for a later sync: %s", len(keys), error)
+        logger.error("search: indexing failed (index unavailable), %d documents kept for a later sync: %s",
+                     len(keys), error)
         keep_pending(keys)
         return False
     except Exception:
