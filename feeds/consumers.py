@@ -1,7 +1,12 @@
 """`/ws/stream/`: the caller's home timeline and notifications, live, with resume.
 
 The consumer only keeps per-connection state and moves frames; what to send
-and what to read is decided in `feeds.live`. Database work runs with
+and what to read is decided in `feeds.live`.
+
+When the channel layer (Redis) or the database fails, the socket is closed with
+4503 by `novosphere.ws_guard` (every socket of the process, for the layer): the
+client reconnects a moment later with `?after=<last activity id>` and misses
+nothing, since activities live in the database, not in the layer. Database work runs with
 thread_sensitive=False: each hop takes any thread of the pool (each with its
 own persistent connection) instead of queueing behind every other socket on
 one shared thread.
@@ -20,6 +25,7 @@ from django.conf import settings
 
 from feeds import live
 from novosphere.api.throttling import hit
+from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
 from profiles.selectors import viewer_actor
 
@@ -57,6 +63,14 @@ class TokenBucket:
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Also when the layer failed under us and `disconnect` never ran.
+            if getattr(self, "rejoin_timer", None) is not None:
+                self.rejoin_timer.cancel()
+
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every handler.
 
@@ -120,8 +134,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.rejoin_timer is not None:
             self.rejoin_timer.cancel()
         if self.actor is not None:
-            for group in self._groups():
-                await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                for group in self._groups():
+                    await self.channel_layer.group_discard(group, self.channel_name)
+            except REDIS_DOWN:
+                pass  # the layer is down: its groups expire on their own (group_expiry)
         logger.info("ws disconnect actor=%s code=%s", getattr(self.actor, "handle", "-"), code)
 
     def _groups(self) -> set[str]:

@@ -98,10 +98,18 @@ class Activity(models.Model):
         "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
     )
     published = models.DateTimeField(db_index=True)
+    # The fan-out's outbox mark: False until the fan-out has run to the end. A task
+    # lost with its broker (Redis restarted empty) leaves it False, and
+    # `fan_out_pending` finds it again.
+    fanned_out = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "activities"
+        indexes = [
+            # Only the few activities still waiting for their fan-out are in it.
+            models.Index(fields=["id"], condition=Q(fanned_out=False), name="activity_fan_out_pending")
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor.handle} {self.type} {self.object_type}:{self.object_id}"

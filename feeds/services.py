@@ -266,8 +266,27 @@ def fan_out_activity(*, activity_id: str) -> int:
                 break
             if pause:
                 time.sleep(pause)
+    Activity.objects.filter(pk=activity_id, fanned_out=False).update(fanned_out=True)
     logger.info("activity fanned out id=%s rows=%d", activity_id, written)
     return written
+
+
+def fan_out_pending(*, older_than_seconds: float, limit: int = 1000) -> int:
+    """Run the fan-out of activities whose fan-out never finished (its task was lost
+    with the broker, or its worker died for good); returns how many were redone.
+
+    Only activities older than `older_than_seconds` are taken, so the sweep leaves
+    those whose task is merely queued to their worker (redoing one is harmless anyway).
+    """
+    cutoff = str(ULID.from_timestamp(time.time() - older_than_seconds))
+    pending = list(
+        Activity.objects.filter(fanned_out=False, id__lt=cutoff).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    for activity_id in pending:
+        fan_out_activity(activity_id=activity_id)
+    if pending:
+        logger.warning("fan-out redone for %d activities whose fan-out had not finished", len(pending))
+    return len(pending)
 
 
 def mark_notifications_read(*, recipient: Actor, ids: Iterable[int] | None = None) -> int:

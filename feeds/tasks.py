@@ -19,3 +19,11 @@ from feeds import services
 def fan_out_activity(activity_id: str) -> int:
     """Copy one activity into its followers' home timelines."""
     return services.fan_out_activity(activity_id=activity_id)
+
+
+@shared_task
+def fan_out_pending() -> int:
+    """The sweep (Celery beat, CELERY_BEAT_SCHEDULE): redo fan-outs that never finished."""
+    from django.conf import settings
+
+    return services.fan_out_pending(older_than_seconds=settings.FEEDS_FANOUT_SWEEP_GRACE)

@@ -11,10 +11,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from novosphere.routing import websocket_urlpatterns  # noqa: E402
 from novosphere.ws_auth import TokenAuthMiddleware, origin_checked  # noqa: E402
+from novosphere.ws_guard import closes_when_unavailable  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": origin_checked(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": origin_checked(closes_when_unavailable(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))),
     }
 )

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception runs first: a database or Redis outage is a 503.
+    "novosphere.api.errors.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "novosphere.urls"
@@ -108,8 +110,17 @@ elif env.bool("DATABASE_POOL", default=True):
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+        # psycopg_pool retries a lost connection with a doubling delay until this
+        # many seconds, and only then lets a request start a fresh attempt: its
+        # default (300 s) left a database that came back after a minute unused
+        # for about another minute. Short, the service is back within seconds.
+        "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_TIMEOUT", default=10),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # pooled connections cannot also be persistent
+    # Each connection is checked as it leaves the pool (one empty round trip): after
+    # a database restart every pooled connection is dead, and without the check each
+    # would fail one request before being thrown away.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -127,6 +138,9 @@ WS_GROUP_EXPIRY = env.int("WS_GROUP_EXPIRY", default=86400)
 WS_GROUP_REJOIN_SECONDS = env.float("WS_GROUP_REJOIN_SECONDS", default=WS_GROUP_EXPIRY / 2)
 
 if REDIS_URL:
+    from redis.asyncio.retry import Retry as RedisRetry
+    from redis.backoff import ExponentialBackoff
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -137,8 +151,12 @@ if REDIS_URL:
                 # 1011 (channels_redis#422), so reads may take longer than that.
                 # The pool's default cap of 100 raised MaxConnectionsError when
                 # thousands of sockets joined their groups at once.
+                # `retry`: after Redis restarts, every pooled connection is dead; one
+                # retry on a fresh socket spares the first command on each of them a
+                # ConnectionError (which would close a socket with 4503 for nothing).
                 "hosts": [{
                     "address": REDIS_URL,
+                    "retry": RedisRetry(ExponentialBackoff(cap=0.5, base=0.05), 1),
                     "socket_timeout": env.float("CHANNEL_REDIS_SOCKET_TIMEOUT", default=30.0),
                     "socket_connect_timeout": 5,
                     "max_connections": env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=2000),
@@ -149,7 +167,15 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (a miss, a dropped write) when Redis does not answer: the cache
+    # only holds counters and hints, never something a request cannot do without.
+    CACHES = {
+        "default": {
+            "BACKEND": "novosphere.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CHANNEL_LAYERS = {
         "default": {
@@ -169,6 +195,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task whose worker died unacknowledged goes back to the queue after this
 # many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# Outboxes drained by Celery beat (`celery -A novosphere worker -B`, or a beat
+# process): fan-outs whose task was lost with the broker (a Redis restarted
+# empty), and search documents an unreachable index could not take.
+FEEDS_FANOUT_SWEEP_SECONDS = env.float("FEEDS_FANOUT_SWEEP_SECONDS", default=60.0)
+FEEDS_FANOUT_SWEEP_GRACE = env.float("FEEDS_FANOUT_SWEEP_GRACE", default=60.0)
+SEARCH_PENDING_SWEEP_SECONDS = env.float("SEARCH_PENDING_SWEEP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE = {
+    "feeds-fan-out-pending": {"task": "feeds.tasks.fan_out_pending", "schedule": FEEDS_FANOUT_SWEEP_SECONDS},
+    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": SEARCH_PENDING_SWEEP_SECONDS},
+}
 
 # Timelines: streams with more followers than this are merged into home
 # timelines at read time instead of being copied to each follower.

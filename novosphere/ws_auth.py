@@ -105,4 +105,6 @@ def recheck_connections(user_id: int) -> None:
         if layer is not None:
             async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "auth.check"})
 
-    transaction.on_commit(send)
+    # robust: the change is committed; with the layer down the sockets it would
+    # have closed were closed by the same outage (4503) and re-authenticate on reconnect.
+    transaction.on_commit(send, robust=True)

@@ -9,6 +9,7 @@ per matching row, which dominated every search at 50,000 documents.
 """
 
 from django.db import models
+from django.utils import timezone
 
 
 class SearchDocument(models.Model):
@@ -89,3 +90,16 @@ class SearchTitleWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class PendingIndexKey(models.Model):
+    """The outbox of the index: a document the backend could not take (Elasticsearch
+    unreachable), kept until a later sync (`reindex --pending`, the periodic
+    `search.tasks.index_pending`) indexes it."""
+
+    key = models.CharField(max_length=120, unique=True)  # "actor:<pk>", as SearchDocument.key
+    # When it last failed: a sync forgets only what failed before it read the key.
+    since = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key

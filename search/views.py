@@ -1,6 +1,6 @@
 """`/api/v1/search/` and `/api/v1/search/suggest/`: parse, ask the search backend for this viewer, answer."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,13 +13,18 @@ from search.serializers import (
     SuggestQuerySerializer,
 )
 
+UNAVAILABLE = OpenApiResponse(
+    description="The search index (Elasticsearch) does not answer: `{detail}` says so, with Retry-After. "
+    "Writes meanwhile succeed; their documents are indexed once it answers again."
+)
+
 
 class SearchView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
         parameters=[SearchQuerySerializer],
-        responses={200: SearchResultsSerializer},
+        responses={200: SearchResultsSerializer, 503: UNAVAILABLE},
         tags=["search"],
         summary="Full-text search over actors, projects and collaboration requests",
         description="French and English: accents, case, elisions and plurals do not matter; one typo is "
@@ -40,7 +45,7 @@ class SuggestView(APIView):
 
     @extend_schema(
         parameters=[SuggestQuerySerializer],
-        responses={200: AutocompleteSerializer(many=True)},
+        responses={200: AutocompleteSerializer(many=True), 503: UNAVAILABLE},
         tags=["search"],
         summary="Autocomplete: up to 10 titles whose words start as typed",
     )

@@ -1,11 +1,21 @@
 """Rate limits counted atomically: Redis INCR at scale, a locked counter in memory
-on the embedded default (both through Django's cache)."""
+on the embedded default (both through Django's cache).
 
+When the cache (Redis) does not answer, limits fail open: the hit is allowed and
+one line is logged. Refusing every request, or answering 500, because a counter
+store is down would turn a Redis outage into a full outage.
+"""
+
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
+
+from novosphere.unavailable import REDIS_DOWN
+
+logger = logging.getLogger(__name__)
 
 
 def hit(scope: str, ident: str) -> float | None:
@@ -17,15 +27,23 @@ def hit(scope: str, ident: str) -> float | None:
     now = time.time()
     window = int(now // period)
     key = f"rl:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=period + 1)  # only the first hit of a window creates it
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this hit opens a new window
-        cache.add(key, 1, timeout=period + 1)
-        count = 1
+        count = _count(key, timeout=period + 1)
+    except REDIS_DOWN as error:
+        logger.warning("rate limit not enforced scope=%s (cache unavailable: %s)", scope, error)
+        return None
     if count > limit:
         return (window + 1) * period - now
     return None
+
+
+def _count(key: str, *, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)  # only the first hit of a window creates it
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this hit opens a new window
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 class ScopedAtomicThrottle(SimpleRateThrottle):

@@ -7,9 +7,9 @@ set and the database otherwise; the database backend is chosen by vendor.
 from django.conf import settings
 from django.db import connection
 
-from search.backends.base import SearchBackend, SearchResults
+from search.backends.base import SearchBackend, SearchResults, SearchUnavailable
 
-__all__ = ["SearchBackend", "SearchResults", "get_search_backend"]
+__all__ = ["SearchBackend", "SearchResults", "SearchUnavailable", "get_search_backend"]
 
 _backends: dict[tuple, SearchBackend] = {}
 

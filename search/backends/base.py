@@ -4,6 +4,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypedDict
 
+from django.utils.translation import gettext_lazy as _
+
+from novosphere.api.errors import ServiceUnavailable
 from search.registry import Document
 
 logger = logging.getLogger(__name__)
@@ -12,6 +15,15 @@ PAGE_SIZE = 20
 SUGGEST_LIMIT = 10
 FACET_SIZE = 20
 FILTERS = ("type", "kind", "city", "country", "sector", "skill")
+
+
+class SearchUnavailable(ServiceUnavailable):
+    """The index does not answer: a search is a 503 saying so, a write keeps its keys
+    for a later sync (`search.sync`). The database backends never raise it: their
+    outage is the database's, answered 503 like any other request."""
+
+    default_detail = _("Search is temporarily unavailable; try again in a moment. Nothing you wrote was lost.")
+    default_code = "search_unavailable"
 
 
 class SearchResults(TypedDict):

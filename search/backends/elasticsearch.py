@@ -11,10 +11,13 @@ carries its audience (`search.registry.Audience`) and the query filters on
 it; `tests/search` checks that this filter and the selectors agree.
 """
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 
+import elastic_transport
+from elasticsearch import ApiError
 from elasticsearch_dsl import Boolean, Index, Keyword, Long, Search, Text, analyzer, token_filter
 from elasticsearch_dsl import Document as IndexedDocument
 from elasticsearch_dsl import Q as Query
@@ -26,6 +29,7 @@ from search.backends.base import (
     SUGGEST_LIMIT,
     SearchBackend,
     SearchResults,
+    SearchUnavailable,
     clean_filters,
     empty_results,
 )
@@ -192,6 +196,23 @@ def build_suggest(prefix: str, *, viewer, index: str, limit: int = SUGGEST_LIMIT
     return search.source(["type", "ident", "title"]).sort("_score", "title.raw")[:limit]
 
 
+@contextlib.contextmanager
+def unavailable_when_unreachable(operation: str):
+    """Connection failures, timeouts and the cluster's own 5xx / 429 mean "try later":
+    SearchUnavailable (a 503 for searches, pending keys for writes). Other API errors
+    (a 400 for a malformed request) are bugs and pass as they are."""
+    try:
+        yield
+    except elastic_transport.TransportError as error:
+        logger.warning("search: elasticsearch unreachable op=%s error=%s", operation, error)
+        raise SearchUnavailable() from error
+    except ApiError as error:
+        if error.meta.status < 500 and error.meta.status != 429:
+            raise
+        logger.warning("search: elasticsearch unavailable op=%s status=%s", operation, error.meta.status)
+        raise SearchUnavailable() from error
+
+
 class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
 
@@ -230,24 +251,30 @@ class ElasticsearchBackend(SearchBackend):
         real = [error for error in errors if next(iter(error.values())).get("status") != 404]
         if real:
             logger.error("search: %d bulk errors, first %s", len(real), real[0])
+            statuses = {next(iter(error.values())).get("status", 0) for error in real}
+            if any(status == 429 or status >= 500 for status in statuses):
+                raise SearchUnavailable()  # the cluster refused for now: the keys are kept for later
 
     def index(self, documents: list[Document]) -> None:
         if documents:
-            self.ensure_index()
-            self._bulk(bulk_actions(documents, self.alias))
+            with unavailable_when_unreachable("index"):
+                self.ensure_index()
+                self._bulk(bulk_actions(documents, self.alias))
 
     def delete(self, keys: list[str]) -> None:
         if keys:
-            self.ensure_index()
-            self._bulk(delete_actions(keys, self.alias))
+            with unavailable_when_unreachable("delete"):
+                self.ensure_index()
+                self._bulk(delete_actions(keys, self.alias))
 
     def search(self, query: str, *, filters: dict | None = None, viewer=None, page: int = 1) -> SearchResults:
         if not analyze(query):
             return empty_results()
-        self.ensure_index()
-        response = build_search(query, filters=filters, viewer=viewer, page=page, index=self.alias).using(
-            self.client
-        ).execute()
+        with unavailable_when_unreachable("search"):
+            self.ensure_index()
+            response = build_search(query, filters=filters, viewer=viewer, page=page, index=self.alias).using(
+                self.client
+            ).execute()
         words = set(analyze(query))
         results = [
             {
@@ -268,11 +295,16 @@ class ElasticsearchBackend(SearchBackend):
     def suggest(self, prefix: str, *, viewer=None, limit: int = SUGGEST_LIMIT) -> list[dict]:
         if not prefix.strip():
             return []
-        self.ensure_index()
-        response = build_suggest(prefix, viewer=viewer, index=self.alias, limit=limit).using(self.client).execute()
+        with unavailable_when_unreachable("suggest"):
+            self.ensure_index()
+            response = build_suggest(prefix, viewer=viewer, index=self.alias, limit=limit).using(self.client).execute()
         return [{"type": hit.type, "id": hit.ident, "title": hit.title} for hit in response]
 
     def reindex(self, documents: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> int:
+        with unavailable_when_unreachable("reindex"):
+            return self._reindex(documents, progress=progress)
+
+    def _reindex(self, documents: Iterable[Document], *, progress: Callable[[int], None] | None) -> int:
         new_index = f"{self.alias}-{int(time.time() * 1000)}"
         self.client.indices.create(index=new_index, **index_body())
         total = 0

@@ -54,7 +54,8 @@ class Database:
 class Daphne:
     """One Daphne process; `env` adds settings (REDIS_URL, WS_* limits...)."""
 
-    def __init__(self, database: Database, env: dict | None = None, migrate: bool = True):
+    def __init__(self, database: Database, env: dict | None = None, migrate: bool = True,
+                 wait_for_health: bool = True):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}/ws/stream/"
@@ -78,9 +79,10 @@ class Daphne:
             [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "novosphere.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        self._wait_until_serving()
+        self._wait_until_serving(healthy=wait_for_health)
 
-    def _wait_until_serving(self, timeout: float = 30) -> None:
+    def _wait_until_serving(self, timeout: float = 30, healthy: bool = True) -> None:
+        """Until health answers 200 (or, with `healthy=False`, anything: a part may be down on purpose)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -89,6 +91,9 @@ class Daphne:
                 with urllib.request.urlopen(self.base + "/api/health/", timeout=2) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.2)
         raise RuntimeError("daphne did not serve /api/health/ in time")
