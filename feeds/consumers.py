@@ -24,6 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from feeds import live
+from feeds.sweep import sweeper
 from novosphere.api.throttling import hit
 from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
@@ -64,9 +65,12 @@ class TokenBucket:
 
 class StreamConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
+        # Handlers run one at a time; the sweeper's catch-ups take their turn through it.
+        self.turn = asyncio.Lock()
         try:
             await super().__call__(scope, receive, send)
         finally:
+            sweeper.leave(self)
             # Also when the layer failed under us and `disconnect` never ran.
             if getattr(self, "rejoin_timer", None) is not None:
                 self.rejoin_timer.cancel()
@@ -82,7 +86,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        async with self.turn:
+            await handler(message)
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -115,6 +120,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.home_keys = set(keys)
         self.cursors = live.Cursors(await db(live.global_latest_activity_id)())
         self.notification_cursor = await db(live.latest_notification_id)(self.actor)
+        sweeper.join(self, self.cursors.base, self.notification_cursor)
         self._schedule_rejoin()
         # Accepted only now: once the client's handshake completes, anything it
         # writes comes after the cursors, so it is delivered live.
@@ -131,6 +137,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def disconnect(self, code):
+        sweeper.leave(self)
         if self.rejoin_timer is not None:
             self.rejoin_timer.cancel()
         if self.actor is not None:
@@ -269,6 +276,26 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 break
         # The read began after `up_to` was committed: it is handled, sent or not visible.
         self.cursors.advance(key, up_to)
+
+    async def sweep(self, streams: dict[str, str], inboxes: dict[int, int]) -> int:
+        """The sweeper saw these newest ids committed a while ago (`feeds.sweep`): catch up
+        on any this socket has not handled, as for a gap. 1 if it was behind, else 0."""
+        if self.actor is None:
+            return 0
+        behind = 0
+        async with self.turn:
+            if self not in sweeper.sockets:
+                return 0  # closed while waiting for its turn
+            for key in sorted(self.home_keys | self.subscriptions):
+                newest = streams.get(key)
+                if newest is not None and newest > self.cursors.handled(key):
+                    await self._catch_up(key, None if key in self.home_keys else key, newest)
+                    behind = 1
+            newest_notification = inboxes.get(self.actor.pk)
+            if newest_notification is not None and newest_notification > self.notification_cursor:
+                await self.inbox_notify({"type": "inbox.notify"})
+                behind = 1
+        return behind
 
     async def follows_changed(self, event: dict) -> None:
         """This user followed or unfollowed: re-read the home streams and move groups."""

@@ -161,7 +161,11 @@ if REDIS_URL:
                     "socket_connect_timeout": 5,
                     "max_connections": env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=2000),
                 }],
-                "capacity": 1000,
+                # All sockets of a process share one Redis inbox: one message per
+                # group send per process. At 1,000 queued (channels_redis' default
+                # here) a process that falls behind has wake-ups dropped; the sweep
+                # (feeds/sweep.py) makes them up, but later.
+                "capacity": env.int("CHANNEL_REDIS_CAPACITY", default=10000),
                 "expiry": 60,
                 "group_expiry": WS_GROUP_EXPIRY,
             },
@@ -343,4 +347,7 @@ WS_FRAMES_PER_SECOND = env.float("WS_FRAMES_PER_SECOND", default=10.0)
 WS_FRAME_BURST = env.int("WS_FRAME_BURST", default=30)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=4096)
 WS_RESUME_LIMIT = env.int("WS_RESUME_LIMIT", default=500)
+# How often each process looks for activity whose wake-up its sockets never got
+# (a channel layer drops them when overloaded); see feeds/sweep.py.
+WS_SWEEP_SECONDS = env.float("WS_SWEEP_SECONDS", default=5.0)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)

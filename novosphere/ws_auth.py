@@ -7,8 +7,9 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from novosphere.api.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from novosphere.api.authentication import TokenAuthentication
 
 
 @database_sync_to_async

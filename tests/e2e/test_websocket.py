@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.e2e.server import ROOT
+from tests.e2e.server import ROOT, Daphne
 
 pytestmark = pytest.mark.e2e
 
@@ -487,5 +487,45 @@ def test_frames_are_in_the_language_of_the_socket(server, unique):
             summaries = [(await receive(ws))["activity"]["summary"] for ws in (english, by_query, default)]
             assert summaries[0] == summaries[1] == f"{bob.title()} followed {target.title()}"
             assert summaries[2] == f"{bob.title()} suit {target.title()}"
+
+    run(scenario())
+
+
+@pytest.fixture
+def sweeping_server(e2e_database):
+    """A Daphne that looks for dropped wake-ups twice a second."""
+    daphne = Daphne(e2e_database, env={"WS_SWEEP_SECONDS": "0.5"})
+    yield daphne
+    daphne.stop()
+
+
+def test_a_dropped_wake_up_arrives_without_any_later_write(sweeping_server, unique):
+    """The layer never tells the server (the write runs in another process): the
+    process's sweep finds the committed activity and the notification in the
+    database and delivers them, though nothing else ever happens on the stream."""
+    server = sweeping_server
+    alice, alice_token, bob, _bob_token = reader_following_writer(server, unique)
+    quiet = unique("quiet")
+    server.register(quiet)
+
+    async def scenario():
+        async with connect(server.ws + f"?token={alice_token}") as ws:
+            write_without_wake_up(
+                server,
+                "from profiles.models import Actor; from feeds import services; "
+                f"services.follow(follower=Actor.objects.get(handle='{bob}'), target=Actor.objects.get(handle='{quiet}')); "
+                f"services.follow(follower=Actor.objects.get(handle='{quiet}'), target=Actor.objects.get(handle='{alice}'))",
+            )
+            frames = await frames_for(
+                ws, 20, until=lambda got: {f["type"] for f in got} >= {"activity", "notification"}
+            )
+            activities = [f["activity"] for f in frames if f["type"] == "activity"]
+            # bob follows quiet (bob's stream), quiet follows alice (alice's own stream)
+            assert sorted((a["actor"]["handle"], a["object"]["id"]) for a in activities) == sorted(
+                [(bob, quiet), (quiet, alice)]
+            )
+            notifications = [f["notification"] for f in frames if f["type"] == "notification"]
+            assert [n["reason"] for n in notifications] == ["followed"]
+            assert await nothing_more(ws, 1.5)  # later sweeps send nothing twice
 
     run(scenario())
