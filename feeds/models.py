@@ -98,6 +98,10 @@ class Activity(models.Model):
         "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
     )
     published = models.DateTimeField(db_index=True)
+    # Set by moderation when the activity's object or target (a request, an
+    # update) is hidden: a column on the row the feed reads anyway, where a
+    # lookup of the object per activity would cost a join on the hot path.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
