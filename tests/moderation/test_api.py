@@ -70,16 +70,20 @@ def test_hide_and_unhide_write_one_audit_row_each_and_repeats_change_nothing(
 
 
 def test_suspend_and_reinstate_are_audited_and_find_a_suspended_actor(moderator, moderator_api, alice, committed):
+    committed(alice.save)  # indexed for search
+    assert APIClient().get("/api/v1/search/", {"q": "alice"}).json()["count"] == 1
     response = committed(post, moderator_api, "/api/v1/moderation/actors/alice/suspend/", {"reason": "fraude"})
     assert response.json() == {"handle": "alice", "suspended": True, "changed": True}
     assert post(moderator_api, "/api/v1/moderation/actors/alice/suspend/").json()["changed"] is False
     entry = AuditEntry.objects.get(action="actor.suspend")
     assert (entry.user, entry.subject, entry.data["reason"]) == (moderator, "actor:alice", "fraude")
     assert APIClient().get("/api/v1/actors/alice/").status_code == 404
+    assert APIClient().get("/api/v1/search/", {"q": "alice"}).json()["count"] == 0
     # The moderator still reaches the suspended account, to lift it.
-    response = post(moderator_api, "/api/v1/moderation/actors/alice/reinstate/")
+    response = committed(post, moderator_api, "/api/v1/moderation/actors/alice/reinstate/")
     assert response.json() == {"handle": "alice", "suspended": False, "changed": True}
     assert APIClient().get("/api/v1/actors/alice/").status_code == 200
+    assert APIClient().get("/api/v1/search/", {"q": "alice"}).json()["count"] == 1
     assert AuditEntry.objects.filter(action="actor.reinstate", user=moderator).count() == 1
 
 
