@@ -1,4 +1,3 @@
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from moderation.models import Block, Report
@@ -70,7 +69,7 @@ class ReportQuerySerializer(serializers.Serializer):
 class ResolveInputSerializer(ModerationInputSerializer):
     action = serializers.ChoiceField(
         choices=Report.Resolution.choices,
-        help_text=_("dismiss; hide the content; or suspend the actor (or the content's author)"),
+        help_text="dismiss; hide the content; or suspend the actor (or the content's author)",
     )
 
 

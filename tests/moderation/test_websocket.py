@@ -97,7 +97,7 @@ def test_a_blocked_authors_live_frames_do_not_reach_the_blocker_nor_come_back_on
     assert "bob" in [a["actor"]["handle"] for a in page["results"]]
 
 
-def test_a_hidden_projects_activity_is_neither_pushed_nor_resumed(server):
+def test_a_hidden_projects_activity_is_not_resumed(server):
     moderator = moderator_token(server)
     dora, erwan = server.register("dora"), server.register("erwan")
     hidden_slug = create_project(server, erwan, "Atelier douteux")
