@@ -4,7 +4,7 @@ from moderation import views
 
 HANDLE = r"(?P<handle>[-a-zA-Z0-9_]+)"
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
-ID = r"(?P<id>[0-9]{1,18})"
+ID = r"(?P<pk>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(rf"^moderation/actors/{HANDLE}/suspend/$", views.SuspensionView.as_view(suspended=True), name="moderation-suspend"),

@@ -95,7 +95,7 @@ class HideView(APIView):
     )
     def post(self, request: Request, **key) -> Response:
         reason = _reason(request)
-        pk, ident = self._target(key.get("slug") or key["id"])
+        pk, ident = self._target(key.get("slug") or key["pk"])
         changed = services.set_hidden(
             kind=self.kind, pk=pk, hidden=self.hidden, moderator=request.user, reason=reason
         )

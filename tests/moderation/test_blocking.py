@@ -7,7 +7,13 @@ from moderation.models import Block
 from novosphere.models import AuditEntry
 from profiles.models import Actor
 from tests.conftest import make_org
-from tests.moderation.conftest import feed_ids, notification_reasons, post, published_project, published_request
+from tests.moderation.conftest import (
+    feed_ids,
+    notification_reasons,
+    post,
+    published_project,
+    published_request,
+)
 from tests.projects.helpers import respond_to
 
 pytestmark = pytest.mark.django_db

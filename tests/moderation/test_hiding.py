@@ -8,7 +8,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from feeds.models import Activity
-from tests.moderation.conftest import feed_objects, notification_reasons, post, published_project, published_request
+from tests.moderation.conftest import (
+    feed_objects,
+    notification_reasons,
+    post,
+    published_project,
+    published_request,
+)
 from tests.projects.helpers import respond_to
 
 pytestmark = pytest.mark.django_db
