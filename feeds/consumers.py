@@ -25,6 +25,7 @@ from django.conf import settings
 
 from feeds import live
 from feeds.sweep import sweeper
+from moderation.selectors import blocked_ids
 from novosphere.api.throttling import hit
 from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
@@ -118,6 +119,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         for key in keys:
             await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
         self.home_keys = set(keys)
+        self.blocked = await db(blocked_ids)(self.actor)
         self.cursors = live.Cursors(await db(live.global_latest_activity_id)())
         self.notification_cursor = await db(live.latest_notification_id)(self.actor)
         sweeper.join(self, self.cursors.base, self.notification_cursor)
@@ -256,6 +258,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.cursors.advance(key, activity_id)
 
     async def _may_see(self, event: dict) -> bool:
+        if event.get("actor_id") in self.blocked:
+            return False  # an author this reader blocks
         if live.shown_without_check(event):
             return True
         if live.needs_membership_check(event):
@@ -312,6 +316,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
             latest = await db(live.global_latest_activity_id)()
             for key in added - self.subscriptions:
                 self.cursors.start(key, latest)
+
+    async def blocks_changed(self, event: dict) -> None:
+        """This user blocked or unblocked someone: re-read whom, before the next frame."""
+        self.blocked = await db(blocked_ids)(self.actor)
 
     async def inbox_notify(self, event: dict) -> None:
         while True:

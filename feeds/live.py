@@ -12,10 +12,12 @@ allocated in commit order (see `feeds.services.next_activity_id`), so both
 "largest id below this one" and "everything after my cursor" are exact: no
 activity can appear later below an id already seen.
 
-Visibility is applied on every frame: suspended authors and projects of
-suspended owners are never sent, `public` and `members` activity goes to every
-socket (all are signed in), and `private` activity is checked against the
-reader's memberships at that moment, so a removal takes effect on open sockets.
+Visibility is applied on every frame: suspended authors, projects of
+suspended owners and what moderators hid are never sent, `public` and
+`members` activity goes to every socket (all are signed in), and `private`
+activity is checked against the reader's memberships at that moment, so a
+removal takes effect on open sockets. Authors a reader blocks are skipped by
+that reader's connection, from a set it keeps (see the consumer).
 """
 
 import json
@@ -27,7 +29,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -46,7 +48,7 @@ ZERO = "0" * 26
 PUBLIC = "public"  # no project, or a public one
 MEMBERS = "members"  # any signed-in user: every socket is one
 PRIVATE = "private"  # the project's members only: checked per reader
-HIDDEN = "hidden"  # suspended author or project owner: nobody
+HIDDEN = "hidden"  # suspended author or project owner, or hidden by a moderator: nobody
 
 
 def group_for_stream(key: str) -> str:
@@ -78,10 +80,10 @@ def language_of(scope: dict) -> str:
 
 
 def visible_activities(user) -> QuerySet[Activity]:
-    """Activities `user` may see: none by suspended actors, none of projects hidden from them."""
-    return Activity.objects.filter(actor__suspended=False).filter(
-        Q(project__isnull=True) | Q(project__in=visible_projects(user))
-    )
+    """Activities `user` may see: the rule of `feeds.selectors.activity_visibility`, the one place."""
+    from feeds.selectors import activity_visibility
+
+    return Activity.objects.filter(activity_visibility(user))
 
 
 def home_stream_keys(actor: Actor) -> list[str]:
@@ -183,7 +185,7 @@ def stream_is_visible(*, user, key: str) -> bool:
 def visibility_of(activity: Activity) -> str:
     """Who may see `activity` now, as far as it is the same for every signed-in reader
     (the rules of `visible_activities`, decided once instead of per reader)."""
-    if activity.actor.suspended:
+    if activity.actor.suspended or activity.hidden:
         return HIDDEN
     if activity.project is None:
         return PUBLIC
@@ -229,6 +231,7 @@ def push_activity(activity_id: str) -> None:
             "id": activity_id,
             "prev": previous_on_stream(key, activity_id),
             "project_id": activity.project_id,
+            "actor_id": activity.actor_id,  # readers who block the author skip it
             "visibility": visibility,
             "frames": frames,
         }

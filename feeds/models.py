@@ -102,6 +102,10 @@ class Activity(models.Model):
     # lost with its broker (Redis restarted empty) leaves it False, and
     # `fan_out_pending` finds it again.
     fanned_out = models.BooleanField(default=False)
+    # Set by moderation when the activity's object or target (a request, an
+    # update) is hidden: a column on the row the feed reads anyway, where a
+    # lookup of the object per activity would cost a join on the hot path.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]

@@ -50,13 +50,20 @@ def activity_visibility(viewer, prefix: str = "") -> Q:
 
     An activity tied to a project is visible exactly when the project is
     (projects.selectors.visible_projects), so one recorded while the project
-    was public is hidden once it turns private; a suspended author hides it too.
+    was public is hidden once it turns private; a suspended author hides it too,
+    and so does a moderator hiding its object (`hidden`, set by moderation).
+    The activity of an actor the viewer blocks never reaches the viewer.
     """
+    from moderation.selectors import blocked_by
     from projects.selectors import visible_projects
 
-    return (
+    rule = (
         Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})
-    ) & Q(**{f"{prefix}actor__suspended": False})
+    ) & Q(**{f"{prefix}actor__suspended": False, f"{prefix}hidden": False})
+    me = viewer_actor(viewer)
+    if me is not None:
+        rule &= ~Q(**{f"{prefix}actor__in": blocked_by(me)})
+    return rule
 
 
 def visible_activities(viewer) -> QuerySet[Activity]:

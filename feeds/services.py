@@ -13,7 +13,7 @@ from ulid import ULID
 
 from feeds import dispatch
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
-from novosphere.api.errors import invalid
+from novosphere.api.errors import Forbidden, invalid
 from profiles.models import Actor
 from profiles.selectors import stream_key
 
@@ -120,8 +120,9 @@ def record(
     visibility governs who may see it; it defaults to the object or target
     when either is a project. `notify` lists `(recipient, reason)` pairs for
     the people it concerns directly (a `Notification.Reason`); the author is
-    never notified of their own action.
+    never notified of their own action, nor is anyone who blocks the author.
     """
+    from moderation.selectors import blockers_among
     from projects.models import Project
 
     object_kind, object_id, object_name = describe(object)
@@ -162,6 +163,8 @@ def record(
     }
     TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=owner, activity=activity) for owner in owners])
     recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
+    for blocker in blockers_among(author=actor, recipients=list(recipients)):
+        del recipients[blocker]
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
     )
@@ -183,6 +186,8 @@ def follow(*, follower: Actor, target) -> bool:
 
     if isinstance(target, Actor) and target.pk == follower.pk:
         raise invalid("target", _("You cannot follow yourself."))
+    if isinstance(target, Actor):
+        refuse_if_blocked(follower=follower, target=target)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -202,6 +207,16 @@ def follow(*, follower: Actor, target) -> bool:
         _home_streams_changed(follower)
     logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
     return True
+
+
+def refuse_if_blocked(*, follower: Actor, target: Actor) -> None:
+    """A block, either way, rules out a follow: 403 (a block ended any follow already)."""
+    from moderation.selectors import blocks
+
+    if blocks(blocker=follower, blocked=target):
+        raise Forbidden(_("You block this account: unblock it first."))
+    if blocks(blocker=target, blocked=follower):
+        raise Forbidden(_("You cannot follow this account."))
 
 
 def unfollow(*, follower: Actor, target) -> bool:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "feeds",
     "search",
     "events",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,7 @@ RATE_LIMITS = {
         "collaboration": "30/hour",
         "response": "60/hour",
         "search": "120/minute",
+        "report": "30/hour",
         "ws_connect": "60/minute",
     }.items()
 }
@@ -287,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "AttendanceStatusEnum": "events.models.Attendance.Status",
         "CollaborationStatusEnum": "projects.models.CollaborationRequest.Status",
         "ResponseStatusEnum": "projects.models.CollaborationResponse.Status",
+        "ReportStatusEnum": "moderation.models.Report.Status",
+        "ReportReasonEnum": "moderation.models.Report.Reason",
+        "ReportResolutionEnum": "moderation.models.Report.Resolution",
     },
 }
 

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("feeds.urls")),
     path("", include("search.urls")),
     path("", include("events.urls")),
+    path("", include("moderation.urls")),
 ]
 
 urlpatterns = [

@@ -93,14 +93,21 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
 
 
 @transaction.atomic
-def set_suspended(*, actors, suspended: bool, moderator: User) -> int:
-    """Suspend (hide everywhere, end live connections) or reinstate actors."""
+def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
+    """Suspend (hide everywhere, end live connections) or reinstate actors.
+
+    `why` (a reason, the report acted on) goes into the audit rows."""
     changed = 0
     for actor in actors:
         if actor.suspended == suspended:
             continue
-        Actor.objects.filter(pk=actor.pk).update(suspended=suspended)
-        audit(user=moderator, action="actor.suspend" if suspended else "actor.reinstate", subject=f"actor:{actor.handle}")
+        actor.suspended = suspended
+        # save(), not update(): its signal reindexes the actor's search documents and its projects'.
+        actor.save(update_fields=["suspended"])
+        audit(
+            user=moderator, action="actor.suspend" if suspended else "actor.reinstate",
+            subject=f"actor:{actor.handle}", **why,
+        )
         if actor.user_id:
             recheck_connections(actor.user_id)
         changed += 1

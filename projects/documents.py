@@ -65,7 +65,7 @@ class ProjectDocuments(DocumentType):
             # Mirrors projects.selectors.visible_projects for indexes that cannot call it.
             audience=AUDIENCES.get(project.visibility, Audience.MEMBERS_ONLY),
             member_ids=sorted(member.actor_id for member in project.memberships.all()),
-            hidden=project.owner.suspended,
+            hidden=project.owner.suspended or project.hidden,
         )
 
     def dependencies(self):
@@ -91,6 +91,11 @@ def _admins_of(group_ids: list[int]) -> set[int]:
     )
 
 
+def _withdrawn(project: Project) -> bool:
+    """Hidden from everyone by `visible_projects`: owner suspended or hidden by a moderator."""
+    return project.owner.suspended or project.hidden
+
+
 def request_audience(request: CollaborationRequest) -> tuple[str, list[int]]:
     """Who `projects.selectors.visible_requests` lets see `request`, as a stored audience.
 
@@ -99,18 +104,18 @@ def request_audience(request: CollaborationRequest) -> tuple[str, list[int]]:
     author and to the people who speak for its named target. So: public when
     every involved project is public, signed-in when each is public or
     members-only, and otherwise the explicit list of those who may see every
-    private one (their members, none if an owner is suspended), plus the
-    author and the target's side.
+    private one (their members, none if an owner is suspended or a moderator
+    hid the project), plus the author and the target's side.
     """
     projects = [p for p in (request.to_project, request.from_project) if p is not None]
-    if all(not p.owner.suspended for p in projects):
+    if all(not _withdrawn(p) for p in projects):
         if all(p.visibility == Visibility.PUBLIC for p in projects):
             return Audience.PUBLIC, []
         if all(p.visibility in (Visibility.PUBLIC, Visibility.MEMBERS) for p in projects):
             return Audience.SIGNED_IN, []
     allowed: set[int] | None = None
     for project in projects:
-        if project.owner.suspended:
+        if _withdrawn(project):
             allowed = set()
         elif project.visibility == Visibility.PRIVATE:
             members = {member.actor_id for member in project.memberships.all()}
@@ -180,7 +185,7 @@ class CollaborationDocuments(DocumentType):
             places=list(dict.fromkeys(city.handle for city in cities)),
             audience=audience,
             member_ids=member_ids,
-            hidden=request.author.suspended,
+            hidden=request.author.suspended or request.hidden,
         )
 
     def dependencies(self):

@@ -41,6 +41,8 @@ class Project(models.Model):
     )
     followers_count = models.PositiveIntegerField(default=0)
     members_count = models.PositiveIntegerField(default=0)
+    # A moderator's decision (who, when and why: the audit row): hidden on every path.
+    hidden = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -80,6 +82,7 @@ class ProjectUpdate(models.Model):
     body = models.TextField(max_length=20000)
     # Rendered once at write time so reads never run the markdown pipeline.
     html = models.TextField()
+    hidden = models.BooleanField(default=False)  # by a moderator
     published = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -137,6 +140,7 @@ class CollaborationRequest(models.Model):
     accepted_response = models.ForeignKey(
         "CollaborationResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    hidden = models.BooleanField(default=False)  # by a moderator
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)

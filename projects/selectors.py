@@ -13,7 +13,14 @@ from django.http import Http404
 
 from profiles.models import Actor, Membership
 from profiles.selectors import administered_groups, peer_cities, viewer_actor
-from projects.models import CollaborationRequest, Project, ProjectMember, Visibility
+from projects.models import (
+    CollaborationRequest,
+    CollaborationResponse,
+    Project,
+    ProjectMember,
+    ProjectUpdate,
+    Visibility,
+)
 
 EDITOR_ROLES = (ProjectMember.Role.OWNER, ProjectMember.Role.MAINTAINER)
 
@@ -22,9 +29,11 @@ def visible_projects(viewer=None) -> QuerySet[Project]:
     """Projects `viewer` (a user, possibly anonymous) may see.
 
     public: everyone; members: signed-in users; private: the project's members only.
-    Projects owned by a suspended actor are hidden from everyone.
+    Projects owned by a suspended actor, and projects a moderator hid, are
+    hidden from everyone (moderators included: they review them in the
+    moderation API and the admin).
     """
-    projects = Project.objects.filter(owner__suspended=False)
+    projects = Project.objects.filter(owner__suspended=False, hidden=False)
     me = viewer_actor(viewer)
     if me is None:
         return projects.filter(visibility=Visibility.PUBLIC)
@@ -36,9 +45,10 @@ def visible_projects(viewer=None) -> QuerySet[Project]:
 
 def audience(project: Project) -> str:
     """Who may see `project`, as `visible_projects` decides it, without a viewer:
-    a Visibility value, or "hidden" when its owner is suspended. For pushes that
-    decide once for every signed-in reader; `private` still needs `visible_projects`."""
-    if project.owner.suspended:
+    a Visibility value, or "hidden" when its owner is suspended or a moderator hid it.
+    For pushes that decide once for every signed-in reader; `private` still needs
+    `visible_projects`."""
+    if project.owner.suspended or project.hidden:
         return "hidden"
     return project.visibility
 
@@ -97,6 +107,21 @@ def project_members(project: Project) -> QuerySet[ProjectMember]:
     return project.memberships.filter(actor__suspended=False).select_related("actor")
 
 
+def visible_updates(project: Project) -> QuerySet[ProjectUpdate]:
+    """The news posts of a project the reader may see: none a moderator hid, none by suspended authors."""
+    return project.updates.filter(hidden=False, author__suspended=False).select_related("author")
+
+
+def update_for_viewer(*, viewer, pk: int) -> ProjectUpdate:
+    """The update `pk` if `viewer` may see it (and its project); 404 otherwise, hidden or unknown alike."""
+    update = ProjectUpdate.objects.filter(
+        pk=pk, hidden=False, author__suspended=False, project__in=visible_projects(viewer)
+    ).select_related("project", "author").first()
+    if update is None:
+        raise Http404
+    return update
+
+
 # --- Collaboration requests --------------------------------------------------
 
 
@@ -149,17 +174,34 @@ def visible_requests(viewer=None) -> QuerySet[CollaborationRequest]:
 
     Everyone sees a request unless a project it involves (its target or the
     project it comes from) is hidden from them; such a request is still seen
-    by its author and by the target's side. Requests by suspended authors are
-    hidden from everyone.
+    by its author and by the target's side. Requests by suspended authors and
+    requests a moderator hid are hidden from everyone; requests by someone the
+    viewer blocks no longer reach the viewer.
     """
+    from moderation.selectors import blocked_by
+
     projects = visible_projects(viewer).values("pk")
     shown = (Q(to_project__isnull=True) | Q(to_project__in=projects)) & (
         Q(from_project__isnull=True) | Q(from_project__in=projects)
     )
     me = viewer_actor(viewer)
+    requests = CollaborationRequest.objects.filter(author__suspended=False, hidden=False)
+    if me is None:
+        return requests.filter(shown)
+    shown |= Q(author=me) | _target_side_q(me)
+    return requests.filter(shown).exclude(author__in=blocked_by(me))
+
+
+def visible_responses(request: CollaborationRequest, viewer) -> QuerySet[CollaborationResponse]:
+    """Responses to `request` the viewer may see: none by suspended responders,
+    none by someone the viewer blocks."""
+    from moderation.selectors import blocked_by
+
+    responses = request.responses.filter(responder__suspended=False)
+    me = viewer_actor(viewer)
     if me is not None:
-        shown |= Q(author=me) | _target_side_q(me)
-    return CollaborationRequest.objects.filter(shown, author__suspended=False)
+        responses = responses.exclude(responder__in=blocked_by(me))
+    return responses.select_related("responder", "on_behalf_of", "on_behalf_of_project")
 
 
 def request_for_viewer(*, viewer, pk: int, for_update: bool = False) -> CollaborationRequest:
@@ -223,6 +265,7 @@ class _SuggestionQuery:
 
     def __init__(self, request: CollaborationRequest, limit: int):
         from feeds.models import Follow
+        from moderation.selectors import blocked_ids
 
         self.limit = limit
         self.author_id = request.author_id
@@ -232,6 +275,8 @@ class _SuggestionQuery:
         self.place_id = place.pk if place else None
         self.peer_ids = list(peer_cities(place).values_list("pk", flat=True)) if place else []
         self.excluded = {request.author_id}
+        # Nobody the author blocks is put forward as a partner.
+        self.excluded.update(blocked_ids(request.author))
         for responder, org in request.responses.values_list("responder_id", "on_behalf_of_id"):
             self.excluded.update(pk for pk in (responder, org) if pk)
         self.skills_table = Actor.skills.through._meta.db_table
@@ -451,7 +496,7 @@ def suggested_partners(request: CollaborationRequest, *, limit: int = 20) -> lis
     """Ranked actors who could answer `request`, best first, each with its reasons.
 
     Place means the target city when the request names one, else its origin
-    city. The author, those already responding (and the organizations they
+    city. The author, those the author blocks, those already responding (and the organizations they
     respond for), cities and suspended actors are never suggested.
     """
     rows = suggestion_scores(request, limit=limit)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from feeds import services as feeds
 from feeds.models import Notification
+from moderation.selectors import blocks
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
@@ -450,6 +451,9 @@ def respond_to_request(
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
     if request.author_id == me.pk:
         raise Forbidden(_("You cannot respond to your own request."))
+    if blocks(blocker=request.author, blocked=me) or blocks(blocker=request.author, blocked=on_behalf_of):
+        # Refused rather than swallowed: nothing pretends to reach the author.
+        raise Forbidden(_("You cannot respond to this request."))
     if request.status != Status.OPEN:
         raise Conflict(_("This request is %(status)s: it takes no more responses.") % {"status": request.status})
     if on_behalf_of is not None and on_behalf_of_project is not None:

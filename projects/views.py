@@ -145,7 +145,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
             data.is_valid(raise_exception=True)
             update = services.post_update(project=project, author=request.user, body=data.validated_data["body"])
             return Response(ProjectUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(project.updates.select_related("author").filter(author__suspended=False))
+        page = self.paginate_queryset(selectors.visible_updates(project))
         return self.get_paginated_response(ProjectUpdateSerializer(page, many=True).data)
 
 
@@ -219,10 +219,7 @@ class CollaborationViewSet(
             data.is_valid(raise_exception=True)
             response = services.respond_to_request(request=request_obj, responder=request.user, **data.validated_data)
             return Response(CollaborationResponseSerializer(response).data, status=status.HTTP_201_CREATED)
-        responses = request_obj.responses.filter(responder__suspended=False).select_related(
-            "responder", "on_behalf_of", "on_behalf_of_project"
-        )
-        page = self.paginate_queryset(responses)
+        page = self.paginate_queryset(selectors.visible_responses(request_obj, request.user))
         return self.get_paginated_response(CollaborationResponseSerializer(page, many=True).data)
 
     @extend_schema(summary="Accept one response (the author)", request=AcceptInputSerializer,

@@ -62,6 +62,17 @@ HIDDEN = {
     "territory-detail": {"handle": None},
     "territory-members": {"handle": None},
     "territory-accept-city": {"handle": None, "city": "suspended_city"},
+    "actor-block": {"handle": "suspended_person"},
+    # Staff only: refused (401/403) before any lookup, whatever the key.
+    "moderation-suspend": {"handle": "suspended_person"},
+    "moderation-reinstate": {"handle": "suspended_person"},
+    "moderation-project-hide": {"slug": "private_project"},
+    "moderation-project-unhide": {"slug": "private_project"},
+    "moderation-collaboration-hide": {"pk": "private_request"},
+    "moderation-collaboration-unhide": {"pk": "private_request"},
+    "moderation-update-hide": {"pk": None},
+    "moderation-update-unhide": {"pk": None},
+    "moderation-report-resolve": {"pk": None},
 }
 
 # The visible value of each key, used for the keys a case does not vary.

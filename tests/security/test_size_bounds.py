@@ -74,6 +74,8 @@ def owner(db, rennes):
     from events.models import Territory, TerritoryCity
 
     alice = make_person("alice", rennes)
+    alice.user.is_staff = True  # a moderator too, so moderation routes answer about the input
+    alice.user.save()
     make_admin(alice, rennes)
     cantine = make_org("cantine", rennes)
     make_admin(alice, cantine)

@@ -1,0 +1,69 @@
+"""The home timeline's query plan with the moderation filters (hidden activity, blocked authors).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_feed_plan .venv/bin/python bench/feed_plan.py
+
+(Re)creates that database, fills it with SQL (20,000 actors, 200,000
+activities, 40,000 home-timeline rows for the reader, who blocks 50 actors;
+1% of activities hidden), analyzes, and prints EXPLAIN ANALYZE of the query
+`feeds.selectors.home_timeline` runs for one page. Not a test: a plan to read.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_feed_plan")
+os.environ["DATABASE_URL"] = URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+FILL = """
+INSERT INTO profiles_actor (handle, kind, name, headline, bio, country, organization_type, region,
+    followers_count, following_count, suspended, created, updated)
+SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now()
+FROM generate_series(1, 20000) n;
+INSERT INTO feeds_activity (id, type, actor_id, object_type, object_id, object_name, target_type, target_id,
+    target_name, published, hidden)
+SELECT lpad(to_hex(n), 26, '0'), 'Create', (SELECT min(id) FROM profiles_actor) + (n * 7919) % 20000,
+    'update', n::text, '', '', '', '', now(), n % 100 = 0
+FROM generate_series(1, 200000) n;
+INSERT INTO feeds_timelineentry (owner_id, activity_id)
+SELECT (SELECT min(id) FROM profiles_actor), id FROM feeds_activity WHERE id::text LIKE '%0' OR id::text LIKE '%5'
+ON CONFLICT DO NOTHING;
+INSERT INTO feeds_timelineentry (owner_id, activity_id)
+SELECT (SELECT min(id) FROM profiles_actor) + 1 + (ascii(right(id, 1)) % 50), id FROM feeds_activity;
+INSERT INTO moderation_block (blocker_id, blocked_id, created)
+SELECT (SELECT min(id) FROM profiles_actor), (SELECT min(id) FROM profiles_actor) + n * 13, now()
+FROM generate_series(1, 50) n;
+ANALYZE;
+"""
+
+
+def main() -> None:
+    import psycopg
+
+    admin = URL.rsplit("/", 1)[0] + "/postgres"
+    name = URL.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute(FILL)
+
+    import django
+
+    django.setup()
+    from feeds.selectors import visible_activities
+    from profiles.models import Actor
+
+    reader = Actor.objects.order_by("pk").first()
+    viewer = type("Viewer", (), {"is_authenticated": True, "actor": reader})()  # what viewer_actor reads
+    top = visible_activities(viewer).filter(timeline_entries__owner=reader).order_by("-id").values_list("id", flat=True)[:51]
+    print(top.explain(analyze=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""What the live push says about moderated activity, on an in-memory channel layer."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from feeds import live
+from feeds.models import Activity
+from moderation import services
+from novosphere.ws_auth import group_for_user
+from projects.models import Project
+from projects.services import create_project, post_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return get_channel_layer()
+
+
+def listen(layer, group: str) -> str:
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    return channel
+
+
+def received(layer, channel: str) -> list[dict]:
+    async def drain():
+        messages = []
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(layer.receive(channel), 0.05))
+            except TimeoutError:
+                return messages
+
+    events = async_to_sync(drain)()
+    assert json.loads(json.dumps(events)) == events  # what a Redis layer would carry
+    return events
+
+
+def test_activity_of_a_hidden_project_or_about_a_hidden_update_is_pushed_without_frames(
+    committed, layer, alice, moderator
+):
+    project = committed(create_project, creator=alice.user, title="Atelier")
+    update = committed(post_update, project=project, author=alice.user, body="Portes ouvertes")
+    channel = listen(layer, live.group_for_stream(f"project:{project.slug}"))
+    update_activity = Activity.objects.get(object_type="update", object_id=str(update.pk))
+
+    committed(services.set_hidden, kind="update", pk=update.pk, hidden=True, moderator=moderator)
+    live.push_activity(update_activity.id)  # a late or repeated wake-up
+    [event] = received(layer, channel)
+    assert (event["visibility"], event["frames"]) == (live.HIDDEN, {})
+
+    committed(services.set_hidden, kind="project", pk=project.pk, hidden=True, moderator=moderator)
+    created = Activity.objects.get(object_type="project", object_id=project.slug)
+    live.push_activity(created.id)
+    [event] = received(layer, channel)
+    assert (event["visibility"], event["frames"]) == (live.HIDDEN, {})
+    assert Project.objects.get(pk=project.pk).hidden
+
+
+def test_a_push_names_its_author_so_each_connection_can_skip_those_it_blocks(committed, layer, alice):
+    channel = listen(layer, live.group_for_stream("actor:alice"))
+    committed(create_project, creator=alice.user, title="Atelier")
+    [event] = received(layer, channel)
+    assert event["actor_id"] == alice.pk
+
+
+def test_blocking_tells_the_blockers_open_sockets(committed, layer, alice, bob):
+    channel = listen(layer, group_for_user(alice.user_id))
+    committed(services.block_actor, blocker=alice, blocked=bob, user=alice.user)
+    assert {"type": "blocks.changed"} in received(layer, channel)
+    committed(services.unblock_actor, blocker=alice, blocked=bob, user=alice.user)
+    assert {"type": "blocks.changed"} in received(layer, channel)
