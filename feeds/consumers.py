@@ -238,6 +238,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- wake-ups from the channel layer ------------------------------------
 
     async def stream_activity(self, event: dict) -> None:
+        sweeper.saw(event["id"])
         key = event["stream"]
         if key in self.home_keys:
             stream = None
@@ -297,7 +298,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                     behind = 1
             newest_notification = inboxes.get(self.actor.pk)
             if newest_notification is not None and newest_notification > self.notification_cursor:
-                await self.inbox_notify({"type": "inbox.notify"})
+                await self._send_new_notifications()
                 behind = 1
         return behind
 
@@ -322,6 +323,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.blocked = await db(blocked_ids)(self.actor)
 
     async def inbox_notify(self, event: dict) -> None:
+        sweeper.woken()
+        await self._send_new_notifications()
+
+    async def _send_new_notifications(self) -> None:
         while True:
             notifications = await db(live.notification_frames_after)(
                 user=self.user, actor=self.actor, after=self.notification_cursor, language=self.language, limit=PAGE
