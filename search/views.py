@@ -16,6 +16,7 @@ from search.serializers import (
 
 class SearchView(APIView):
     permission_classes = [permissions.AllowAny]
+    throttle_scope = "search"
 
     @extend_schema(
         parameters=[SearchQuerySerializer],
@@ -37,6 +38,7 @@ class SearchView(APIView):
 
 class SuggestView(APIView):
     permission_classes = [permissions.AllowAny]
+    throttle_scope = "search"
 
     @extend_schema(
         parameters=[SuggestQuerySerializer],
