@@ -152,8 +152,13 @@ def record(
     )
     if merged:
         MergedStream.objects.bulk_create([MergedStream(stream=key) for key in merged], ignore_conflicts=True)
-    # The author sees their own action at once, whatever the fan-out's delay.
-    TimelineEntry.objects.create(owner=actor, activity=activity)
+    # The author sees their own action at once, whatever the fan-out's delay, and so does every
+    # person it is published about: their own stream is part of their home, live and over REST.
+    home_owners = {actor.pk} | {
+        publisher.pk for publisher in publishers.values()
+        if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
+    }
+    TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=pk, activity=activity) for pk in home_owners])
     recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
