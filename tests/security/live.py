@@ -4,6 +4,7 @@ through Django's admin, and sessions opened the way a browser opens them."""
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
@@ -29,6 +30,17 @@ class Browser:
             request.add_header("Content-Type", "application/json")
         with self.opener.open(request, timeout=20) as response:
             return response.status, response.read().decode()
+
+    def delete(self, path: str, csrf: str | None) -> int:
+        """A cookie-authenticated DELETE, with the CSRF token a page would send."""
+        request = urllib.request.Request(self.server.base + path, method="DELETE")
+        if csrf:
+            request.add_header("X-CSRFToken", csrf)
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def cookie(self, name: str) -> str | None:
         return next((cookie.value for cookie in self.jar if cookie.name == name), None)

@@ -133,3 +133,21 @@ def test_nul_characters_are_a_400_everywhere(alice_api, rennes):
     ]:
         response = alice_api.post(path, body, format="json")
         assert response.status_code == 400, (path, response.status_code)
+
+
+def test_an_oversize_calendar_upload_is_a_400_and_imports_nothing(owner):
+    """The .ics import takes at most 1 MB: a larger file is refused whole, even a valid one."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client, _pk = owner
+    event = ("BEGIN:VEVENT\r\nUID:big-{n}@elsewhere\r\nSUMMARY:Atelier {n}\r\nDTSTART:20270304T180000Z\r\n"
+             "DTEND:20270304T200000Z\r\nDESCRIPTION:" + "x" * 900 + "\r\nEND:VEVENT\r\n")
+    body = "".join(event.format(n=n) for n in range(1200))
+    calendar = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//big//\r\n{body}END:VCALENDAR\r\n".encode()
+    assert len(calendar) > 1024 * 1024
+    before = Event.objects.count()
+    file = SimpleUploadedFile("big.ics", calendar, content_type="text/calendar")
+    response = client.post("/api/v1/events/import/", {"file": file, "organizer": "cantine", "city": "rennes"},
+                           format="multipart")
+    assert response.status_code == 400 and "file" in response.json()
+    assert Event.objects.count() == before
