@@ -5,7 +5,7 @@
 
 Each mutation replaces one exact piece of code (it must be found exactly once,
 so a mutation cannot silently miss after the code moves), runs the tests named
-for it on SQLite, and restores the file with `git checkout --`. A mutation
+for it on SQLite (on PostgreSQL where the fault is PostgreSQL's), and restores the file with `git checkout --`. A mutation
 that leaves its tests green "survived": the tests do not protect that line.
 Results go to stdout as rows of tests/security/MUTATIONS.md. Never run it on
 a tree with uncommitted changes to the mutated files.
@@ -35,6 +35,7 @@ class Mutation:
     new: str
     what: str
     tests: list[str]
+    postgres: bool = False  # run the tests on PostgreSQL (a fault SQLite does not have)
 
 
 M = Mutation
@@ -65,10 +66,11 @@ MUTATIONS = [
       "    return Actor.objects.filter(suspended=False)\n", "    return Actor.objects.all()\n",
       "suspended actors reachable by handle", [SEC + "test_guessing.py"]),
     M("M2.3", "2 guessing", "events/selectors.py",
-      "        if not queryset.filter(slug=slug).exists():\n            raise Http404\n",
-      "        if not queryset.filter(slug=slug).exists():\n            from novosphere.api.errors import Forbidden\n"
-      "            raise Forbidden\n",
-      "writes to a hidden event answer 403", [SEC + "test_guessing.py"]),
+      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n        raise Http404 from None",
+      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n"
+      "        if Event.objects.filter(slug=slug).exists():\n            from novosphere.api.errors import Forbidden\n"
+      "            raise Forbidden from None\n        raise Http404 from None",
+      "a hidden event answers 403 (reads, RSVP, attendees, .ics)", [SEC + "test_guessing.py"]),
     M("M2.4", "2 guessing", "projects/selectors.py",
       "    except (CollaborationRequest.DoesNotExist, ValueError, TypeError):\n        raise Http404 from None",
       "    except (CollaborationRequest.DoesNotExist, ValueError, TypeError):\n"
@@ -259,8 +261,8 @@ MUTATIONS = [
       "events answer `festival: null` where the schema says a string", [SEC + "test_schema_fuzz.py"]),
     M("M10.3", "10 fuzzing", "novosphere/api/parsers.py",
       '        if _holds_nul(data):', '        if False:',
-      "NUL characters reach PostgreSQL (fuzzing found it; the NUL test pins it)",
-      [SEC + "test_size_bounds.py::test_nul_characters_are_a_400_everywhere"]),
+      "the JSON parser lets NUL through to fields that do not check it",
+      [SEC + "test_size_bounds.py::test_nul_characters_are_a_400_everywhere"], postgres=True),
 ]
 
 
@@ -272,6 +274,8 @@ def run(mutation: Mutation) -> tuple[str, str]:
     path.write_text(text.replace(mutation.old, mutation.new))
     try:
         env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        if mutation.postgres:
+            env["DATABASE_URL"] = os.environ.get("MUTATIONS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test_proof")
         result = subprocess.run([*PYTEST, *mutation.tests], cwd=ROOT, env=env, capture_output=True, text=True,
                                 timeout=900)
     finally:
@@ -280,7 +284,8 @@ def run(mutation: Mutation) -> tuple[str, str]:
               for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     if result.returncode == 0:
         return "SURVIVED", "all green"
-    return "caught", failed[0] if failed else result.stdout.strip().splitlines()[-1]
+    summary = next((line for line in reversed(result.stdout.splitlines()) if " failed" in line), "red")
+    return "caught", failed[0] if failed else summary
 
 
 if __name__ == "__main__":
