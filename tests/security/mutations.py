@@ -268,6 +268,10 @@ MUTATIONS = [
 
 def run(mutation: Mutation) -> tuple[str, str]:
     path = ROOT / mutation.file
+    if subprocess.run(["git", "status", "--porcelain", "--", mutation.file], cwd=ROOT, capture_output=True,
+                      text=True, check=True).stdout.strip():
+        # Restoring with `git checkout` would throw those changes away.
+        return "NOT RUN", f"{mutation.file} has uncommitted changes: commit them first"
     text = path.read_text()
     if text.count(mutation.old) != 1:
         return "NOT APPLIED", f"the code to mutate was found {text.count(mutation.old)} times"
