@@ -185,11 +185,20 @@ def stream_is_visible(*, user, key: str) -> bool:
 def visibility_of(activity: Activity) -> str:
     """Who may see `activity` now, as far as it is the same for every signed-in reader
     (the rules of `visible_activities`, decided once instead of per reader)."""
-    if activity.actor.suspended or activity.hidden:
+    if activity.actor.suspended or activity.hidden or names_a_suspended_actor(activity):
         return HIDDEN
     if activity.project is None:
         return PUBLIC
     return audience(activity.project)
+
+
+def names_a_suspended_actor(activity: Activity) -> bool:
+    """Whether the object or target of `activity` is a suspended actor (see `activity_visibility`)."""
+    handles = [
+        key for kind, key in ((activity.object_type, activity.object_id), (activity.target_type, activity.target_id))
+        if kind in Actor.Kind.values
+    ]
+    return bool(handles) and Actor.objects.filter(handle__in=handles, suspended=True).exists()
 
 
 def previous_on_stream(key: str, activity_id: str) -> str | None:

@@ -51,7 +51,8 @@ def activity_visibility(viewer, prefix: str = "") -> Q:
     An activity tied to a project is visible exactly when the project is
     (projects.selectors.visible_projects), so one recorded while the project
     was public is hidden once it turns private; a suspended author hides it too,
-    and so does a moderator hiding its object (`hidden`, set by moderation).
+    and so does a suspended object or target, and a moderator hiding its object
+    (`hidden`, set by moderation).
     The activity of an actor the viewer blocks never reaches the viewer.
     """
     from moderation.selectors import blocked_by
@@ -60,6 +61,11 @@ def activity_visibility(viewer, prefix: str = "") -> Q:
     rule = (
         Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})
     ) & Q(**{f"{prefix}actor__suspended": False, f"{prefix}hidden": False})
+    # "Eve follows Ghost" names Ghost: a suspended actor is absent as object or target too.
+    # Few actors are ever suspended, so this is a small hashed list, not a join.
+    suspended = Actor.objects.filter(suspended=True).values("handle")
+    for role in ("object", "target"):
+        rule &= ~Q(**{f"{prefix}{role}_type__in": Actor.Kind.values, f"{prefix}{role}_id__in": suspended})
     me = viewer_actor(viewer)
     if me is not None:
         rule &= ~Q(**{f"{prefix}actor__in": blocked_by(me)})

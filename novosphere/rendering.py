@@ -24,8 +24,13 @@ ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(body: str) -> str:
     """Sanitized HTML for a markdown text; links open with rel="noopener noreferrer"."""
+    return sanitize_html(_markdown.render(body or ""))
+
+
+def sanitize_html(html: str) -> str:
+    """The second pass alone: only the allowed tags, attributes and URL schemes survive."""
     return nh3.clean(
-        _markdown.render(body or ""),
+        html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,

@@ -16,4 +16,8 @@ def token_deleted(sender, instance: AuthToken, **kwargs) -> None:
 @receiver(user_logged_out)
 def session_ended(sender, request, user, **kwargs) -> None:
     if user is not None:
+        # Django sends this signal before it ends the session: end it first, or a socket
+        # rechecking at once still finds the session and stays open. (logout() flushing
+        # again afterwards does nothing.)
+        request.session.flush()
         recheck_connections(user.pk)

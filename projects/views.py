@@ -174,6 +174,13 @@ class CollaborationViewSet(
     serializer_class = CollaborationRequestSerializer
     filterset_class = CollaborationRequestFilter
     lookup_value_regex = r"[0-9]+"
+    # Opening a request and answering one are rate-limited (settings.RATE_LIMITS); reading is not.
+    WRITE_THROTTLE_SCOPES = {"create": "collaboration", "responses": "response"}
+
+    def get_throttles(self):
+        writing = self.request.method == "POST"
+        self.throttle_scope = self.WRITE_THROTTLE_SCOPES.get(self.action) if writing else None
+        return super().get_throttles()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no reads, no auto-close

@@ -21,6 +21,7 @@ UNAVAILABLE = OpenApiResponse(
 
 class SearchView(APIView):
     permission_classes = [permissions.AllowAny]
+    throttle_scope = "search"
 
     @extend_schema(
         parameters=[SearchQuerySerializer],
@@ -42,6 +43,7 @@ class SearchView(APIView):
 
 class SuggestView(APIView):
     permission_classes = [permissions.AllowAny]
+    throttle_scope = "search"
 
     @extend_schema(
         parameters=[SuggestQuerySerializer],

@@ -11,4 +11,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast has
 
 # Generous limits: the suite registers and logs in many people from one address.
 # Tests of the limits themselves lower one scope with `settings.RATE_LIMITS`.
-RATE_LIMITS = {scope: "10000/minute" for scope in RATE_LIMITS}  # noqa: F405
+# A test Daphne (tests/e2e/server.py) lowers one through its environment: TEST_RATE_LIMIT_WS_CONNECT=3/day.
+RATE_LIMITS = {scope: os.environ.get(f"TEST_RATE_LIMIT_{scope.upper()}", "10000/minute") for scope in RATE_LIMITS}  # noqa: F405

@@ -68,6 +68,15 @@ def test_private_projects_are_checked_per_reader_and_suspended_authors_never_sen
     assert event["id"] == hidden.id and event["visibility"] == live.HIDDEN and event["frames"] == {}
 
 
+def test_an_activity_naming_a_suspended_actor_is_never_sent(committed, layer, alice, bob):
+    channel = listen(layer, live.group_for_stream("actor:alice"))
+    bob.suspended = True
+    bob.save(update_fields=["suspended"])
+    committed(services.follow, follower=alice, target=bob)  # "Alice follows Bob" names Bob
+    (event,) = [event for event in received(layer, channel) if event["type"] == "stream.activity"]
+    assert event["visibility"] == live.HIDDEN and event["frames"] == {}
+
+
 def test_follow_and_unfollow_tell_the_followers_open_sockets(committed, layer, alice, bob):
     channel = listen(layer, group_for_user(alice.user_id))
     committed(services.follow, follower=alice, target=bob)

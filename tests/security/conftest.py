@@ -97,3 +97,20 @@ def world(db, django_capture_on_commit_callbacks, rennes) -> World:
     world.suspended_city = make_city("atlantis", SECRET, suspended=True).handle
     world.clients = {"anonymous": APIClient(), "outsider": outsider_api, "member": member_api, "owner": owner_api}
     return world
+
+
+# --- The same properties over a real Daphne and real websockets ------------------
+
+WS_CONNECTS_PER_DAY = 12  # low enough for a test to reach; no other test connects one person this often
+
+
+@pytest.fixture(scope="package")
+def daphne():
+    """One Daphne for the websocket properties, on its own database, with a reachable connect limit."""
+    from tests.e2e.server import Daphne, Database
+
+    database = Database()
+    server = Daphne(database, env={"TEST_RATE_LIMIT_WS_CONNECT": f"{WS_CONNECTS_PER_DAY}/day"})
+    yield server
+    server.stop()
+    database.drop()

@@ -61,8 +61,9 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 class Audit(HTMLParser):
     """Collects whatever in the HTML could run, and every link's rel."""
 
-    def __init__(self):
+    def __init__(self, schemes=frozenset(SAFE_SCHEMES)):
         super().__init__()
+        self.schemes = schemes
         self.problems: list[str] = []
         self.links: list[dict] = []
 
@@ -75,14 +76,14 @@ class Audit(HTMLParser):
                 self.problems.append(f"attribute {name} on <{tag}>")
             if name in ("href", "src", "action", "data"):
                 scheme = urlsplit((value or "").strip()).scheme.lower()
-                if scheme not in SAFE_SCHEMES:
+                if scheme not in self.schemes:
                     self.problems.append(f"{name}={value!r} on <{tag}>")
         if tag == "a":
             self.links.append(attrs)
 
 
-def audit(html: str) -> Audit:
-    parser = Audit()
+def audit(html: str, schemes=frozenset(SAFE_SCHEMES)) -> Audit:
+    parser = Audit(schemes)
     parser.feed(html)
     parser.close()
     return parser
@@ -160,3 +161,17 @@ def test_imported_calendar_descriptions_are_safe(alice, alice_api, rennes):
     listed = alice_api.get("/api/v1/events/").json()["results"]
     assert len(listed) == 1
     assert_safe(listed[0]["description_html"])
+
+
+def test_the_sanitizer_alone_holds_against_raw_html():
+    """markdown-it escapes raw HTML and refuses `javascript:` links itself, so the payloads above
+    never reach nh3 unescaped: the second pass is checked here on its own, with the payloads as
+    HTML, as it would receive them if the renderer ever let HTML through."""
+    from novosphere.rendering import sanitize_html
+
+    for payload in [*XSS, '<a href="https://ok.example/">ok</a>']:
+        html = sanitize_html(payload)
+        found = audit(html, SAFE_SCHEMES | {""})  # a relative URL (`src="x"`) runs nothing
+        assert found.problems == [], (payload, html)
+        assert all(link.get("rel") == "noopener noreferrer" for link in found.links), (payload, html)
+    assert audit(sanitize_html('<a href="https://ok.example/">ok</a>')).links  # good links survive

@@ -109,13 +109,28 @@ def test_a_body_beyond_the_upload_limit_is_refused(owner):
     client, _pk = owner
     response = client.post("/api/v1/projects/", {"title": "t", "description": "x" * 3_000_000}, format="json")
     assert response.status_code in (400, 413)
+    # A key no serializer reads has no field bound of its own: only the body limit refuses it.
+    padded = client.post("/api/v1/projects/", {"title": "t", "padding": "x" * 3_000_000}, format="json")
+    assert padded.status_code in (400, 413)
     assert not Project.objects.filter(title="t").exists()
+
+
+@pytest.fixture
+def more_than_a_page(owner, rennes):
+    """101 more organizations and projects, so a page size above 100 would show."""
+    from profiles.models import Actor
+
+    alice = Actor.objects.get(handle="alice")
+    Actor.objects.bulk_create([Actor(handle=f"org{n}", kind=Actor.Kind.ORGANIZATION, name=f"Org {n}", city=rennes,
+                                     country="FR", organization_type="association") for n in range(101)])
+    Project.objects.bulk_create([Project(slug=f"lab-{n}", title=f"Lab {n}", owner=alice, city=rennes)
+                                 for n in range(101)])
 
 
 @pytest.mark.parametrize("path", ["/api/v1/actors/", "/api/v1/projects/", "/api/v1/collaborations/",
                                   "/api/v1/events/", "/api/v1/feed/", "/api/v1/notifications/",
                                   "/api/v1/actors/rennes/activity/", "/api/v1/search/"])
-def test_huge_page_sizes_are_capped_or_refused(owner, path):
+def test_huge_page_sizes_are_capped_or_refused(owner, path, more_than_a_page):
     client, _pk = owner
     for params in ({"page_size": 10**12}, {"limit": 10**12}, {"page": 10**30}, {"page_size": -1}, {"limit": "x" * 5000}):
         response = client.get(path, params)
@@ -132,6 +147,28 @@ def test_nul_characters_are_a_400_everywhere(alice_api, rennes):
                              "end": "2030-01-01T12:00:00+01:00", "timezone": "Europe/Paris", "kind": "meetup"}),
         ("/api/v1/projects/", {"title": "nul\x00title"}),
         ("/api/v1/actors/rennes/members/", {"actor": "bob\x00"}),
+        # Refused whole even where no field would look (a key nothing reads, a nested value).
+        ("/api/v1/projects/", {"title": "keys", "note\x00": "x"}),
+        ("/api/v1/projects/", {"title": "nested", "needs": {"skills": [], "extra": ["a\x00"]}}),
     ]:
         response = alice_api.post(path, body, format="json")
         assert response.status_code == 400, (path, response.status_code)
+    assert not Project.objects.exists()
+
+
+def test_an_oversize_calendar_upload_is_a_400_and_imports_nothing(owner):
+    """The .ics import takes at most 1 MB: a larger file is refused whole, even a valid one."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client, _pk = owner
+    event = ("BEGIN:VEVENT\r\nUID:big-{n}@elsewhere\r\nSUMMARY:Atelier {n}\r\nDTSTART:20270304T180000Z\r\n"
+             "DTEND:20270304T200000Z\r\nDESCRIPTION:" + "x" * 900 + "\r\nEND:VEVENT\r\n")
+    body = "".join(event.format(n=n) for n in range(1200))
+    calendar = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//big//\r\n{body}END:VCALENDAR\r\n".encode()
+    assert len(calendar) > 1024 * 1024
+    before = Event.objects.count()
+    file = SimpleUploadedFile("big.ics", calendar, content_type="text/calendar")
+    response = client.post("/api/v1/events/import/", {"file": file, "organizer": "cantine", "city": "rennes"},
+                           format="multipart")
+    assert response.status_code == 400 and "file" in response.json()
+    assert Event.objects.count() == before

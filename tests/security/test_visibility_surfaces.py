@@ -105,3 +105,22 @@ def test_counts_and_facets_count_only_what_the_caller_may_see(world):
     for viewer, expected in (("anonymous", 1), ("outsider", 2), ("member", 3)):
         found = counts(world.clients[viewer])
         assert found == dict.fromkeys(found, expected), viewer
+
+
+def test_a_suspended_actor_is_absent_even_as_the_object_of_others_activity(
+        django_capture_on_commit_callbacks, rennes):
+    from rest_framework.test import APIClient
+
+    from profiles.models import Actor
+    from tests.conftest import client_for, make_person
+
+    follower = make_person("eve", rennes)
+    followed = make_person("ghost", rennes)
+    Actor.objects.filter(pk=followed.pk).update(name=f"{SECRET} Ghost")
+    follower_api = client_for(follower)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert follower_api.post("/api/v1/actors/ghost/follow/").status_code == 200
+    Actor.objects.filter(pk=followed.pk).update(suspended=True)
+    shown = [path for path, client in (("/api/v1/feed/", follower_api), ("/api/v1/actors/eve/activity/", APIClient()))
+             if SECRET in client.get(path).content.decode().lower()]
+    assert shown == []

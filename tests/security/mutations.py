@@ -1,0 +1,312 @@
+"""Break each security property on purpose and check that its tests go red.
+
+    .venv/bin/python tests/security/mutations.py            # every mutation
+    .venv/bin/python tests/security/mutations.py M3.2 M5.1  # some of them
+
+Each mutation replaces one exact piece of code (it must be found exactly once,
+so a mutation cannot silently miss after the code moves), runs the tests named
+for it on SQLite (on PostgreSQL where the fault is PostgreSQL's), and restores the file with `git checkout --`. A mutation
+that leaves its tests green "survived": the tests do not protect that line.
+Results go to stdout as rows of tests/security/MUTATIONS.md. Never run it on
+a tree with uncommitted changes to the mutated files.
+"""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTEST = [str(ROOT / ".venv/bin/pytest"), "-p", "no:xdist", "-q", "-x", "--no-header"]
+
+SEC = "tests/security/"
+WS_SURFACES = SEC + "test_websocket_surfaces.py"
+WS_ACCESS = SEC + "test_websocket_access.py"
+E2E = "tests/e2e/test_websocket.py"
+
+
+@dataclass
+class Mutation:
+    id: str
+    prop: str
+    file: str
+    old: str
+    new: str
+    what: str
+    tests: list[str]
+    postgres: bool = False  # run the tests on PostgreSQL (a fault SQLite does not have)
+
+
+M = Mutation
+MUTATIONS = [
+    # 1. deployment settings
+    M("M1.1", "1 deploy", "novosphere/settings.py",
+      'SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SERVED_OVER_TLS)',
+      'SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)',
+      "session cookie not Secure in production", [SEC + "test_deploy.py"]),
+    M("M1.2", "1 deploy", "novosphere/settings.py",
+      "default=31_536_000 if SERVED_OVER_TLS else 0)", "default=0)",
+      "no HSTS in production", [SEC + "test_deploy.py"]),
+    M("M1.3", "1 deploy", "novosphere/settings.py",
+      'SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVED_OVER_TLS)',
+      'SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)',
+      "no redirect to HTTPS in production", [SEC + "test_deploy.py"]),
+    # 2. guessing keys
+    M("M2.1", "2 guessing", "projects/selectors.py",
+      "    queryset = visible_projects(viewer)\n    if for_update:\n        queryset = queryset.select_for_update()\n"
+      "    try:\n        return queryset.get(slug=slug)\n    except Project.DoesNotExist:\n        raise Http404 from None",
+      "    queryset = visible_projects(viewer)\n    if for_update:\n        queryset = queryset.select_for_update()\n"
+      "    try:\n        return queryset.get(slug=slug)\n    except Project.DoesNotExist:\n"
+      "        from django.core.exceptions import PermissionDenied\n"
+      "        if Project.objects.filter(slug=slug).exists():\n            raise PermissionDenied from None\n"
+      "        raise Http404 from None",
+      "a hidden project answers 403, an unknown one 404", [SEC + "test_guessing.py"]),
+    M("M2.2", "2 guessing", "profiles/selectors.py",
+      "    return Actor.objects.filter(suspended=False)\n", "    return Actor.objects.all()\n",
+      "suspended actors reachable by handle", [SEC + "test_guessing.py"]),
+    M("M2.3", "2 guessing", "events/selectors.py",
+      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n        raise Http404 from None",
+      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n"
+      "        if Event.objects.filter(slug=slug).exists():\n            from novosphere.api.errors import Forbidden\n"
+      "            raise Forbidden from None\n        raise Http404 from None",
+      "a hidden event answers 403 (reads, RSVP, attendees, .ics)", [SEC + "test_guessing.py"]),
+    M("M2.4", "2 guessing", "projects/selectors.py",
+      "    except (CollaborationRequest.DoesNotExist, ValueError, TypeError):\n        raise Http404 from None",
+      "    except (CollaborationRequest.DoesNotExist, ValueError, TypeError):\n"
+      "        if CollaborationRequest.objects.filter(pk=pk).exists():\n"
+      "            from rest_framework.exceptions import NotFound\n"
+      "            raise NotFound(\"This request is private.\") from None\n"
+      "        raise Http404 from None",
+      "a hidden request is a 404 with a different body", [SEC + "test_guessing.py"]),
+    # 3. visibility on every surface
+    M("M3.1", "3 visibility", "projects/selectors.py",
+      '        | Q(pk__in=Project.objects.filter(memberships__actor=me).values("pk"))',
+      '        | Q(pk__in=Project.objects.values("pk"))',
+      "every signed-in user sees private projects", [SEC + "test_visibility_surfaces.py"]),
+    M("M3.2", "3 visibility", "feeds/selectors.py",
+      '        Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})',
+      '        Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__isnull": False})',
+      "REST feeds, streams and notifications ignore project visibility", [SEC + "test_visibility_surfaces.py"]),
+    M("M3.3", "3 visibility", "search/backends/database.py",
+      "            | Q(audience=registry.Audience.MEMBERS_ONLY, pk__in=mine)",
+      "            | Q(audience=registry.Audience.MEMBERS_ONLY)",
+      "search shows members-only documents to every signed-in user", [SEC + "test_visibility_surfaces.py"]),
+    M("M3.4", "3 visibility", "feeds/live.py",
+      '    if kind == "project":\n        return visible_projects(user).filter(slug=handle).exists()',
+      '    if kind == "project":\n        from projects.models import Project\n'
+      '        return Project.objects.filter(slug=handle).exists()',
+      "subscribe to any project stream, private ones too", [WS_SURFACES]),
+    M("M3.5", "3 visibility", "feeds/live.py",
+      "    actors = visible_actors(user).filter(handle=handle)",
+      "    actors = Actor.objects.filter(handle=handle)",
+      "subscribe to a suspended actor's or city's stream", [WS_SURFACES]),
+    M("M3.6", "3 visibility", "feeds/live.py",
+      "    return event[\"visibility\"] in (None, PUBLIC, MEMBERS)",
+      "    return event[\"visibility\"] in (None, PUBLIC, MEMBERS, PRIVATE)",
+      "live frames of private projects go to every socket", [WS_SURFACES]),
+    M("M3.7", "3 visibility", "feeds/live.py",
+      "    return Activity.objects.filter(actor__suspended=False).filter(\n"
+      "        Q(project__isnull=True) | Q(project__in=visible_projects(user))\n    )",
+      "    return Activity.objects.filter(actor__suspended=False)",
+      "resume and catch-up ignore project visibility", [WS_SURFACES]),
+    M("M3.8", "3 visibility", "feeds/live.py",
+      "        Notification.objects.filter(recipient=actor, id__gt=after, activity__in=visible_activities(user))",
+      "        Notification.objects.filter(recipient=actor, id__gt=after)",
+      "notification frames ignore visibility", [WS_SURFACES]),
+    M("M3.9", "3 visibility", "feeds/live.py",
+      "    return Activity.objects.filter(actor__suspended=False).filter(",
+      "    return Activity.objects.filter(",
+      "resume replays activity of suspended authors", [WS_SURFACES]),
+    # 4. pending grants nothing
+    M("M4.1", "4 pending", "profiles/selectors.py",
+      "    accepted = CityLink.objects.filter(status=CityLink.Status.ACCEPTED)",
+      "    accepted = CityLink.objects.all()",
+      "a pending city link counts as a peer", [SEC + "test_pending_grants_nothing.py"]),
+    M("M4.2", "4 pending", "events/selectors.py",
+      "            territory_id__in=territory_ids, status=TerritoryCity.Status.ACCEPTED, city__suspended=False",
+      "            territory_id__in=territory_ids, city__suspended=False",
+      "a pending place in a territory counts", [SEC + "test_pending_grants_nothing.py"]),
+    M("M4.3", "4 pending", "projects/selectors.py",
+      '        | Q(pk__in=Project.objects.filter(memberships__actor=me).values("pk"))',
+      '        | Q(pk__in=Project.objects.filter(memberships__actor=me).values("pk"))\n'
+      '        | Q(pk__in=CollaborationRequest.objects.filter(responses__responder=me).values("from_project"))',
+      "an unanswered response opens the private project it was sent from",
+      [SEC + "test_pending_grants_nothing.py"]),
+    # 5. websockets lose access
+    M("M5.1", "5 websockets", "novosphere/ws_auth.py",
+      "        if parsed_origin is None:\n            return True\n        return super().valid_origin(parsed_origin)",
+      "        return True",
+      "no Origin check", [WS_ACCESS + "::test_the_origin_of_a_cookie_session_is_checked",
+                          E2E + "::test_a_foreign_origin_is_refused"]),
+    M("M5.2", "5 websockets", "novosphere/ws_auth.py",
+      "    if actor.suspended:\n        return False\n", "",
+      "the recheck ignores suspension", [WS_ACCESS + "::test_a_moderator_suspending_an_account_closes_its_open_sockets"]),
+    M("M5.3", "5 websockets", "profiles/services.py",
+      "        if actor.user_id:\n            recheck_connections(actor.user_id)\n", "",
+      "suspending does not recheck open sockets",
+      [WS_ACCESS + "::test_a_moderator_suspending_an_account_closes_its_open_sockets"]),
+    M("M5.4", "5 websockets", "profiles/signals.py",
+      "        request.session.flush()\n", "",
+      "session logout rechecks before the session ends (the bug fixed here)",
+      [WS_ACCESS + "::test_a_session_logout_closes_the_socket_opened_with_it"]),
+    M("M5.5", "5 websockets", "feeds/live.py",
+      "    return visible_projects(user).filter(pk=project_id).exists()",
+      "    return True",
+      "private frames not rechecked per reader: removal from a project keeps them flowing",
+      [E2E + "::test_removal_from_a_private_project_stops_its_activity_on_open_sockets"]),
+    M("M5.6", "5 websockets", "feeds/consumers.py",
+      '        if not isinstance(key, str) or not await db(live.stream_is_visible)(user=self.user, key=key):',
+      '        if not isinstance(key, str) or not live.STREAM_KEY.match(key):',
+      "subscribe not authorized (only the connect is)", [WS_SURFACES]),
+    M("M5.7", "5 websockets", "novosphere/ws_auth.py",
+      "        return token is not None and AuthToken.objects.filter(pk=token.pk).exists()",
+      "        return token is not None",
+      "a revoked token keeps its socket", [E2E + "::test_ending_the_credentials_closes_the_socket"]),
+    M("M5.8", "5 websockets", "projects/selectors.py",
+      "    return Actor.objects.filter(\n        suspended=False,\n"
+      "        pk__in=Membership.objects.filter(group__in=groups, role=Membership.Role.ADMIN).values(\"person\"),\n    )",
+      "    cached = globals().setdefault(\"_ADMINS\", {})\n    if tuple(groups) not in cached:\n"
+      "        cached[tuple(groups)] = list(Membership.objects.filter(group__in=groups, role=Membership.Role.ADMIN)"
+      ".values_list(\"person\", flat=True))\n"
+      "    return Actor.objects.filter(suspended=False, pk__in=cached[tuple(groups)])",
+      "an organization's admins cached per process: a removed admin is still notified",
+      [WS_ACCESS + "::test_removal_from_an_organization_stops_what_it_granted_on_open_sockets"]),
+    # 6. sessions
+    M("M6.1", "6 sessions", "profiles/views.py",
+      "        login(request._request, user)",
+      "        request._request.session.cycle_key = lambda: None\n        login(request._request, user)",
+      "login keeps the existing session key (fixation)", [SEC + "test_sessions.py"]),
+    M("M6.2", "6 sessions", "profiles/services.py",
+      "    for token in AuthToken.objects.filter(user=user):\n        token.delete()  # one by one, so each open socket hears of it\n",
+      "",
+      "a password change leaves the other tokens working", ["tests/profiles/test_sessions.py"]),
+    M("M6.3", "6 sessions", "novosphere/settings.py",
+      '        "rest_framework.authentication.SessionAuthentication",',
+      '        "tests.security.mutations.SessionWithoutCsrf",',
+      "cookie-authenticated writes without CSRF", [SEC + "test_sessions.py"]),
+    # 7. rate limits
+    M("M7.1", "7 rate limits", "search/views.py",
+      'class SearchView(APIView):\n    permission_classes = [permissions.AllowAny]\n    throttle_scope = "search"\n',
+      'class SearchView(APIView):\n    permission_classes = [permissions.AllowAny]\n',
+      "search not limited", [SEC + "test_rate_limits.py"]),
+    M("M7.2", "7 rate limits", "projects/views.py",
+      '    WRITE_THROTTLE_SCOPES = {"create": "collaboration", "responses": "response"}',
+      '    WRITE_THROTTLE_SCOPES = {}',
+      "collaboration requests and responses not limited", [SEC + "test_rate_limits.py"]),
+    M("M7.3", "7 rate limits", "novosphere/api/throttling.py",
+      "    cache.add(key, 0, timeout=period + 1)  # only the first hit of a window creates it\n"
+      "    try:\n        count = cache.incr(key)\n    except ValueError:  # expired between add and incr: this hit opens a new window\n"
+      "        cache.add(key, 1, timeout=period + 1)\n        count = 1\n",
+      "    count = (cache.get(key) or 0) + 1\n    time.sleep(0.001)\n    cache.set(key, count, timeout=period + 1)\n",
+      "read-then-write counting instead of atomic INCR", [SEC + "test_rate_limits.py"]),
+    M("M7.4", "7 rate limits", "novosphere/api/throttling.py",
+      "    def wait(self) -> float | None:\n        return self.retry_after",
+      "    def wait(self) -> float | None:\n        return None",
+      "429 without Retry-After", [SEC + "test_rate_limits.py"]),
+    M("M7.5", "7 rate limits", "feeds/consumers.py",
+      '        if await db(hit)("ws_connect", f"user{self.user.pk}") is not None:',
+      "        if False:",
+      "websocket connects not limited", [WS_ACCESS + "::test_connects_past_the_limit_are_closed_4429"]),
+    M("M7.6", "7 rate limits", "feeds/consumers.py",
+      "        if not self.bucket.take():", "        if False:",
+      "websocket frames not limited", [E2E + "::test_a_flooding_client_is_closed_4429"]),
+    # 8. size bounds
+    M("M8.1", "8 size bounds", "feeds/consumers.py",
+      "        if text_data is None or len(text_data) > settings.WS_MAX_FRAME_BYTES:",
+      "        if text_data is None:",
+      "no websocket frame size bound", [WS_ACCESS + "::test_an_oversize_frame_is_refused_and_changes_nothing"]),
+    M("M8.2", "8 size bounds", "events/serializers.py",
+      "        if value.size > 1024 * 1024:", "        if value.size > 1024 * 1024 * 1024:",
+      "calendar uploads up to 1 GB", [SEC + "test_size_bounds.py::test_an_oversize_calendar_upload_is_a_400_and_imports_nothing"]),
+    M("M8.3", "8 size bounds", "projects/serializers.py",
+      "    body = serializers.CharField(max_length=20000)", "    body = serializers.CharField()",
+      "project update body unbounded", [SEC + "test_size_bounds.py"]),
+    M("M8.4", "8 size bounds", "novosphere/api/pagination.py",
+      '    page_size_query_param = "page_size"\n    max_page_size = 100\n\n\nclass NewestFirst',
+      '    page_size_query_param = "page_size"\n    max_page_size = 10**9\n\n\nclass NewestFirst',
+      "page size unbounded", [SEC + "test_size_bounds.py"]),
+    M("M8.5", "8 size bounds", "novosphere/settings.py",
+      "DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024", "DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024 * 1024",
+      "request bodies up to 1 GB", [SEC + "test_size_bounds.py::test_a_body_beyond_the_upload_limit_is_refused"]),
+    # 9. sanitizing
+    M("M9.1", "9 sanitizing", "novosphere/rendering.py",
+      '"img": {"src", "alt", "title"}', '"img": {"src", "alt", "title", "onerror"}',
+      "nh3 keeps onerror on images", [SEC + "test_sanitizing.py"]),
+    M("M9.2", "9 sanitizing", "novosphere/rendering.py",
+      'ALLOWED_SCHEMES = {"http", "https", "mailto"}', 'ALLOWED_SCHEMES = {"http", "https", "mailto", "javascript"}',
+      "javascript: links kept", [SEC + "test_sanitizing.py"]),
+    M("M9.3", "9 sanitizing", "novosphere/rendering.py",
+      '        link_rel="noopener noreferrer",\n', '        link_rel=None,\n',
+      "links without rel=noopener noreferrer", [SEC + "test_sanitizing.py"]),
+    M("M9.4", "9 sanitizing", "novosphere/rendering.py",
+      '{"html": False, "linkify": False}', '{"html": True, "linkify": False}',
+      "raw HTML passed by markdown (nh3 alone must still hold)", [SEC + "test_sanitizing.py"]),
+    M("M9.5", "9 sanitizing", "novosphere/rendering.py",
+      '    return sanitize_html(_markdown.render(body or ""))',
+      '    return _markdown.render(body or "")',
+      "no sanitizing pass after markdown", [SEC + "test_sanitizing.py"]),
+    # 10. schema fuzzing
+    M("M10.1", "10 fuzzing", "search/views.py",
+      "        params.is_valid(raise_exception=True)\n        data = dict(params.validated_data)",
+      "        params.is_valid()\n        data = dict(params.validated_data)",
+      "search does not refuse invalid parameters (a 500)", [SEC + "test_schema_fuzz.py"]),
+    M("M10.2", "10 fuzzing", "search/views.py",
+      "        return Response(AutocompleteSerializer(suggestions, many=True).data)",
+      "        return Response({\"suggestions\": AutocompleteSerializer(suggestions, many=True).data})",
+      "suggest answers a shape its schema does not document", [SEC + "test_schema_fuzz.py"]),
+    M("M10.4", "10 fuzzing", "events/serializers.py",
+      '    festival = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)',
+      '    festival = serializers.SlugRelatedField(slug_field="slug", read_only=True)',
+      "events answer `festival: null` where the schema says a string", [SEC + "test_schema_fuzz.py"]),
+    M("M10.3", "10 fuzzing", "novosphere/api/parsers.py",
+      '        if _holds_nul(data):', '        if False:',
+      "the JSON parser lets NUL through to fields that do not check it",
+      [SEC + "test_size_bounds.py::test_nul_characters_are_a_400_everywhere"], postgres=True),
+]
+
+
+def run(mutation: Mutation) -> tuple[str, str]:
+    path = ROOT / mutation.file
+    if subprocess.run(["git", "status", "--porcelain", "--", mutation.file], cwd=ROOT, capture_output=True,
+                      text=True, check=True).stdout.strip():
+        # Restoring with `git checkout` would throw those changes away.
+        return "NOT RUN", f"{mutation.file} has uncommitted changes: commit them first"
+    text = path.read_text()
+    if text.count(mutation.old) != 1:
+        return "NOT APPLIED", f"the code to mutate was found {text.count(mutation.old)} times"
+    path.write_text(text.replace(mutation.old, mutation.new))
+    try:
+        env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+        if mutation.postgres:
+            env["DATABASE_URL"] = os.environ.get("MUTATIONS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test_proof")
+        result = subprocess.run([*PYTEST, *mutation.tests], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=900)
+    finally:
+        subprocess.run(["git", "checkout", "--", mutation.file], cwd=ROOT, check=True)
+    failed = [line.split(" - ")[0].replace("FAILED ", "").replace("ERROR ", "")
+              for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    if result.returncode == 0:
+        return "SURVIVED", "all green"
+    summary = next((line for line in reversed(result.stdout.splitlines()) if " failed" in line), "red")
+    return "caught", failed[0] if failed else summary
+
+
+if __name__ == "__main__":
+    wanted = set(sys.argv[1:])
+    for mutation in MUTATIONS:
+        if wanted and mutation.id not in wanted:
+            continue
+        verdict, detail = run(mutation)
+        print(f"| {mutation.id} | {mutation.prop} | `{mutation.file}`: {mutation.what} | {verdict} | `{detail}` |",
+              flush=True)
+
+
+try:  # M6.3 names this class in settings; importing Django here only when it is configured
+    from rest_framework.authentication import SessionAuthentication
+
+    class SessionWithoutCsrf(SessionAuthentication):
+        def enforce_csrf(self, request):
+            return None
+except Exception:  # noqa: BLE001 - outside a configured project (running this file as a script)
+    pass
