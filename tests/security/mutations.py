@@ -106,17 +106,16 @@ MUTATIONS = [
       "    return event[\"visibility\"] in (None, PUBLIC, MEMBERS, PRIVATE)",
       "live frames of private projects go to every socket", [WS_SURFACES]),
     M("M3.7", "3 visibility", "feeds/live.py",
-      "    return Activity.objects.filter(actor__suspended=False).filter(\n"
-      "        Q(project__isnull=True) | Q(project__in=visible_projects(user))\n    )",
-      "    return Activity.objects.filter(actor__suspended=False)",
+      "    return Activity.objects.filter(activity_visibility(user))",
+      "    return Activity.objects.filter(activity_visibility(user) | Q(project__isnull=False))",
       "resume and catch-up ignore project visibility", [WS_SURFACES]),
     M("M3.8", "3 visibility", "feeds/live.py",
       "        Notification.objects.filter(recipient=actor, id__gt=after, activity__in=visible_activities(user))",
       "        Notification.objects.filter(recipient=actor, id__gt=after)",
       "notification frames ignore visibility", [WS_SURFACES]),
     M("M3.9", "3 visibility", "feeds/live.py",
-      "    return Activity.objects.filter(actor__suspended=False).filter(",
-      "    return Activity.objects.filter(",
+      "    return Activity.objects.filter(activity_visibility(user))",
+      "    return Activity.objects.filter(activity_visibility(user) | Q(actor__suspended=True))",
       "resume replays activity of suspended authors", [WS_SURFACES]),
     # 4. pending grants nothing
     M("M4.1", "4 pending", "profiles/selectors.py",
@@ -195,10 +194,10 @@ MUTATIONS = [
       '    WRITE_THROTTLE_SCOPES = {}',
       "collaboration requests and responses not limited", [SEC + "test_rate_limits.py"]),
     M("M7.3", "7 rate limits", "novosphere/api/throttling.py",
-      "    cache.add(key, 0, timeout=period + 1)  # only the first hit of a window creates it\n"
-      "    try:\n        count = cache.incr(key)\n    except ValueError:  # expired between add and incr: this hit opens a new window\n"
-      "        cache.add(key, 1, timeout=period + 1)\n        count = 1\n",
-      "    count = (cache.get(key) or 0) + 1\n    time.sleep(0.001)\n    cache.set(key, count, timeout=period + 1)\n",
+      "    cache.add(key, 0, timeout=timeout)  # only the first hit of a window creates it\n"
+      "    try:\n        return cache.incr(key)\n    except ValueError:  # expired between add and incr: this hit opens a new window\n"
+      "        cache.add(key, 1, timeout=timeout)\n        return 1\n",
+      "    count = (cache.get(key) or 0) + 1\n    time.sleep(0.001)\n    cache.set(key, count, timeout=timeout)\n    return count\n",
       "read-then-write counting instead of atomic INCR", [SEC + "test_rate_limits.py"]),
     M("M7.4", "7 rate limits", "novosphere/api/throttling.py",
       "    def wait(self) -> float | None:\n        return self.retry_after",
