@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from profiles.models import Actor
-from profiles.selectors import visible_actors
+from profiles.selectors import viewer_actor, visible_actors
 from search.registry import Audience, Document, DocumentType, register
 
 
@@ -16,6 +16,12 @@ class ActorDocuments(DocumentType):
 
     def visible(self, viewer) -> QuerySet[Actor]:
         return visible_actors(viewer)
+
+    def excluded_for(self, viewer) -> QuerySet | None:
+        from moderation.selectors import blocked_by
+
+        me = viewer_actor(viewer)
+        return blocked_by(me) if me is not None else None
 
     def document(self, actor: Actor) -> Document:
         skills = [tag.slug for tag in actor.skills.all()]

@@ -7,7 +7,7 @@ Collaboration requests: title; message, needs, cities, kind and status as body.
 from django.db.models import Q, QuerySet
 
 from profiles.models import Actor, CityLink, Membership
-from profiles.selectors import peer_cities
+from profiles.selectors import peer_cities, viewer_actor
 from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
@@ -146,6 +146,15 @@ class CollaborationDocuments(DocumentType):
 
     def visible(self, viewer) -> QuerySet[CollaborationRequest]:
         return visible_requests(viewer)
+
+    def excluded_for(self, viewer) -> QuerySet | None:
+        # The requests of authors the viewer blocks (visible_requests drops them too).
+        from moderation.selectors import blocked_by
+
+        me = viewer_actor(viewer)
+        if me is None:
+            return None
+        return CollaborationRequest.objects.filter(author__in=blocked_by(me)).values("pk")
 
     def document(self, request: CollaborationRequest) -> Document:
         skills = [tag.slug for tag in request.needed_skills.all()]

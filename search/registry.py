@@ -89,6 +89,11 @@ class DocumentType:
         """The objects `viewer` may see: the app's visibility selector, nothing else."""
         raise NotImplementedError
 
+    def excluded_for(self, viewer) -> QuerySet | None:
+        """Primary keys (a `values("pk")` subquery) of objects hidden from this viewer alone,
+        which no stored audience can say (an author the viewer blocks); None when none are."""
+        return None
+
     def dependencies(self) -> list[tuple[type[models.Model], object]]:
         """Models whose changes change documents of this type, each with a function
         `instance -> primary keys of the objects to reindex`. The model itself is implied."""
@@ -131,6 +136,16 @@ def unregister(type_: str) -> None:
     document_type = _registry.pop(type_, None)
     if document_type is not None:
         disconnect_signals(document_type)
+
+
+def exclusions_for(viewer) -> dict[str, QuerySet]:
+    """{type: pk subquery} of what each type hides from `viewer` alone (see `DocumentType.excluded_for`)."""
+    found = {}
+    for handler in document_types():
+        excluded = handler.excluded_for(viewer)
+        if excluded is not None:
+            found[handler.type] = excluded
+    return found
 
 
 def document_types() -> list[DocumentType]:

@@ -150,10 +150,13 @@ class DatabaseSearchBackend(SearchBackend):
             return documents.filter(audience=registry.Audience.PUBLIC)
         # Members-only rows: the viewer's own member rows, one index range on (actor_id, document).
         mine = SearchMember.objects.filter(actor_id=me.pk).values("document_id")
-        return documents.filter(
+        documents = documents.filter(
             Q(audience__in=[registry.Audience.PUBLIC, registry.Audience.SIGNED_IN])
             | Q(audience=registry.Audience.MEMBERS_ONLY, pk__in=mine)
         )
+        for type_, excluded in registry.exclusions_for(viewer).items():
+            documents = documents.exclude(type=type_, object_pk__in=excluded)
+        return documents
 
     def filtered_documents(self, viewer, filters: dict) -> QuerySet[SearchDocument]:
         documents = self.visible_documents(viewer)

@@ -33,7 +33,7 @@ from search.backends.base import (
     clean_filters,
     empty_results,
 )
-from search.registry import Audience, Document
+from search.registry import Audience, Document, document_key, exclusions_for
 from search.text import STOPWORDS, analyze, snippet
 
 logger = logging.getLogger(__name__)
@@ -157,8 +157,19 @@ def visibility_filter(viewer) -> Query:
             Query("term", member_ids=me.pk),
         ],
         minimum_should_match=1,
-        must_not=[Query("term", hidden=True)],
+        must_not=[Query("term", hidden=True), *excluded_for(viewer)],
     )
+
+
+def excluded_for(viewer) -> list[Query]:
+    """What the viewer alone may not see (authors it blocks), by document id: such lists are short."""
+    keys = [
+        document_key(type_, pk)
+        for type_, excluded in exclusions_for(viewer).items()
+        for row in excluded  # a one-column `values()` subquery: one dict per object
+        for pk in row.values()
+    ]
+    return [Query("ids", values=keys)] if keys else []
 
 
 def filter_clauses(filters: dict) -> list[Query]:

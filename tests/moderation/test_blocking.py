@@ -142,3 +142,33 @@ def test_the_blocked_one_is_not_told(committed, alice_api, bob, bob_api):
     assert set(Activity.objects.values_list("id", flat=True)) == before
     assert not Notification.objects.filter(recipient=bob).exists()
     assert bob_api.get("/api/v1/actors/alice/").status_code == 200
+
+
+def search(client, q: str, path: str = "/api/v1/search/") -> dict:
+    response = client.get(path, {"q": q})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_search_leaves_out_the_blocked_persons_profile_and_requests_for_the_blocker(
+        committed, alice_api, bob, bob_api, carol_api):
+    bob.name = "Bob Zanzibar"
+    committed(bob.save)  # reindexed through the save signal
+    request = published_request(committed, bob_api, title="Capteurs Zanzibar", to_city="rennes")
+
+    def found(client):
+        body = search(client, "zanzibar")
+        suggested = search(client, "zanzi", "/api/v1/search/suggest/")
+        items = suggested if isinstance(suggested, list) else suggested.get("results", suggested.get("suggestions"))
+        return (
+            body["count"],
+            sorted((r["type"], str(r["id"])) for r in body["results"]),
+            sorted((s["type"], str(s["id"])) for s in items),
+        )
+
+    everything = (2, sorted([("actor", "bob"), ("collaboration", str(request["id"]))]),
+                  sorted([("actor", "bob"), ("collaboration", str(request["id"]))]))
+    assert found(alice_api) == everything
+    committed(block, alice_api, "bob")
+    assert found(alice_api) == (0, [], [])
+    assert found(carol_api) == everything  # only the blocker's view changes

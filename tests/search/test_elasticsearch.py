@@ -175,3 +175,13 @@ def test_the_stored_audience_agrees_with_the_visibility_selectors(territory):
     # The selectors themselves did hide something for someone.
     assert not visible_actors(None).filter(pk=territory.labs.pk).exists()
     assert not visible_projects(territory.bob.user).filter(slug="secret").exists()
+
+
+def test_the_search_request_leaves_out_what_the_viewer_blocks_by_document_id(db):
+    from moderation.models import Block
+
+    alice, bob = make_person("alice"), make_person("bob")
+    Block.objects.create(blocker=alice, blocked=bob)
+    body = build_search("x", filters={}, viewer=alice.user, page=1, index="i").to_dict()
+    [visibility] = body["query"]["bool"]["filter"]
+    assert visibility["bool"]["must_not"] == [{"term": {"hidden": True}}, {"ids": {"values": [f"actor:{bob.pk}"]}}]
