@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port  # noqa: E402
+
 os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/bench_map.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
@@ -82,10 +85,6 @@ def seed() -> None:
         cursor.execute("ANALYZE")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 
 from tqdm import tqdm  # noqa: E402
+
+from bench.common import cpu_seconds, ms, pct, raise_fd_limit  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/bench_rt"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -67,15 +68,6 @@ def parse_args() -> argparse.Namespace:
 # --- helpers -----------------------------------------------------------------
 
 
-def raise_fd_limit(needed: int) -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft < needed:
-        sys.exit(f"open-file limit {soft} is below the {needed} this run needs")
-    return soft
 
 
 def rss_kib(pid: int) -> int:
@@ -92,22 +84,10 @@ def threads_of(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def ms(seconds: float) -> str:
-    return "n/a" if seconds != seconds else f"{seconds * 1000:,.1f} ms"
 
 
 # --- seeding (ORM, in this process) -------------------------------------------
