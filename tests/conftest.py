@@ -43,6 +43,15 @@ def api():
 
 
 @pytest.fixture
+def layer(settings):
+    """An in-memory channel layer for this test, whatever the settings say."""
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return get_channel_layer()
+
+
+@pytest.fixture
 def redis_url():
     """The Redis server's URL; skips (and fails CI) when none answers."""
     import redis

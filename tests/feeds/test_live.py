@@ -1,43 +1,12 @@
 """What the live push puts on the channel layer, and how a connection's cursors read it."""
 
-import asyncio
 import json
-
-import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from feeds import live, services
 from novosphere.ws_auth import group_for_user
 from projects.services import create_project
+from tests.channel_layer import listen, received
 from tests.feeds.conftest import post_update
-
-
-@pytest.fixture
-def layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    return get_channel_layer()
-
-
-def listen(layer, group: str) -> str:
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return channel
-
-
-def received(layer, channel: str) -> list[dict]:
-    async def drain():
-        messages = []
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), 0.05))
-            except TimeoutError:
-                return messages
-
-    events = async_to_sync(drain)()
-    # Whatever goes through a layer must survive serialization (channels_redis uses msgpack).
-    assert json.loads(json.dumps(events)) == events
-    return events
 
 
 def test_a_push_carries_the_previous_id_on_the_stream_and_a_frame_per_language(committed, layer, alice):

@@ -1,11 +1,6 @@
 """What the live push says about moderated activity, on an in-memory channel layer."""
 
-import asyncio
-import json
-
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from feeds import live
 from feeds.models import Activity
@@ -13,34 +8,9 @@ from moderation import services
 from novosphere.ws_auth import group_for_user
 from projects.models import Project
 from projects.services import create_project, post_update
+from tests.channel_layer import listen, received
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    return get_channel_layer()
-
-
-def listen(layer, group: str) -> str:
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return channel
-
-
-def received(layer, channel: str) -> list[dict]:
-    async def drain():
-        messages = []
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), 0.05))
-            except TimeoutError:
-                return messages
-
-    events = async_to_sync(drain)()
-    assert json.loads(json.dumps(events)) == events  # what a Redis layer would carry
-    return events
 
 
 def test_activity_of_a_hidden_project_or_about_a_hidden_update_is_pushed_without_frames(
