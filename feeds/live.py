@@ -29,11 +29,11 @@ from urllib.parse import parse_qs
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from feeds.models import Activity, Follow, Notification, StreamEntry
+from feeds.selectors import visible_activities
 from profiles.models import Actor
 from profiles.selectors import stream_key, visible_actors
 from projects.selectors import audience, visible_projects
@@ -77,13 +77,6 @@ def language_of(scope: dict) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
-
-
-def visible_activities(user) -> QuerySet[Activity]:
-    """Activities `user` may see: the rule of `feeds.selectors.activity_visibility`, the one place."""
-    from feeds.selectors import activity_visibility
-
-    return Activity.objects.filter(activity_visibility(user))
 
 
 def home_stream_keys(actor: Actor) -> list[str]:
@@ -184,7 +177,7 @@ def stream_is_visible(*, user, key: str) -> bool:
 
 def visibility_of(activity: Activity) -> str:
     """Who may see `activity` now, as far as it is the same for every signed-in reader
-    (the rules of `visible_activities`, decided once instead of per reader)."""
+    (the rules of `feeds.selectors.visible_activities`, decided once instead of per reader)."""
     if activity.actor.suspended or activity.hidden or names_a_suspended_actor(activity):
         return HIDDEN
     if activity.project is None:
