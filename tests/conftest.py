@@ -56,7 +56,8 @@ def redis_url():
     """The Redis server's URL; skips (and fails CI) when none answers."""
     import redis
 
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    # TEST_REDIS_URL lets parallel checkouts each take their own Redis database.
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
