@@ -486,7 +486,8 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
                 # Name the line of the VEVENT whose content the event refused.
                 field_name, messages = next(iter(detail.items()))
                 line = item.properties.get(PROPERTY_OF_FIELD.get(field_name, ""), item.line)
-                raise invalid("file", f"line {line}: {field_name}: {' '.join(str(m) for m in messages)}") from None
+                raise invalid("file", _("line %(line)s: %(field)s: %(messages)s") % {
+                    "line": line, "field": field_name, "messages": " ".join(str(m) for m in messages)}) from None
             raise
     logger.info("imported calendar organizer=%s created=%s updated=%s", organizer.handle, counts["created"], counts["updated"])
     return counts

@@ -3,6 +3,7 @@ import threading
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from ulid import ULID
 
 from profiles.models import Actor
@@ -72,17 +73,18 @@ class Activity(models.Model):
     """Something that happened, Activity Streams 2.0 shaped."""
 
     class Type(models.TextChoices):
-        CREATE = "Create", _("created")
-        UPDATE = "Update", _("updated")
-        DELETE = "Delete", _("deleted")
-        FOLLOW = "Follow", _("followed")
-        JOIN = "Join", _("joined")
-        LEAVE = "Leave", _("left")
-        ADD = "Add", _("added")
-        REMOVE = "Remove", _("removed")
-        OFFER = "Offer", _("offered")
-        ACCEPT = "Accept", _("accepted")
-        REJECT = "Reject", _("declined")
+        # Verbs ("X accepted …"); the statuses of the same words are states, in their own context.
+        CREATE = "Create", pgettext_lazy("activity type", "created")
+        UPDATE = "Update", pgettext_lazy("activity type", "updated")
+        DELETE = "Delete", pgettext_lazy("activity type", "deleted")
+        FOLLOW = "Follow", pgettext_lazy("activity type", "followed")
+        JOIN = "Join", pgettext_lazy("activity type", "joined")
+        LEAVE = "Leave", pgettext_lazy("activity type", "left")
+        ADD = "Add", pgettext_lazy("activity type", "added")
+        REMOVE = "Remove", pgettext_lazy("activity type", "removed")
+        OFFER = "Offer", pgettext_lazy("activity type", "offered")
+        ACCEPT = "Accept", pgettext_lazy("activity type", "accepted")
+        REJECT = "Reject", pgettext_lazy("activity type", "declined")
 
     id = models.CharField(primary_key=True, max_length=26, default=new_activity_id, editable=False)
     type = models.CharField(max_length=10, choices=Type.choices)

@@ -109,7 +109,9 @@ class ActorSerializer(serializers.ModelSerializer):
 
 
 class ActorCreateSerializer(ActorSerializer):
-    kind = serializers.ChoiceField(choices=[Actor.Kind.ORGANIZATION, Actor.Kind.CITY])
+    kind = serializers.ChoiceField(
+        choices=[(kind, Actor.Kind(kind).label) for kind in (Actor.Kind.ORGANIZATION, Actor.Kind.CITY)]
+    )
     handle = serializers.SlugField(max_length=50)
 
     class Meta(ActorSerializer.Meta):

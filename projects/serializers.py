@@ -41,7 +41,7 @@ class VisibleProjectField(KeyField):
 class NeedsSerializer(serializers.Serializer):
     skills = TagListField()
     partner_kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=Actor.OrganizationType.choices + [("person", "person")]),
+        child=serializers.ChoiceField(choices=Actor.OrganizationType.choices + [("person", _("person"))]),
         max_length=12, required=False,
     )
     text = serializers.CharField(max_length=2000, allow_blank=True, required=False)
@@ -176,7 +176,11 @@ class AcceptInputSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["shared_skills", "shared_sectors", "same_city", "linked_city", "followed_by_author"]
+        choices=[
+            ("shared_skills", _("shared skills")), ("shared_sectors", _("shared sectors")),
+            ("same_city", _("same city")), ("linked_city", _("linked city")),
+            ("followed_by_author", _("followed by the author")),
+        ]
     )
     detail = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField(), required=False)
