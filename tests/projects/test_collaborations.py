@@ -144,7 +144,8 @@ def test_transition_table(alice, alice_api, bob, bob_api, rennes, action, party,
     clients = {"author": alice_api, "target": bob_api, "outsider": client_for(make_person("dan", rennes))}
     activities = Activity.objects.count()
     answer = clients[party].post(
-        f"/api/v1/collaborations/{request_id}/{action}/", {"response": response_id}, format="json"
+        f"/api/v1/collaborations/{request_id}/{action}/", {"response": response_id}, format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     expected = _expected(action, party, state)
     assert answer.status_code == expected, answer.content
