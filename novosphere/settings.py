@@ -190,6 +190,15 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Repeated reads under /api/v1/ are answered from their last rendering while no
+# write has happened since (novosphere/read_cache.py); at most this old, which
+# bounds what time alone changes. 0 turns it off.
+READ_CACHE_SECONDS = env.float("READ_CACHE_SECONDS", default=1.0)
+READ_CACHE_MAX_ENTRIES = env.int("READ_CACHE_MAX_ENTRIES", default=4096)
+READ_CACHE_MAX_BODY = env.int("READ_CACHE_MAX_BODY", default=512 * 1024)
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+READ_CACHE_GENERATION_FILE = env.str("READ_CACHE_GENERATION_FILE", default="")
+
 # Background work (fan-out, indexing): Celery on the Redis broker at scale,
 # in-process after commit on the embedded default.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
