@@ -17,6 +17,7 @@ from feeds.serializers import (
     NotificationPageSerializer,
     NotificationQuerySerializer,
 )
+from novosphere import kinds
 from profiles.selectors import viewer_actor
 from projects.selectors import project_for_viewer
 
@@ -68,7 +69,7 @@ class ProjectActivityView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_viewer(viewer=request.user, slug=slug)
-        return stream_response(request, f"project:{project.slug}")
+        return stream_response(request, kinds.stream_key(project))
 
 
 class NotificationsView(APIView):

@@ -16,6 +16,7 @@ from feeds import selectors as follow_selectors
 from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
+from novosphere import kinds
 from novosphere.api.errors import DomainError
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
@@ -296,7 +297,7 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, **kwargs) -> Response:
         """That actor's stream, newest first (what the caller may see)."""
-        return stream_response(request, selectors.stream_key(self.get_object()))
+        return stream_response(request, kinds.stream_key(self.get_object()))
 
 
 # --- Cities ------------------------------------------------------------------
@@ -372,4 +373,4 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, handle: str) -> Response:
-        return stream_response(request, selectors.stream_key(self._city(handle)))
+        return stream_response(request, kinds.stream_key(self._city(handle)))
