@@ -3,7 +3,6 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from novosphere.api.throttling import login_refused
-
 from novosphere.models import AuditEntry
 
 
