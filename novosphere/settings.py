@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "search",
     "events",
     "moderation",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,11 @@ FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 
+# Webhooks (novosphere/outbound.py makes every outside request): private,
+# loopback and link-local receivers are refused unless this is true (tests,
+# a hub on the same private network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -379,9 +385,27 @@ LOGGING = {
         "projects": {"level": LOG_LEVEL},
         "feeds": {"level": LOG_LEVEL},
         "search": {"level": LOG_LEVEL},
+        "federation": {"level": LOG_LEVEL},
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Federation (ActivityPub) -------------------------------------------------
+# The instance's own base URL: every ActivityPub id and link is built from it.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Instances on private and loopback addresses over plain HTTP (tests, a LAN).
+FEDERATION_ALLOW_PRIVATE = env.bool("FEDERATION_ALLOW_PRIVATE", default=False)
+# Domains whose deliveries are dropped and to which nothing is sent (moderators
+# add more through the API and the admin).
+FEDERATION_BLOCKED_DOMAINS = [d.lower() for d in env.list("FEDERATION_BLOCKED_DOMAINS", default=[])]
+# Bytes an inbox reads at most; a larger body is refused before it is parsed.
+FEDERATION_INBOX_MAX_BYTES = env.int("FEDERATION_INBOX_MAX_BYTES", default=256 * 1024)
+# A signature is good this long after its Date, and a Date this far in the future
+# is tolerated (Mastodon: 12 hours and 1 hour).
+FEDERATION_SIGNATURE_MAX_AGE = env.int("FEDERATION_SIGNATURE_MAX_AGE", default=12 * 3600)
+FEDERATION_CLOCK_SKEW = env.int("FEDERATION_CLOCK_SKEW", default=3600)
+# A remote actor's document is fetched again once it is older than this.
+FEDERATION_ACTOR_REFRESH_SECONDS = env.int("FEDERATION_ACTOR_REFRESH_SECONDS", default=24 * 3600)
 
 # --- Live stream (websocket) -------------------------------------------------
 WS_FRAMES_PER_SECOND = env.float("WS_FRAMES_PER_SECOND", default=10.0)

@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/login/", login_with_limits),  # before the admin's own login/
     path("admin/", admin.site.urls),
+    path("", include("federation.urls")),
 ]
