@@ -27,8 +27,6 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-# The instance's own base URL (https://rennes.example.org): links are built from it.
-PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
 # Addresses or networks of the proxies in front of the service: only their
 # X-Forwarded-For / -Proto / -Host headers are believed (novosphere/proxies.py).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
