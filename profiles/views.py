@@ -18,6 +18,7 @@ from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
 from novosphere import kinds
 from novosphere.api.errors import DomainError
+from novosphere.api.throttling import refuse_login_if_limited
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
 from profiles.models import Actor, CityLink
@@ -82,15 +83,15 @@ def checked_credentials(request: Request):
     """The active user named by the body's username and password; a 400 otherwise."""
     data = LoginSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    user = authenticate(request, **data.validated_data)
+    refuse_login_if_limited(request, data.validated_data["username"])
+    # A failure is counted by novosphere.signals, for this login and the admin's alike.
+    user = authenticate(request._request, **data.validated_data)
     if user is None or not user.is_active:
         raise DomainError(_("Wrong username or password."), code="authentication_failed")
     return user
 
 
 class TokenView(APIView):
-    throttle_scope = "login"
-
     def get_permissions(self):
         if self.request.method == "POST":
             return [permissions.AllowAny()]
@@ -119,8 +120,6 @@ class TokenView(APIView):
 
 class SessionView(APIView):
     """Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie)."""
-
-    throttle_scope = "login"
 
     def get_permissions(self):
         if self.request.method == "POST":
