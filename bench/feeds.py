@@ -404,7 +404,7 @@ def measure(backend: str, port: int, people: dict) -> None:
     from django.db import connection
 
     from feeds.models import Activity, Follow, MergedStream, TimelineEntry
-    from feeds.selectors import followed_stream_keys
+    from feeds.selectors import home_stream_keys
     from profiles.models import Actor
 
     tokens, readers = people["tokens"], people["readers"]
@@ -457,7 +457,7 @@ def measure(backend: str, port: int, people: dict) -> None:
     with connection.cursor() as cursor:
         for index in range(READ_REQUESTS):
             reader = Actor.objects.get(pk=readers[index % READERS])
-            keys = list(MergedStream.objects.filter(stream__in=followed_stream_keys(reader)).values_list("stream", flat=True))
+            keys = list(MergedStream.objects.filter(stream__in=home_stream_keys(reader)).values_list("stream", flat=True))
             sql = RAW_HOME_SQL.format(merged="".join(RAW_MERGED_SQL.format(index=i) for i in range(len(keys))))
             started = time.perf_counter()
             cursor.execute(sql, [reader.pk, *keys])
