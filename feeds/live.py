@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from feeds.models import Activity, Follow, Notification, StreamEntry
+from feeds.models import Activity, Notification, StreamEntry
 from feeds.selectors import home_stream_keys, visible_activities  # noqa: F401 - the consumer reads them here
 from novosphere import kinds
 from profiles.models import Actor
