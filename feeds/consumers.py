@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from feeds import live
 from feeds.sweep import sweeper
 from moderation.selectors import blocked_ids
+from novosphere.api.parsers import loads_bounded
 from novosphere.api.throttling import hit
 from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
@@ -170,9 +171,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._error("bad_frame", gettext_noop("Frames are JSON text of at most %(bytes)s bytes."), bytes=settings.WS_MAX_FRAME_BYTES)
             return
         try:
-            frame = json.loads(text_data)
+            frame = loads_bounded(text_data)
         except ValueError:
-            await self._error("bad_json", gettext_noop("This frame is not valid JSON."))
+            await self._error("bad_json", gettext_noop("This frame is not valid JSON (or nests too deeply)."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self._error("bad_frame", gettext_noop("A frame is a JSON object with a string `type`."))

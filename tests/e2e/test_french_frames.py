@@ -37,6 +37,6 @@ def test_error_frames_are_in_the_sockets_language(server, unique):
     english = asyncio.run(errors_for(f"{server.ws}?token={token}&lang=en"))
     leaked = [(message, english_words(message)) for message in french if english_words(message)]
     assert not leaked, leaked
-    assert "Cette trame n'est pas du JSON valide." in french
-    assert "This frame is not valid JSON." in english
+    assert "Cette trame n'est pas du JSON valide (ou s'imbrique trop profondément)." in french
+    assert "This frame is not valid JSON (or nests too deeply)." in english
     assert all(english_words(message) for message in english)

@@ -6,7 +6,7 @@ from babel.messages.extract import extract_from_dir
 from django.utils.translation import trans_real
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["events", "feeds", "moderation", "novosphere", "profiles", "projects", "search"]
+APPS = sorted(path.name for path in ROOT.iterdir() if (path / "apps.py").exists())
 # Django's gettext functions and where their message (and context) sit among the arguments.
 KEYWORDS = {
     "_": None, "gettext": None, "gettext_lazy": None, "gettext_noop": None,

@@ -8,7 +8,7 @@ def test_extraction_finds_the_strings_of_every_kind_of_call():
     # gettext, gettext_lazy, gettext_noop and pgettext_lazy calls in the code are all seen.
     assert (None, "You cannot follow yourself.") in messages
     assert (None, "followed you") in messages
-    assert (None, "This frame is not valid JSON.") in messages
+    assert (None, "This frame is not valid JSON (or nests too deeply).") in messages
     assert ("request status", "accepted") in messages
     assert len(messages) > 150
 
