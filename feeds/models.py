@@ -95,6 +95,12 @@ class Activity(models.Model):
     target_type = models.CharField(max_length=20, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     target_name = models.CharField(max_length=200, blank=True)
+    # The API URLs of the object and target (paths), and what the activity says to a
+    # person in each language, rendered once when it is recorded (feeds.summaries):
+    # {language: {summary, object: {name, content}, target: {name, content} | null}}.
+    object_url = models.CharField(max_length=300, blank=True)
+    target_url = models.CharField(max_length=300, blank=True)
+    texts = models.JSONField(default=dict, blank=True)
     # The project whose visibility governs who may see this activity (None: public).
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"

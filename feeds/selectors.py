@@ -119,7 +119,7 @@ def stream_activities(
 # What a page shows of an activity and its author.
 ACTIVITY_FIELDS = [
     "id", "type", "object_type", "object_id", "object_name", "target_type", "target_id", "target_name",
-    "published", "actor", "actor__handle", "actor__name", "actor__kind",
+    "object_url", "target_url", "texts", "published", "actor", "actor__handle", "actor__name", "actor__kind",
 ]
 
 
