@@ -168,3 +168,23 @@ class NotificationPageSerializer(serializers.Serializer):
 class MarkedReadSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="notifications newly marked read")
     unread_count = serializers.IntegerField()
+
+
+class FollowedSerializer(serializers.Serializer):
+    """One stream the caller follows: an actor (person, organization, city) or a project."""
+
+    stream = serializers.CharField(help_text="its stream key, e.g. `city:rennes`, `project:<slug>`")
+    type = serializers.CharField(help_text="person, organization, city or project")
+    id = serializers.CharField(help_text="the actor's handle or the project's slug")
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="its API URL; POST/DELETE `<url>follow/` follows or unfollows")
+    since = serializers.DateTimeField(help_text="when the follow began")
+
+    def to_representation(self, follow) -> dict:
+        target = follow.target_actor or follow.target_project
+        described = kinds.describe(target)
+        return {
+            "stream": kinds.stream_key(target), "type": described["type"], "id": described["id"],
+            "name": described["name"], "url": described["url"],
+            "since": serializers.DateTimeField().to_representation(follow.created),
+        }

@@ -64,6 +64,9 @@ def register_person(
             )
     except IntegrityError:
         raise invalid("username", _("This username is already taken.")) from None
+    if city is not None:
+        # A new account's home feed starts with what happens in its city (it can unfollow).
+        feeds.follow(follower=actor, target=city)
     logger.info("registered person=%s", handle)
     return user, actor
 

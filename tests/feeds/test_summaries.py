@@ -7,10 +7,10 @@ import pytest
 
 from feeds.live import push_activity
 from feeds.models import Activity
-from tests.channel_layer import listen, received
 from profiles.models import Actor
+from tests.channel_layer import listen, received
 from tests.conftest import client_for, make_person
-from tests.projects.helpers import create_project, in_days, open_request, respond_to
+from tests.projects.helpers import create_project, open_request, respond_to
 
 NBSP = "\u00a0"
 

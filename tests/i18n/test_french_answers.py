@@ -7,9 +7,6 @@ written by the service: a summary, an error, an enum label.
 import json
 import re
 
-import pytest
-
-from tests.conftest import client_for, make_person
 from tests.i18n.english import english_words, leaks
 from tests.projects.helpers import create_project, in_days, open_request
 
