@@ -646,9 +646,8 @@ def run(args: argparse.Namespace) -> None:
 
 def expected_per_reader(plan: dict, boundary: str, notification_boundary: int) -> dict:
     """For each reader: the activities and notifications written during the run that it should get live."""
-    from feeds.selectors import home_stream_keys
     from feeds.models import Notification, StreamEntry, TimelineEntry
-    from feeds.selectors import visible_activities
+    from feeds.selectors import home_stream_keys, visible_activities
     from profiles.models import Actor
 
     expected = {}

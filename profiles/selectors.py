@@ -13,9 +13,20 @@ def viewer_actor(user) -> Actor | None:
     return getattr(user, "actor", None)
 
 
+def actor_shown(path: str = "") -> Q:
+    """The one rule of who an actor is to others: shown unless a moderator suspended them.
+    `path` leads from another model to the actor (`author`, `owner`, `memberships__actor`)."""
+    return Q(**{f"{path}__suspended" if path else "suspended": False})
+
+
 def visible_actors(viewer=None) -> QuerySet[Actor]:
     """Actors anyone may see: every actor but those a moderator suspended."""
-    return Actor.objects.filter(suspended=False)
+    return Actor.objects.filter(actor_shown())
+
+
+def withdrawn_actors() -> QuerySet[Actor]:
+    """Actors nobody sees (suspended): few, so a small list where a join would cost more."""
+    return Actor.objects.exclude(actor_shown())
 
 
 def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:

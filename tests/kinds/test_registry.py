@@ -3,9 +3,9 @@
 import pytest
 from django.utils import translation
 
+from events.models import Event
 from novosphere import kinds
 from projects.models import CollaborationRequest, CollaborationResponse, Project, ProjectUpdate
-from events.models import Event
 from tests.conftest import client_for, make_org
 from tests.events.conftest import event_body
 from tests.projects.helpers import create_project, open_request
