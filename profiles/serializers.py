@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.types import OpenApiTypes
@@ -106,6 +107,25 @@ class ActorSerializer(serializers.ModelSerializer):
         if city_only and kind != Actor.Kind.CITY:
             raise serializers.ValidationError({city_only[0]: [_("Only cities have this field.")]})
         return attrs
+
+
+class MeSerializer(ActorSerializer):
+    """The caller's person actor, with the account's own settings (seen only by its owner)."""
+
+    email = serializers.EmailField(
+        source="user.email", max_length=254, required=False,
+        help_text="The account's address. A new one waits in pending_email until its key is sent back "
+        "to POST /api/v1/auth/email/verify/.",
+    )
+    email_verified = serializers.BooleanField(source="user.email_verified", read_only=True)
+    pending_email = serializers.EmailField(source="user.pending_email", read_only=True)
+    language = serializers.ChoiceField(
+        source="user.language", choices=settings.LANGUAGES, required=False,
+        help_text="The language of the e-mails the account receives.",
+    )
+
+    class Meta(ActorSerializer.Meta):
+        fields = [*ActorSerializer.Meta.fields, "email", "email_verified", "pending_email", "language"]
 
 
 class ActorCreateSerializer(ActorSerializer):
