@@ -44,6 +44,6 @@ def send_account_email(*, user: User, template: str, context: dict, to: str | No
     def queue() -> None:
         deliver_email.delay(message)
 
+    logger.info("e-mail queued template=%s user=%s", template, user.pk)
     # robust: the change is committed; an e-mail that cannot be queued is logged, not a 500.
     transaction.on_commit(queue, robust=True)
-    logger.info("e-mail queued template=%s user=%s", template, user.pk)

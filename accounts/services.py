@@ -7,24 +7,40 @@ registration), where "taken" is the only useful answer.
 
 import hashlib
 import logging
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from accounts import keys
 from accounts.mail import send_account_email
-from novosphere.api.errors import invalid
+from accounts.selectors import sole_admin_of
+from events import services as event_services
+from events.models import Attendance, Event
+from feeds import services as feeds
+from feeds.models import Activity, Follow, Notification, TimelineEntry
+from moderation.models import Block
+from novosphere.api.errors import Conflict, invalid
 from novosphere.api.throttling import enforce, hit
 from novosphere.models import audit
 from novosphere.ws_auth import recheck_connections
 from profiles import services as profiles
-from profiles.models import Actor, User
+from profiles.models import Actor, Membership, User
 from profiles.selectors import address_taken
+from projects import services as project_services
+from projects.models import (
+    CollaborationRequest,
+    CollaborationResponse,
+    Project,
+    ProjectMember,
+    ProjectUpdate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -201,3 +217,125 @@ def prune_expired_tokens() -> int:
         count += 1
     logger.info("pruned expired tokens count=%d", count)
     return count
+
+
+# --- Erasure -------------------------------------------------------------------------
+
+
+def _successor(project: Project, me: Actor) -> ProjectMember | None:
+    """Who takes over a project its owner leaves: another owner, else its longest-standing maintainer."""
+    others = (
+        ProjectMember.objects.filter(project=project, actor__kind=Actor.Kind.PERSON, actor__suspended=False,
+                                     actor__erased=False)
+        .exclude(actor=me)
+    )
+    for role in (ProjectMember.Role.OWNER, ProjectMember.Role.MAINTAINER):
+        found = others.filter(role=role).order_by("created", "id").select_related("actor").first()
+        if found is not None:
+            return found
+    return None
+
+
+def _hand_over_or_delete_projects(user: User, me: Actor) -> tuple[list[str], list[str]]:
+    handed_over, deleted = [], []
+    for project in Project.objects.select_for_update().filter(owner=me).order_by("pk"):
+        successor = _successor(project, me)
+        if successor is None:
+            deleted.append(project.slug)
+            project_services.delete_project(project=project, editor=user)
+            continue
+        project.owner = successor.actor
+        project.save(update_fields=["owner"])
+        successor.role = ProjectMember.Role.OWNER
+        successor.save(update_fields=["role"])
+        handed_over.append(project.slug)
+    for membership in ProjectMember.objects.filter(actor=me).select_related("project"):
+        project = membership.project
+        membership.delete()
+        Project.objects.filter(pk=project.pk).update(
+            members_count=ProjectMember.objects.filter(project=project).count()
+        )
+    return handed_over, deleted
+
+
+def _leave_or_delete_events(user: User, me: Actor) -> list[str]:
+    deleted = []
+    for event in Event.objects.filter(organizers=me).order_by("pk"):
+        if event.organizers.exclude(pk=me.pk).exists() or event.organizer_projects.exists():
+            event.organizers.remove(me)
+        else:
+            deleted.append(event.slug)
+            event.delete()
+    for attendance in Attendance.objects.filter(actor=me).select_related("event"):
+        event_services.leave(event=attendance.event, user=user)  # the freed place goes to the waiting list
+    return deleted
+
+
+def _end_follows(me: Actor) -> None:
+    for follow in Follow.objects.filter(follower=me).select_related("target_actor", "target_project"):
+        feeds.unfollow(follower=me, target=follow.target_actor or follow.target_project)
+    for follow in Follow.objects.filter(target_actor=me).select_related("follower"):
+        feeds.unfollow(follower=follow.follower, target=me)
+
+
+@transaction.atomic
+def erase_account(*, user: User, password: str) -> dict:
+    """Erase the account and the person's data; keep, credited to a former member, what
+    they wrote in others' spaces. Returns what was handed over and deleted (for the audit).
+
+    Refused (409) while the person is the only admin of an organization or a city:
+    erasing would leave it with no one to run it.
+    """
+    if not user.check_password(password):
+        raise invalid("password", _("Wrong password."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    me = Actor.objects.select_for_update().get(user=user)
+    orphaned = sole_admin_of(me)
+    if orphaned:
+        raise Conflict(
+            _("You are the only admin of %(names)s. Make another member an admin there, or delete it, "
+              "then erase your account.") % {"names": ", ".join(group.name for group in orphaned)}
+        )
+    handed_over, deleted_projects = _hand_over_or_delete_projects(user, me)
+    deleted_events = _leave_or_delete_events(user, me)
+    CollaborationRequest.objects.filter(author=me).delete()  # their own asks, with the answers to them
+    Membership.objects.filter(person=me).delete()
+    _end_follows(me)
+    Block.objects.filter(Q(blocker=me) | Q(blocked=me)).delete()
+    Notification.objects.filter(recipient=me).delete()
+    TimelineEntry.objects.filter(owner=me).delete()
+    # Their activity, and others' activity naming them ("Bob follows Alice").
+    Activity.objects.filter(
+        Q(actor=me) | Q(object_type=Actor.Kind.PERSON, object_id=me.handle)
+        | Q(target_type=Actor.Kind.PERSON, target_id=me.handle)
+    ).delete()
+    end_every_token(user)
+
+    kept = {
+        "updates": ProjectUpdate.objects.filter(author=me).count(),
+        "responses": CollaborationResponse.objects.filter(responder=me).count(),
+    }
+    me.user = None
+    if any(kept.values()):
+        # What they wrote in others' spaces stays, under a name that is no one's.
+        me.handle = f"former-{secrets.token_hex(6)}"
+        me.name = me.headline = me.bio = me.region = me.organization_type = ""
+        me.city, me.country = None, ""
+        me.latitude = me.longitude = None
+        me.followers_count = me.following_count = 0
+        me.erased = True
+        me.save()
+        for field in ("skills", "sectors", "interests"):
+            getattr(me, field).clear()
+    else:
+        me.delete()
+    user_id = user.pk
+    user.delete()  # the account: address, password, language, reports made, sessions' owner
+    recheck_connections(user_id)
+    summary = {
+        "projects_handed_over": handed_over, "projects_deleted": deleted_projects,
+        "events_deleted": deleted_events, **{f"kept_{name}": count for name, count in kept.items()},
+    }
+    audit(user=None, action="account.erase", subject=f"user:{user_id}", **summary)
+    logger.info("account erased user=%s %s", user_id, summary)
+    return summary

@@ -1,13 +1,16 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import permissions, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.selectors import personal_export
 from accounts.serializers import (
     AcceptedSerializer,
     EmailVerifiedSerializer,
@@ -15,6 +18,7 @@ from accounts.serializers import (
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
 )
+from profiles import selectors
 from profiles.serializers import TokenSerializer
 
 
@@ -72,3 +76,22 @@ class EmailVerifyView(APIView):
         data.is_valid(raise_exception=True)
         user = services.verify_email(key=data.validated_data["key"])
         return Response({"email": user.email, "email_verified": user.email_verified})
+
+
+class MeExportView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
+            "`{account, profile, memberships, follows, projects, projects_owned, updates, requests, responses, "
+            "events_organized, rsvps, activities, notifications, reports_made, blocks}`"
+        ))},
+        tags=["auth"], summary="Everything the service holds about the caller, as JSON",
+    )
+    def get(self, request: Request) -> Response:
+        if selectors.viewer_actor(request.user) is None:
+            raise AuthenticationFailed(_("This account has no profile."))
+        response = Response(personal_export(request.user))
+        response["Content-Disposition"] = f'attachment; filename="novosphere-{request.user.username}.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response

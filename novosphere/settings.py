@@ -226,6 +226,9 @@ FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 
+# Open data exports read this many rows per query while they stream.
+OPENDATA_BATCH_SIZE = env.int("OPENDATA_BATCH_SIZE", default=500)
+
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("moderation.urls")),
     path("", include("accounts.urls")),
+    path("", include("opendata.urls")),
 ]
 
 urlpatterns = [

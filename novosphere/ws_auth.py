@@ -74,7 +74,10 @@ def still_authorized(scope) -> bool:
     user = scope.get("user")
     if user is None or not user.is_authenticated:
         return False
-    user.refresh_from_db(fields=["is_active"])
+    try:
+        user.refresh_from_db(fields=["is_active"])
+    except type(user).DoesNotExist:  # the account was erased
+        return False
     actor = getattr(user, "actor", None)
     if not user.is_active or actor is None:
         return False

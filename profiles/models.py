@@ -96,6 +96,10 @@ class Actor(models.Model):
     following_count = models.PositiveIntegerField(default=0)
     # A moderator's suspension hides the actor on every path.
     suspended = models.BooleanField(default=False, db_index=True)
+    # What remains of a person who erased their account while their updates and
+    # responses in others' spaces stay: no account, no personal data, shown as
+    # "Former member" beside those, absent everywhere else.
+    erased = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

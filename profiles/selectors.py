@@ -24,8 +24,9 @@ def address_taken(email: str, *, by_other_than=None) -> bool:
 
 
 def visible_actors(viewer=None) -> QuerySet[Actor]:
-    """Actors anyone may see: every actor but those a moderator suspended."""
-    return Actor.objects.filter(suspended=False)
+    """Actors anyone may see: every actor but those a moderator suspended and what
+    remains of erased accounts (their kept updates and responses still show them)."""
+    return Actor.objects.filter(suspended=False, erased=False)
 
 
 def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as account_services
+from accounts.serializers import ErasureSerializer
 from feeds import selectors as follow_selectors
 from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
@@ -191,6 +192,22 @@ class MeView(APIView):
             if fields:
                 services.update_actor(actor=me, editor=request.user, **fields)
         return self._answer(request, me)
+
+    @extend_schema(
+        request=ErasureSerializer, tags=["auth"],
+        responses={
+            204: OpenApiResponse(description="The account and its personal data are erased; its sockets close"),
+            400: OpenApiResponse(description="Wrong password"),
+            409: OpenApiResponse(description="The caller is the only admin of an organization or city"),
+        },
+        summary="Erase the account: personal data go, updates and responses in others' spaces stay as a former member's",
+    )
+    def delete(self, request: Request) -> Response:
+        self._me(request)
+        data = ErasureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account_services.erase_account(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Actors ------------------------------------------------------------------

@@ -25,6 +25,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='actor',
+            name='erased',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
             model_name='user',
             name='email_verified',
             field=models.BooleanField(default=False),
