@@ -12,7 +12,13 @@ from feeds.models import Activity, Follow, Notification
 from moderation.models import Block, Report
 from novosphere.models import AuditEntry
 from profiles.models import Actor, Membership, User
-from projects.models import CollaborationRequest, CollaborationResponse, Project, ProjectMember, ProjectUpdate
+from projects.models import (
+    CollaborationRequest,
+    CollaborationResponse,
+    Project,
+    ProjectMember,
+    ProjectUpdate,
+)
 from tests.conftest import client_for, make_admin, make_org, make_person
 
 pytestmark = pytest.mark.django_db
