@@ -1,16 +1,16 @@
 """E-mail to account holders: rendered in the person's language, plain text and
-HTML, and sent after commit by a worker that retries.
-
-Every e-mail of the service leaves through `send_account_email`, so how it
-leaves (a task today, an outbox row tomorrow) is decided here and nowhere else.
+HTML, and sent after commit as an outbox row a worker drains and retries
+(`accounts.dispatch.deliver_email`; a Celery worker at scale, in-process on the
+embedded default). Every e-mail of the service leaves through `send_account_email`.
 """
 
 import logging
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.dispatch import EMAIL
+from novosphere.publisher import publish_on_commit
 from profiles.models import User
 
 logger = logging.getLogger(__name__)
@@ -34,16 +34,11 @@ def render_email(*, template: str, language: str, context: dict) -> dict:
 
 def send_account_email(*, user: User, template: str, context: dict, to: str | None = None) -> None:
     """Render now, in the account's language; send once the caller's transaction commits."""
-    from accounts.tasks import deliver_email
-
     message = {
         "to": to or user.email,
         **render_email(template=template, language=user.language, context={"name": display_name(user), **context}),
     }
-
-    def queue() -> None:
-        deliver_email.delay(message)
-
+    # A row in the caller's transaction: nothing leaves if it rolls back, and a
+    # mail server that is down delays the message, never the request.
+    publish_on_commit(EMAIL, message)
     logger.info("e-mail queued template=%s user=%s", template, user.pk)
-    # robust: the change is committed; an e-mail that cannot be queued is logged, not a 500.
-    transaction.on_commit(queue, robust=True)

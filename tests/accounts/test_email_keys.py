@@ -234,13 +234,37 @@ def test_e_mails_to_one_account_are_limited_and_the_answer_does_not_change(
     assert User.objects.get(pk=alice_mail.user_id).pending_email == ""
 
 
-def test_a_mail_server_that_does_not_answer_fails_no_request(api, settings, alice_mail, django_capture_on_commit_callbacks):
-    from tests.accounts.conftest import free_port
+def test_a_mail_server_that_does_not_answer_fails_no_request_and_the_e_mail_leaves_later(
+    api, settings, alice_mail, django_capture_on_commit_callbacks
+):
+    """Sent through the outbox: the row stays while the server is down, the sweep sends it once it is up."""
+    import environ
+    from aiosmtpd.controller import Controller
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    from novosphere import publisher
+    from novosphere.models import OutboxItem
+    from tests.accounts.conftest import Inbox, free_port
+
+    port = free_port()  # nothing listens there yet
+    for name, value in environ.Env.email_url_config(f"smtp://127.0.0.1:{port}").items():
+        if value not in (None, ""):
+            setattr(settings, name, value)
+    settings.OUTBOX_RETRY_SECONDS = 0
     response = post(api, "/api/v1/auth/password/reset/", {"email": "alice@example.org"}, django_capture_on_commit_callbacks)
     assert response.status_code == 202
+    [row] = OutboxItem.objects.filter(kind="accounts.email")
+    assert row.attempts == 1 and "Connection" in row.last_error
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert publisher.sweep(older_than_seconds=0) == 1
+        [message] = inbox.wait_for(1)
+    finally:
+        controller.stop()
+    assert message["To"] == "alice@example.org" and len(key_in(message)) >= 20
+    assert not OutboxItem.objects.filter(kind="accounts.email").exists()
 
 
 def test_a_person_made_without_an_address_can_set_one(smtp, rennes, django_capture_on_commit_callbacks):
