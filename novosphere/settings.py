@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "events",
     "moderation",
     "federation",
+    "delivery",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +204,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
+# Webhooks (novosphere/outbound.py makes every outside request): private,
+# loopback and link-local receivers are refused unless this is true (tests,
+# a hub on the same private network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_MAX_PER_ACCOUNT = env.int("WEBHOOKS_MAX_PER_ACCOUNT", default=10)
+
+# The delivery outbox (delivery/): webhooks now, federation next.
+DELIVERY_TIMEOUT = env.float("DELIVERY_TIMEOUT", default=10.0)  # seconds for one POST, all of it
+# Retries: DELIVERY_RETRY_SECONDS, doubled each time up to the maximum, with jitter.
+DELIVERY_RETRY_SECONDS = env.float("DELIVERY_RETRY_SECONDS", default=1.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
+DELIVERY_DISABLE_AFTER_DAYS = env.float("DELIVERY_DISABLE_AFTER_DAYS", default=3.0)
+DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=60.0)
+DELIVERY_DRAIN_BATCH = env.int("DELIVERY_DRAIN_BATCH", default=100)
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=30.0)
+DELIVERY_SWEEP_GRACE = env.float("DELIVERY_SWEEP_GRACE", default=30.0)
+DELIVERY_IN_PROCESS_THREADS = env.int("DELIVERY_IN_PROCESS_THREADS", default=4)
+
 # Outboxes drained by Celery beat (`celery -A novosphere worker -B`, or a beat
 # process): fan-outs whose task was lost with the broker (a Redis restarted
 # empty), and search documents an unreachable index could not take.
@@ -211,6 +231,7 @@ SEARCH_PENDING_SWEEP_SECONDS = env.float("SEARCH_PENDING_SWEEP_SECONDS", default
 CELERY_BEAT_SCHEDULE = {
     "feeds-fan-out-pending": {"task": "feeds.tasks.fan_out_pending", "schedule": FEEDS_FANOUT_SWEEP_SECONDS},
     "search-index-pending": {"task": "search.tasks.index_pending", "schedule": SEARCH_PENDING_SWEEP_SECONDS},
+    "delivery-sweep": {"task": "delivery.tasks.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
 }
 
 # Timelines: streams with more followers than this are merged into home
@@ -222,10 +243,6 @@ FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 
-# Webhooks (novosphere/outbound.py makes every outside request): private,
-# loopback and link-local receivers are refused unless this is true (tests,
-# a hub on the same private network).
-WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
