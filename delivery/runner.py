@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -116,7 +116,15 @@ class InProcessRunner:
         try:
             services.drain_destination(destination_id)
         except Exception:
+            # Most likely the database (locked, gone): the deliveries are still
+            # there, due; give the destination back and look again shortly.
             logger.exception("delivery: in-process drain of destination %s failed", destination_id)
+            with self._lock:
+                self._not_before[destination_id] = timezone.now() + timedelta(seconds=1)
+            try:
+                services.release(destination_id)
+            except Exception:
+                logger.warning("delivery: destination %s stays leased until its lease runs out", destination_id)
         finally:
             connections.close_all()
             with self._lock:

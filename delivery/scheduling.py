@@ -21,14 +21,23 @@ def _in_process() -> bool:
     return bool(app.conf.task_always_eager)
 
 
+def _threads() -> bool:
+    """Whether this process drains in threads of its own (DELIVERY_IN_PROCESS_THREADS=0:
+    no, `manage.py drain_deliveries` does)."""
+    from django.conf import settings
+
+    return settings.DELIVERY_IN_PROCESS_THREADS > 0
+
+
 def drain_soon(destination_ids: Iterable[int]) -> None:
     ids = list(destination_ids)
     if not ids:
         return
     if _in_process():
-        from delivery.runner import runner
+        if _threads():
+            from delivery.runner import runner
 
-        runner.wake()
+            runner.wake()
         return
     from delivery.tasks import drain_destination
 
@@ -42,9 +51,10 @@ def drain_soon(destination_ids: Iterable[int]) -> None:
 
 def drain_at(destination_id: int, at: datetime) -> None:
     if _in_process():
-        from delivery.runner import runner
+        if _threads():
+            from delivery.runner import runner
 
-        runner.wake(destination_id, at)
+            runner.wake(destination_id, at)
         return
     from delivery.tasks import drain_destination
 

@@ -236,6 +236,16 @@ def disable(*, destination_id: int, reason: str) -> bool:
     return True
 
 
+def release(destination_id: int) -> None:
+    """Give the destination back (its drainer stopped on an error and could not)."""
+    Destination.objects.filter(pk=destination_id).update(lease_until=None)
+
+
+def drain_due() -> int:
+    """Drain, one after the other, every destination with a delivery due; returns how many went out."""
+    return sum(drain_destination(pk) for pk in due_destinations())
+
+
 def due_destinations(*, older_than_seconds: float = 0, limit: int = 1000) -> list[int]:
     """Active destinations with a delivery due (for at least `older_than_seconds`) and no live drainer."""
     now = timezone.now()

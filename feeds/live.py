@@ -250,15 +250,6 @@ async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
 
 
-def push_follows_changed(user_id: int) -> None:
-    """Tell the user's open sockets to re-read their home streams."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
-
-
 # --- per-connection state -------------------------------------------------------
 
 IGNORE, GAP, FRESH = "ignore", "gap", "fresh"

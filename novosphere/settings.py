@@ -222,15 +222,21 @@ DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=30.0)
 DELIVERY_SWEEP_GRACE = env.float("DELIVERY_SWEEP_GRACE", default=30.0)
 DELIVERY_IN_PROCESS_THREADS = env.int("DELIVERY_IN_PROCESS_THREADS", default=4)
 
-# Outboxes drained by Celery beat (`celery -A novosphere worker -B`, or a beat
-# process): fan-outs whose task was lost with the broker (a Redis restarted
-# empty), and search documents an unreachable index could not take.
-FEEDS_FANOUT_SWEEP_SECONDS = env.float("FEEDS_FANOUT_SWEEP_SECONDS", default=60.0)
-FEEDS_FANOUT_SWEEP_GRACE = env.float("FEEDS_FANOUT_SWEEP_GRACE", default=60.0)
-SEARCH_PENDING_SWEEP_SECONDS = env.float("SEARCH_PENDING_SWEEP_SECONDS", default=60.0)
+# The outbox (novosphere.publisher): work set off by a commit is a row until it
+# is done. Celery beat (`celery -A novosphere worker -B`, or a beat process)
+# sweeps every OUTBOX_SWEEP_SECONDS the rows left behind for more than
+# OUTBOX_SWEEP_GRACE seconds: a task lost with the broker (a Redis restarted
+# empty), a process that died between commit and work, a failed handler
+# (retried after OUTBOX_RETRY_SECONDS, doubling up to OUTBOX_RETRY_MAX_SECONDS).
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+OUTBOX_SWEEP_GRACE = env.float("OUTBOX_SWEEP_GRACE", default=60.0)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=1000)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=600.0)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=5.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
-    "feeds-fan-out-pending": {"task": "feeds.tasks.fan_out_pending", "schedule": FEEDS_FANOUT_SWEEP_SECONDS},
-    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": SEARCH_PENDING_SWEEP_SECONDS},
+    "outbox-sweep": {"task": "novosphere.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": OUTBOX_SWEEP_SECONDS},
     "delivery-sweep": {"task": "delivery.tasks.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
 }
 
@@ -354,19 +360,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- Logging: one line per event ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every app of the project (each a folder of this checkout), whatever is added later.
+PROJECT_APPS = [name for name in INSTALLED_APPS if "." not in name and (BASE_DIR / name / "apps.py").exists()]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A traceback or a user's text with newlines stays on its event's line.
+    "formatters": {"line": {"()": "novosphere.logs.OneLineFormatter",
+                            "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "novosphere": {"level": LOG_LEVEL},
-        "profiles": {"level": LOG_LEVEL},
-        "projects": {"level": LOG_LEVEL},
-        "feeds": {"level": LOG_LEVEL},
-        "search": {"level": LOG_LEVEL},
-        "federation": {"level": LOG_LEVEL},
+        **{app: {"level": LOG_LEVEL} for app in PROJECT_APPS},
         "django.request": {"level": "ERROR"},
     },
 }

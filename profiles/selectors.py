@@ -30,13 +30,11 @@ def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
     )
 
 
-def actor_for_viewer(*, viewer, handle: str, kind: str | None = None, for_update: bool = False) -> Actor:
+def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike."""
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
         return queryset.get(handle=handle)
     except Actor.DoesNotExist:
