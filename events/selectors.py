@@ -31,9 +31,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     """Events `viewer` (a user, possibly anonymous) may see.
 
     public: everyone; members: signed-in users; private: the organizers' circle
-    (see `organizers_circle`). Events with a suspended organizer are hidden from everyone.
+    (see `organizers_circle`). Events with a suspended organizer, and events a
+    moderator hid, are hidden from everyone.
     """
-    events = Event.objects.exclude(organizers__suspended=True)
+    events = Event.objects.filter(hidden=False).exclude(organizers__suspended=True)
     me = viewer_actor(viewer)
     if me is None:
         return events.filter(visibility=Visibility.PUBLIC)

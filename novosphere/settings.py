@@ -27,6 +27,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Addresses or networks of the proxies in front of the service: only their
+# X-Forwarded-For / -Proto / -Host headers are believed (novosphere/proxies.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "channels",
     "novosphere",
     "profiles",
@@ -57,7 +61,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers count only from TRUSTED_PROXIES, for everything after it.
+    "novosphere.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -66,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "novosphere.api.fallback.ApiErrorsMiddleware",
     # Last, so its process_exception runs first: a database or Redis outage is a 503.
     "novosphere.api.errors.UnavailableMiddleware",
 ]
@@ -193,6 +201,15 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Repeated reads under /api/v1/ are answered from their last rendering while no
+# write has happened since (novosphere/read_cache.py); at most this old, which
+# bounds what time alone changes. 0 turns it off.
+READ_CACHE_SECONDS = env.float("READ_CACHE_SECONDS", default=1.0)
+READ_CACHE_MAX_ENTRIES = env.int("READ_CACHE_MAX_ENTRIES", default=4096)
+READ_CACHE_MAX_BODY = env.int("READ_CACHE_MAX_BODY", default=512 * 1024)
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+READ_CACHE_GENERATION_FILE = env.str("READ_CACHE_GENERATION_FILE", default="")
+
 # Background work (fan-out, indexing): Celery on the Redis broker at scale,
 # in-process after commit on the embedded default.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -286,8 +303,14 @@ REST_FRAMEWORK = {
 RATE_LIMITS = {
     scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=default)
     for scope, default in {
-        "register": "20/hour",
-        "login": "30/minute",
+        # Per address: Mastodon's figure, so a meetup behind one venue's network can
+        # sign up together (300 an hour) while a script gets no further.
+        "register": "25/5minute",
+        # Failed logins only (see novosphere.api.throttling): per account, a guesser
+        # gets 80 tries an hour and its victim waits at most 15 minutes; per address,
+        # a room of people mistyping passwords stays far below it.
+        "login_account": "20/15minute",
+        "login_address": "100/5minute",
         "follow": "120/minute",
         "collaboration": "30/hour",
         "response": "60/hour",
@@ -356,7 +379,27 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]  # load balancers probe over plain HTTP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# One policy on every answer (django-csp): the API's JSON needs nothing, the
+# offline docs (Swagger UI from drf-spectacular-sidecar, its settings script
+# served as a file) and the admin load their scripts and styles from here only;
+# no inline script, no other origin, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        # Swagger UI sets style attributes from its scripts.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# JSON bodies and websocket frames nest at most this deep (ours need 4).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Logging: one line per event ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
