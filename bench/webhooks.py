@@ -69,8 +69,11 @@ def parse_args() -> argparse.Namespace:
 def receive(port: int, secrets_by_path: dict, ready, results) -> None:
     """An aiohttp server that verifies each delivery and keeps (path, webhook-id, activity id, published, time)."""
     import asyncio
+    import signal
 
     from aiohttp import web
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's Ctrl-C handler: terminate() just ends it
     from standardwebhooks import Webhook
 
     hooks = {path: Webhook(secret) for path, secret in secrets_by_path.items()}

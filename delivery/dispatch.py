@@ -5,9 +5,8 @@ its writer's transaction: its row is also what tells drains that an older
 activity's deliveries may not all exist yet (`services._fan_out_horizon`).
 """
 
-from novosphere.publisher import WORKER, handles
-
 from delivery.services import FAN_OUT
+from novosphere.publisher import WORKER, handles
 
 
 @handles(FAN_OUT, where=WORKER)

@@ -42,14 +42,16 @@ class WebhookKind(DestinationKind):
     def destinations_for(self, activity) -> list[int]:
         from feeds.models import StreamEntry
 
-        if public_activity(activity.pk) is None:
-            return []  # checked again when it is sent; this only spares the rows
         streams = StreamEntry.objects.filter(activity_id=activity.pk).values("stream")
-        return list(
+        wanted = list(
             SubscribedStream.objects.filter(
                 stream__in=streams, subscription__destination__state=Destination.State.ACTIVE
             ).values_list("subscription__destination_id", flat=True).distinct()
         )
+        # Checked again when each is sent; this only spares rows nobody may receive.
+        if not wanted or public_activity(activity.pk) is None:
+            return []
+        return wanted
 
     def build(self, delivery) -> Outgoing | None:
         """The signed POST, if an anonymous reader of a subscribed stream may still see the activity."""
