@@ -20,7 +20,8 @@ NO_TOKEN = OpenApiResponse(description="no or bad token")
 class WebhooksView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(tags=["webhooks"], responses={200: SubscriptionListSerializer, 401: NO_TOKEN},
+    @extend_schema(tags=["webhooks"], operation_id="webhooks_list",
+                   responses={200: SubscriptionListSerializer, 401: NO_TOKEN},
                    summary="The caller's webhooks, with their delivery state")
     def get(self, request: Request) -> Response:
         subscriptions = selectors.subscriptions_of(request.user)
