@@ -141,6 +141,9 @@ def update_account(*, user: User, email: str | None = None, language: str | None
     user.pending_email = email
     user.save(update_fields=["pending_email"])
     audit(user=user, action="email.change_requested", subject=f"user:{user.pk}")
+    if user.email:
+        # The current address hears of it: a stolen session cannot quietly move the account away.
+        send_account_email(user=user, template="email_change", context={"address": email})
     send_account_email(
         user=user, template="verify_email", to=email,
         context={

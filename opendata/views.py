@@ -3,6 +3,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -98,7 +99,7 @@ class ExportView(APIView):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         entity, fmt = query.validated_data["entity"], query.validated_data["format"]
-        batches = row_batches(entity=entity, city_ids=city_ids, base_url=request.build_absolute_uri("/").rstrip("/"))
+        batches = row_batches(entity=entity, city_ids=city_ids, base_url=settings.PUBLIC_URL)
         if fmt == "csv":
             response = StreamingHttpResponse(
                 streamed(csv_chunks(DATASETS[entity].columns, batches)), content_type="text/csv; charset=utf-8"
