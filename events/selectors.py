@@ -43,16 +43,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     )
 
 
-def event_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Event:
+def event_for_viewer(*, viewer, slug: str) -> Event:
     """The event `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_events(viewer)
-    if for_update:
-        # Locking a row filtered through joins is not allowed on PostgreSQL: lock by key.
-        if not queryset.filter(slug=slug).exists():
-            raise Http404
-        queryset = Event.objects.select_for_update()
     try:
-        return queryset.get(slug=slug)
+        return visible_events(viewer).get(slug=slug)
     except Event.DoesNotExist:
         raise Http404 from None
 
@@ -181,11 +175,10 @@ def attendance_list(event: Event) -> list[Attendance]:
 # --- Territories -------------------------------------------------------------
 
 
-def territory_for_viewer(*, handle: str, for_update: bool = False) -> Territory:
+def territory_for_viewer(*, handle: str) -> Territory:
     """Territories are public; unknown handles are 404."""
-    queryset = Territory.objects.select_for_update() if for_update else Territory.objects.all()
     try:
-        return queryset.get(handle=handle)
+        return Territory.objects.get(handle=handle)
     except Territory.DoesNotExist:
         raise Http404 from None
 

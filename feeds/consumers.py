@@ -260,7 +260,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.cursors.advance(key, activity_id)
 
     async def _may_see(self, event: dict) -> bool:
-        if event.get("actor_id") in self.blocked or event.get("blocked_with") in self.blocked:
+        if event.get("actor_id") in self.blocked or not self.blocked.isdisjoint(event.get("blocked_with") or ()):
             return False  # an author this reader blocks, or what is about them or theirs
         if live.shown_without_check(event):
             return True

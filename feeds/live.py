@@ -170,15 +170,15 @@ def visibility_of(activity: Activity) -> str:
     return activity.audience
 
 
-def subject_blocked_with(activity: Activity) -> int | None:
-    """The actor whose block hides this activity's subject from the blocker, or None."""
+def subject_blocked_with(activity: Activity) -> list[int]:
+    """The actors whose block hides this activity's subject from the blocker."""
     if not activity.subject_kind:
-        return None
+        return []
     kind = kinds.kind_named(activity.subject_kind)
-    if kind.blocked_through is None:
-        return None
+    if not kind.blocked_through:
+        return []
     subject = kind.model._default_manager.filter(pk=activity.subject_id).first()
-    return kind.blocked_with(subject) if subject is not None else None
+    return kind.blocked_with(subject) if subject is not None else []
 
 
 def previous_on_stream(key: str, activity_id: str) -> str | None:
@@ -240,15 +240,6 @@ async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
         await layer.group_send(group_for_stream(event["stream"]), event)
     for recipient in recipients:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
-
-
-def push_follows_changed(user_id: int) -> None:
-    """Tell the user's open sockets to re-read their home streams."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
 
 
 # --- per-connection state -------------------------------------------------------

@@ -131,7 +131,7 @@ def record(
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
     )
-    dispatch.publish_on_commit(activity)
+    dispatch.deliver_on_commit(activity.id)
     return activity
 
 
@@ -243,9 +243,10 @@ def _home_streams_changed(follower: Actor) -> None:
 def fan_out_activity(*, activity_id: str) -> int:
     """Copy an activity into the home timelines of its streams' followers; returns rows tried.
 
-    Runs after commit (in a Celery worker at scale). Idempotent: the unique
-    (owner, activity) constraint makes a redelivered or repeated run add nothing,
-    so a worker killed mid-way loses nothing once the task runs again. Streams
+    Runs after commit (the `feeds.fan_out` work of `novosphere.publisher`, in a
+    Celery worker at scale). Idempotent: the unique (owner, activity) constraint
+    makes a redelivered or repeated run add nothing, so a worker killed mid-way
+    loses nothing once the outbox runs it again. Streams
     marked `merged_at_read` are skipped: readers merge those themselves.
     Visibility is not decided here but on every read, so an activity copied
     before its project turned private is still hidden afterwards.
@@ -281,27 +282,8 @@ def fan_out_activity(*, activity_id: str) -> int:
                 break
             if pause:
                 time.sleep(pause)
-    Activity.objects.filter(pk=activity_id, fanned_out=False).update(fanned_out=True)
     logger.info("activity fanned out id=%s rows=%d", activity_id, written)
     return written
-
-
-def fan_out_pending(*, older_than_seconds: float, limit: int = 1000) -> int:
-    """Run the fan-out of activities whose fan-out never finished (its task was lost
-    with the broker, or its worker died for good); returns how many were redone.
-
-    Only activities older than `older_than_seconds` are taken, so the sweep leaves
-    those whose task is merely queued to their worker (redoing one is harmless anyway).
-    """
-    cutoff = str(ULID.from_timestamp(time.time() - older_than_seconds))
-    pending = list(
-        Activity.objects.filter(fanned_out=False, id__lt=cutoff).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    for activity_id in pending:
-        fan_out_activity(activity_id=activity_id)
-    if pending:
-        logger.warning("fan-out redone for %d activities whose fan-out had not finished", len(pending))
-    return len(pending)
 
 
 def mark_notifications_read(*, recipient: Actor, ids: Iterable[int] | None = None) -> int:

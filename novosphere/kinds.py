@@ -127,21 +127,28 @@ class Kind:
         """The objects `viewer` (a user, possibly anonymous) may see: THE rule of this kind."""
         raise NotImplementedError
 
-    # The field naming the actor whose block hides the object from the blocker
-    # (`author` of a request, `pk` of an actor itself); None: a block hides nothing of it.
-    blocked_through: str | None = None
+    # The fields naming the actors whose block hides the object from the blocker (`author`
+    # of a request, `pk` of an actor itself, a path such as `request__author`); empty: none.
+    blocked_through: tuple[str, ...] = ()
 
     def excluded_by_blocks(self, blocked: QuerySet) -> Q | None:
         """The objects a block hides from the blocker, given the blocked actors' ids (a subquery)."""
-        if self.blocked_through is None:
-            return None
-        return Q(**{f"{self.blocked_through}__in": blocked})
+        rule = None
+        for field in self.blocked_through:
+            excluded = Q(**{f"{field}__in": blocked})
+            rule = excluded if rule is None else rule | excluded
+        return rule
 
-    def blocked_with(self, obj) -> int | None:
-        """The id of the actor whose block hides `obj` from the blocker, or None."""
-        if self.blocked_through is None:
-            return None
-        return obj.pk if self.blocked_through == "pk" else getattr(obj, f"{self.blocked_through}_id")
+    def blocked_with(self, obj) -> list[int]:
+        """The ids of the actors whose block hides `obj` from the blocker."""
+        found = []
+        for field in self.blocked_through:
+            *path, last = field.split("__")
+            holder = obj
+            for step in path:
+                holder = getattr(holder, step)
+            found.append(holder.pk if last == "pk" else getattr(holder, f"{last}_id"))
+        return found
 
     def depends_on(self, kind: str, pks: QuerySet | list) -> QuerySet | None:
         """Primary keys of this kind's objects whose visibility follows from the objects

@@ -50,7 +50,7 @@ class ActorKind(Kind):
         return visible_actors(viewer)
 
     # The blocked actor's profile (search) and what is about them ("Carol followed Eve").
-    blocked_through = "pk"
+    blocked_through = ("pk",)
 
     def shown(self, path: str) -> Q:
         """Rows whose actor at `path` is not withdrawn (see `actor_shown`)."""

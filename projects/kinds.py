@@ -115,7 +115,7 @@ class RequestKind(Kind):
     def visible_to(self, viewer) -> QuerySet[CollaborationRequest]:
         return visible_requests(viewer)
 
-    blocked_through = "author"
+    blocked_through = ("author",)
 
     def depends_on(self, kind: str, pks):
         if kind == "project":
@@ -162,7 +162,8 @@ class ResponseKind(Kind):
     def visible_to(self, viewer) -> QuerySet[CollaborationResponse]:
         return visible_responses_to(viewer)
 
-    blocked_through = "responder"
+    # The responder, and the request's author: the blocker no longer sees that request.
+    blocked_through = ("responder", "request__author")
 
     def depends_on(self, kind: str, pks):
         if kind == "request":

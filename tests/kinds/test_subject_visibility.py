@@ -162,3 +162,64 @@ def test_an_event_has_its_subject_and_audience_stored(public_event, organizer):
     created.refresh_from_db()
     assert created.audience == "private"
     assert Event.objects.get(slug=event["slug"]).visibility == "private"
+
+
+def test_a_hidden_event_leaves_every_path_and_comes_back_when_shown(public_event, organizer, outsider, api):
+    event, created = public_event
+    moderator = User.objects.create_user("modo", password="correct horse battery staple", is_staff=True)
+    moderator_api = client_for_user(moderator)
+    outsider_api = client_for(outsider)
+
+    def seen() -> dict:
+        return {
+            "detail": api.get(f"/api/v1/events/{event['slug']}/").status_code,
+            "list": event["slug"] in [e["slug"] for e in api.get("/api/v1/events/").json()["results"]],
+            "city": created.id in ids(api, "/api/v1/cities/rennes/activity/"),
+            "feed": created.id in ids(outsider_api, "/api/v1/feed/"),
+            "map": event["slug"] in [f["properties"]["id"] for f in api.get("/api/v1/map/").json()["features"]],
+        }
+
+    assert seen() == {"detail": 200, "list": True, "city": True, "feed": True, "map": True}
+    answer = moderator_api.post(f"/api/v1/moderation/events/{event['slug']}/hide/", {"reason": "spam"}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"type": "event", "id": event["slug"], "hidden": True, "changed": True}
+    assert seen() == {"detail": 404, "list": False, "city": False, "feed": False, "map": False}
+    # Its organizers do not see it either: hidden is hidden for everyone on the public paths.
+    assert client_for(organizer).get(f"/api/v1/events/{event['slug']}/").status_code == 404
+    assert moderator_api.post(f"/api/v1/moderation/events/{event['slug']}/unhide/").status_code == 200
+    assert seen() == {"detail": 200, "list": True, "city": True, "feed": True, "map": True}
+
+
+def test_a_block_hides_what_is_about_the_blocked_actor_and_theirs(django_capture_on_commit_callbacks, alice, bob, rennes):
+    """Bob responds to Eve's request, Carol follows Eve: a reader who blocks Eve sees neither
+    "Bob offered a response to <Eve's request>" nor "Carol followed Eve", on REST and in resume."""
+    eve, carol, reader = make_person("eve", rennes), make_person("carol", rennes), make_person("reader", rennes)
+    reader_api = client_for(reader)
+    with django_capture_on_commit_callbacks(execute=True):
+        for handle in ("bob", "carol"):
+            assert reader_api.post(f"/api/v1/actors/{handle}/follow/").status_code in (200, 201)
+        request = open_request(client_for(eve), to_actor="alice", title="Cherche un labo")
+        assert client_for(bob).post(f"/api/v1/collaborations/{request['id']}/responses/", {"message": "Oui"}, format="json").status_code == 201
+        assert client_for(carol).post("/api/v1/actors/eve/follow/").status_code in (200, 201)
+    offered, followed = Activity.objects.get(type="Offer"), Activity.objects.get(type="Follow", actor=carol)
+    assert {offered.id, followed.id} <= set(ids(reader_api, "/api/v1/feed/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reader_api.post("/api/v1/actors/eve/block/").status_code == 200
+    for path in ("/api/v1/feed/", "/api/v1/actors/bob/activity/", "/api/v1/actors/carol/activity/"):
+        assert not {offered.id, followed.id} & set(ids(reader_api, path)), path
+    _bound, frames = live.resume_read(user=reader.user, streams=home_stream_keys(reader), after=live.ZERO, limit=100, language="fr")
+    assert not {offered.id, followed.id} & {activity_id for activity_id, _payload in frames}
+    # Others still see both.
+    assert {offered.id, followed.id} <= set(ids(client_for(alice), "/api/v1/actors/bob/activity/") + ids(client_for(alice), "/api/v1/actors/carol/activity/"))
+    # The push names whom a block of hides the subject, for each socket to skip.
+    assert live.subject_blocked_with(offered) == [bob.pk, eve.pk] and live.subject_blocked_with(followed) == [eve.pk]
+
+
+def client_for_user(user):
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _instance, token = AuthToken.objects.create(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client

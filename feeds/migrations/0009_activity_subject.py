@@ -54,7 +54,7 @@ def backfill_subjects(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("feeds", "0007_activity_hidden"),
+        ("feeds", "0008_activity_fan_out_in_outbox"),
         ("profiles", "0002_tag_actor_indexes"),
         ("projects", "0001_initial"),
     ]
