@@ -93,7 +93,11 @@ def world(rennes, alice, bob):
     }
 
 
-def test_the_export_holds_everything_about_the_person(world):
+def test_the_export_holds_everything_about_the_person(world, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    hook = world["alice_api"].post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/hook", "streams": ["city:rennes"]},
+                                   format="json")
+    assert hook.status_code == 201, hook.content
     response = world["alice_api"].get("/api/v1/me/export/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
@@ -111,6 +115,8 @@ def test_the_export_holds_everything_about_the_person(world):
     assert [r["event"] for r in data["rsvps"]] == ["apero"]
     assert [r["message"] for r in data["reports_made"]] == ["Publicité"]
     assert [b["actor"] for b in data["blocks"]] == ["carol"]
+    assert [(w["url"], w["streams"]) for w in data["webhooks"]] == [("http://127.0.0.1:9/hook", ["city:rennes"])]
+    assert hook.json()["secret"] not in response.content.decode()
     assert data["activities"] and all("published" in a for a in data["activities"])
     assert "password" not in str(data["account"]) and "digest" not in str(data["account"]["tokens"])
 
@@ -150,6 +156,14 @@ def test_erasure_removes_the_person_and_keeps_what_they_wrote_in_others_spaces(w
     assert former.erased and former.user_id is None and former.handle.startswith("former-")
     assert (former.name, former.bio, former.city_id) == ("", "", None)
     assert api.get(f"/api/v1/actors/{former.handle}/").status_code == 404
+    # Nothing else points at what remains, whatever relations the models grow.
+    for relation in Actor._meta.related_objects:
+        if (relation.related_model, relation.field.name) in {(ProjectUpdate, "author"), (CollaborationResponse, "responder")}:
+            continue
+        if relation.many_to_many:
+            assert not getattr(former, relation.get_accessor_name()).exists(), relation
+        else:
+            assert not relation.related_model._default_manager.filter(**{relation.field.name: former}).exists(), relation
     english = bob_api.get(f"/api/v1/projects/{world['atelier']}/updates/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["results"][0]["author"]["name"] == "Former member"
     response = CollaborationResponse.objects.get(request_id=world["bobs_request"])
