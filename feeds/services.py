@@ -72,26 +72,25 @@ def record(
     object,
     target=None,
     streams: Iterable = (),
-    project=None,
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
     `streams` are the streams it is published on besides its author's own
-    (actors, projects or `kind:key` strings). `project` is the project whose
-    deletion deletes the activity; it defaults to the object or target when
-    either is a project. `notify` lists `(recipient, reason)` pairs for
-    the people it concerns directly (a `Notification.Reason`); the author is
-    never notified of their own action, nor is anyone who blocks the author.
+    (actors, projects or `kind:key` strings). Its subject (`kinds.subject_of`:
+    the object, or the target when the object is an actor) decides who may
+    see it, now and whenever the subject changes. `notify` lists `(recipient,
+    reason)` pairs for the people it concerns directly (a `Notification.Reason`);
+    the author is never notified of their own action, nor is anyone who blocks the author.
     """
     from moderation.selectors import blockers_among
 
     object_kind, object_id, object_name = describe(object)
     target_kind, target_id, target_name = describe(target) if target is not None else ("", "", "")
     texts = summaries.render_texts(actor=actor, type=type, object=object, target=target, object_type=object_type or "")
-    if project is None:
-        project = next((t for t in (object, target) if t is not None and kinds.kind_of(t).name == "project"), None)
+    subject = kinds.subject_of(object, target)
+    subject_kind = kinds.kind_of(subject) if subject is not None else None
     activity = Activity.objects.create(
         id=next_activity_id(),
         type=type,
@@ -105,7 +104,9 @@ def record(
         object_url=kinds.kind_of(object).url_of(object),
         target_url=kinds.kind_of(target).url_of(target) if target is not None else "",
         texts=texts,
-        project=project,
+        subject_kind=subject_kind.name if subject_kind else "",
+        subject_id=kinds.subject_id(subject) if subject is not None else "",
+        audience=kinds.audience_of(subject_kind, [subject.pk])[subject.pk] if subject is not None else kinds.Audience.EVERYONE,
         published=timezone.now(),
     )
     publishers = {kinds.stream_key(actor): actor}
@@ -134,8 +135,51 @@ def record(
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
     )
-    dispatch.publish_on_commit(activity)
+    dispatch.deliver_on_commit(activity.id)
     return activity
+
+
+def refresh_audiences(kind: kinds.Kind, pks) -> int:
+    """Bring the stored audience of the activities about the objects `pks` of `kind`, and
+    about everything whose visibility follows from them, in step with their kinds' rules.
+
+    Called when a subject changes (`feeds.signals`), in the same transaction, so no
+    reader ever sees an activity the subject no longer allows. Returns rows written."""
+    written = sum(
+        _write_audiences(each_kind, each_pks)
+        for each_kind, each_pks in [(kind, list(pks)), *kinds.dependents(kind, list(pks))]
+    )
+    if written:
+        logger.info("activity audiences refreshed kind=%s objects=%d rows=%d", kind.name, len(pks), written)
+    return written
+
+
+AUDIENCE_BATCH = 500  # primary keys per UPDATE, well within every database's parameter limit
+
+
+def refresh_every_audience() -> int:
+    """Recompute every stored audience (after an upgrade, or a bulk change that bypassed the models)."""
+    written = 0
+    for kind in kinds.all_kinds():
+        pks = Activity.objects.filter(subject_kind=kind.name).values_list("subject_id", flat=True).distinct()
+        written += _write_audiences(kind, [kind.model._meta.pk.to_python(pk) for pk in pks if pk])
+    return written
+
+
+def _write_audiences(kind: kinds.Kind, pks: list) -> int:
+    """Rewrite the audience of the activities about the objects `pks` of `kind`, in batches."""
+    written = 0
+    for start in range(0, len(pks), AUDIENCE_BATCH):
+        chunk = pks[start:start + AUDIENCE_BATCH]
+        about = Activity.objects.filter(subject_kind=kind.name, subject_id__in=[str(pk) for pk in chunk])
+        written += about.update(audience=kinds.audience_expression(kind, chunk))
+    return written
+
+
+def forget_subject(kind: kinds.Kind, pk) -> int:
+    """A deleted thing takes the activities about it along (as a deleted author does)."""
+    deleted, _rows = Activity.objects.filter(subject_kind=kind.name, subject_id=str(pk)).delete()
+    return deleted
 
 
 def _target_filter(target) -> dict:
@@ -203,9 +247,10 @@ def _home_streams_changed(follower: Actor) -> None:
 def fan_out_activity(*, activity_id: str) -> int:
     """Copy an activity into the home timelines of its streams' followers; returns rows tried.
 
-    Runs after commit (in a Celery worker at scale). Idempotent: the unique
-    (owner, activity) constraint makes a redelivered or repeated run add nothing,
-    so a worker killed mid-way loses nothing once the task runs again. Streams
+    Runs after commit (the `feeds.fan_out` work of `novosphere.publisher`, in a
+    Celery worker at scale). Idempotent: the unique (owner, activity) constraint
+    makes a redelivered or repeated run add nothing, so a worker killed mid-way
+    loses nothing once the outbox runs it again. Streams
     marked `merged_at_read` are skipped: readers merge those themselves.
     Visibility is not decided here but on every read, so an activity copied
     before its project turned private is still hidden afterwards.
@@ -241,27 +286,8 @@ def fan_out_activity(*, activity_id: str) -> int:
                 break
             if pause:
                 time.sleep(pause)
-    Activity.objects.filter(pk=activity_id, fanned_out=False).update(fanned_out=True)
     logger.info("activity fanned out id=%s rows=%d", activity_id, written)
     return written
-
-
-def fan_out_pending(*, older_than_seconds: float, limit: int = 1000) -> int:
-    """Run the fan-out of activities whose fan-out never finished (its task was lost
-    with the broker, or its worker died for good); returns how many were redone.
-
-    Only activities older than `older_than_seconds` are taken, so the sweep leaves
-    those whose task is merely queued to their worker (redoing one is harmless anyway).
-    """
-    cutoff = str(ULID.from_timestamp(time.time() - older_than_seconds))
-    pending = list(
-        Activity.objects.filter(fanned_out=False, id__lt=cutoff).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    for activity_id in pending:
-        fan_out_activity(activity_id=activity_id)
-    if pending:
-        logger.warning("fan-out redone for %d activities whose fan-out had not finished", len(pending))
-    return len(pending)
 
 
 def mark_notifications_read(*, recipient: Actor, ids: Iterable[int] | None = None) -> int:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class NovosphereConfig(AppConfig):
@@ -13,3 +14,7 @@ class NovosphereConfig(AppConfig):
 
         # Every write, from any process, moves the read cache's generation on.
         connection_created.connect(install_write_tracking, dispatch_uid="novosphere.read_cache")
+
+        # Each app's dispatch.py registers the kinds of after-commit work it does
+        # (novosphere.publisher), so a worker or a sweep knows every kind.
+        autodiscover_modules("dispatch")

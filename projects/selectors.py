@@ -53,13 +53,10 @@ def audience(project: Project) -> str:
     return project.visibility
 
 
-def project_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Project:
+def project_for_viewer(*, viewer, slug: str) -> Project:
     """The project `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_projects(viewer)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
-        return queryset.get(slug=slug)
+        return visible_projects(viewer).get(slug=slug)
     except Project.DoesNotExist:
         raise Http404 from None
 
@@ -218,13 +215,10 @@ def visible_responses(request: CollaborationRequest, viewer) -> QuerySet[Collabo
     )
 
 
-def request_for_viewer(*, viewer, pk: int, for_update: bool = False) -> CollaborationRequest:
+def request_for_viewer(*, viewer, pk: int) -> CollaborationRequest:
     """The request `pk` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_requests(viewer)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
-        return queryset.get(pk=pk)
+        return visible_requests(viewer).get(pk=pk)
     except (CollaborationRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feeds', '0007_activity_hidden'),
+        ('feeds', '0009_activity_subject'),
     ]
 
     operations = [
