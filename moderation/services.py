@@ -23,6 +23,7 @@ from profiles.selectors import actor_for_viewer
 from profiles.services import set_suspended
 from projects.models import CollaborationRequest, Project, ProjectUpdate
 from projects.selectors import project_for_viewer, request_for_viewer, update_for_viewer
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def set_hidden(*, kind: str, pk: int, hidden: bool, moderator: User, reason: str
 
     Projects disappear through `visible_projects` (and with them their
     activity); requests and updates also mark the activities about them
-    `hidden`, the column the feed reads. Saving fires the search sync, which
-    reindexes the object's document and those that depend on it.
+    `hidden`, the column the feed reads; search reindexes the object's document
+    and those that depend on it.
     """
     model = HIDEABLE[kind]
     thing = model.objects.select_for_update().get(pk=pk)
@@ -61,6 +62,7 @@ def set_hidden(*, kind: str, pk: int, hidden: bool, moderator: User, reason: str
         return False
     thing.hidden = hidden
     thing.save(update_fields=["hidden"])
+    index_on_commit(thing)  # its document and those that depend on it
     if kind != "project":
         Activity.objects.filter(_activities_about(kind, pk)).update(hidden=hidden)
     audit(

@@ -15,6 +15,7 @@ from novosphere.models import audit
 from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, Membership, Tag, User
 from profiles.selectors import can_edit_actor, is_group_admin, viewer_actor
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def register_person(
             )
     except IntegrityError:
         raise invalid("username", _("This username is already taken.")) from None
+    index_on_commit(actor)
     logger.info("registered person=%s", handle)
     return user, actor
 
@@ -102,8 +104,8 @@ def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
         if actor.suspended == suspended:
             continue
         actor.suspended = suspended
-        # save(), not update(): its signal reindexes the actor's search documents and its projects'.
         actor.save(update_fields=["suspended"])
+        index_on_commit(actor)  # its profile, its projects and its requests leave search
         audit(
             user=moderator, action="actor.suspend" if suspended else "actor.reinstate",
             subject=f"actor:{actor.handle}", **why,
@@ -126,6 +128,7 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     actor.full_clean(exclude=["user", "city"])
     actor.save()
     _set_tags(actor, tags)
+    index_on_commit(actor)
     logger.info("updated actor=%s by=%s fields=%s", actor.handle, editor.username, ",".join([*fields, *tags]))
     return actor
 
@@ -149,7 +152,8 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
     except IntegrityError:
         raise invalid("handle", _("This handle is already taken.")) from None
     _set_tags(actor, tags)
-    Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    membership = Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    index_on_commit(actor, membership)
     logger.info("created %s=%s by=%s", kind, handle, me.handle)
     return actor
 
@@ -160,6 +164,7 @@ def delete_actor(*, actor: Actor, editor: User) -> None:
         raise Forbidden(_("You may not delete this profile."))
     audit(user=editor, action="actor.delete", subject=f"actor:{actor.handle}", kind=actor.kind)
     logger.info("deleted actor=%s by=%s", actor.handle, editor.username)
+    index_on_commit(actor)  # found now, while what depends on it still exists
     if actor.kind == Actor.Kind.PERSON:
         actor.user.delete()  # the account goes with its person
     else:
@@ -178,6 +183,7 @@ def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membe
     membership, created = Membership.objects.update_or_create(
         person=person, group=group, defaults={"role": role}
     )
+    index_on_commit(membership)
     if created:
         feeds.record(
             actor=person, type="Join", object=group, streams=[group],
@@ -219,6 +225,7 @@ def propose_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
             raise Conflict(_("This link is already proposed and waits for the peer city."))
         raise Conflict(_("%(name)s already proposed this link: accept it instead.") % {"name": peer.name})
     link = CityLink.objects.create(from_city=city, to_city=peer)
+    index_on_commit(link)
     audit(user=editor, action="citylink.propose", subject=f"city:{city.handle}", peer=peer.handle)
     logger.info("city link proposed from=%s to=%s", city.handle, peer.handle)
     return link
@@ -236,6 +243,7 @@ def accept_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
     link.status = CityLink.Status.ACCEPTED
     link.accepted_at = timezone.now()
     link.save(update_fields=["status", "accepted_at"])
+    index_on_commit(link)
     feeds.record(actor=city, type="Accept", object=peer, target=city, streams=[city, peer], object_type="citylink")
     audit(user=editor, action="citylink.accept", subject=f"city:{city.handle}", peer=peer.handle)
     logger.info("city link accepted %s <-> %s", peer.handle, city.handle)
@@ -250,5 +258,6 @@ def end_city_link(*, city: Actor, peer: Actor, editor: User) -> None:
     if link is None:
         raise Conflict(_("These cities are not linked."))
     audit(user=editor, action="citylink.end", subject=f"city:{city.handle}", peer=peer.handle, status=link.status)
+    index_on_commit(link)
     link.delete()
     logger.info("city link ended %s <-> %s", city.handle, peer.handle)

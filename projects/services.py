@@ -32,6 +32,7 @@ from projects.models import (
     ProjectMember,
     ProjectUpdate,
 )
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def create_project(
     if owner.pk != me.pk:  # the person who acted for the organization keeps the keys too
         ProjectMember.objects.create(project=project, actor=me, role=Role.MAINTAINER)
     _sync_members_count(project)
+    index_on_commit(project)
     feeds.record(actor=me, type="Create", object=project, streams=_project_streams(project), project=project)
     logger.info("project created slug=%s by=%s", project.slug, me.handle)
     return project
@@ -139,6 +141,7 @@ def update_project(*, project: Project, editor: User, **fields) -> Project:
     _apply_needed_skills(project, needs)
     if sectors is not None:
         project.sectors.set(tags_from_slugs(sectors))
+    index_on_commit(project)  # its document, and those of the requests its visibility governs
     feeds.record(actor=me, type="Update", object=project, streams=_project_streams(project), project=project)
     logger.info("project updated slug=%s by=%s fields=%s", project.slug, me.handle, ",".join(fields))
     return project
@@ -152,6 +155,7 @@ def delete_project(*, project: Project, editor: User) -> None:
         raise Forbidden(_("Only owners can delete this project."))
     audit(user=editor, action="project.delete", subject=f"project:{project.slug}", title=project.title)
     logger.info("project deleted slug=%s by=%s", project.slug, me.handle)
+    index_on_commit(project)  # found now, while the requests about it still exist
     project.delete()
 
 
@@ -187,6 +191,7 @@ def add_project_member(*, project: Project, editor: User, actor: Actor, role: st
         membership = ProjectMember.objects.create(project=project, actor=actor, role=role)
         created = True
     _sync_members_count(project)
+    index_on_commit(membership)
     if created:
         feeds.record(
             actor=me, type="Add", object=actor, target=project, streams=[project], project=project,
@@ -221,6 +226,7 @@ def remove_project_member(*, project: Project, editor: User, actor: Actor) -> No
         if not leaving and not selectors.is_project_owner(person=me, project=project):
             raise Forbidden(_("Only owners can remove an owner."))
         _refuse_if_last_owner(project, membership)
+    index_on_commit(membership)
     membership.delete()
     if project.owner_id == actor.pk:
         # The project's `owner` names one of the remaining owners.
@@ -294,6 +300,7 @@ def open_collaboration(
     )
     request.needed_skills.set(tags_from_slugs(needs.get("skills", [])))
     request.needed_sectors.set(tags_from_slugs(needs.get("sectors", [])))
+    index_on_commit(request)
     recipients = selectors.target_side_people(request)
     streams = [s for s in (to_city, request.origin_city, to_project, from_project) if s is not None]
     feeds.record(
@@ -363,7 +370,12 @@ def close_expired_requests() -> int:
     # Checked first so that ordinary reads never take SQLite's write lock.
     if not expired.exists():
         return 0
-    return expired.update(status=Status.CLOSED, closed_at=now, updated=now)
+    pks = list(expired.values_list("pk", flat=True))
+    closed = CollaborationRequest.objects.filter(pk__in=pks, status=Status.OPEN).update(
+        status=Status.CLOSED, closed_at=now, updated=now
+    )
+    index_on_commit(keys=[f"collaboration:{pk}" for pk in pks])  # a bulk update: no save() to follow
+    return closed
 
 
 @transaction.atomic
@@ -388,6 +400,7 @@ def accept_response(
     request.accepted_response = chosen
     request.closed_at = timezone.now()
     request.save()
+    index_on_commit(request)
     feeds.record(
         actor=me, type="Accept", object=chosen, target=request, object_type="response",
         streams=[s for s in (request.to_city, request.origin_city) if s is not None],
@@ -406,6 +419,7 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
     me = _person(user)
     request = _transition(request=request, action="decline", person=me)
     request.save()
+    index_on_commit(request)
     feeds.record(
         actor=me, type="Reject", object=request, object_type="collaboration",
         project=request.to_project or request.from_project,
@@ -422,6 +436,7 @@ def withdraw_request(*, request: CollaborationRequest, user: User) -> Collaborat
     close_expired_requests()
     request = _transition(request=request, action="withdraw", person=_person(user))
     request.save()
+    index_on_commit(request)
     logger.info("collaboration withdrawn id=%s", request.pk)
     return request
 
@@ -432,6 +447,7 @@ def close_request(*, request: CollaborationRequest, user: User) -> Collaboration
     close_expired_requests()
     request = _transition(request=request, action="close", person=_person(user))
     request.save()
+    index_on_commit(request)
     logger.info("collaboration closed id=%s", request.pk)
     return request
 
@@ -475,6 +491,7 @@ def respond_to_request(
     except IntegrityError:
         raise Conflict(_("You already have an open response to this request.")) from None
     CollaborationRequest.objects.filter(pk=request.pk).update(responses_count=F("responses_count") + 1)
+    index_on_commit(response)
     feeds.record(
         actor=me, type="Offer", object=response, target=request, object_type="response",
         project=request.to_project or request.from_project,
