@@ -6,7 +6,6 @@ from django.contrib.auth.models import AnonymousUser
 from profiles.models import Actor, Tag
 from search.backends import get_search_backend
 from search.models import SearchDocument
-from search.sync import index_on_commit
 from search.registry import (
     Audience,
     Document,
@@ -16,6 +15,7 @@ from search.registry import (
     register,
     unregister,
 )
+from search.sync import index_on_commit
 
 
 class TagDocuments(DocumentType):

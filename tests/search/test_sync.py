@@ -12,7 +12,7 @@ from projects.models import ProjectMember, Visibility
 from search.backends import get_search_backend
 from search.models import SearchDocument
 from tests.conftest import client_for, make_city, make_person
-from tests.search.conftest import make_project, tags
+from tests.search.conftest import make_project
 
 PASSWORD = "correct horse battery staple"
 
