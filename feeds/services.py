@@ -75,6 +75,7 @@ def record(
     project=None,
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
+    notify_actor: bool = False,
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
@@ -83,7 +84,9 @@ def record(
     deletion deletes the activity; it defaults to the object or target when
     either is a project. `notify` lists `(recipient, reason)` pairs for
     the people it concerns directly (a `Notification.Reason`); the author is
-    never notified of their own action, nor is anyone who blocks the author.
+    never notified of their own action (unless `notify_actor`: what happened
+    to their thing without them, a deadline passing), nor is anyone who blocks
+    the author.
     """
     from moderation.selectors import blockers_among
 
@@ -124,7 +127,7 @@ def record(
         if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
     }
     TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=owner, activity=activity) for owner in owners])
-    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
+    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if notify_actor or recipient.pk != actor.pk}
     for blocker in blockers_among(author=actor, recipients=list(recipients)):
         del recipients[blocker]
     Notification.objects.bulk_create(

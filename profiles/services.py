@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from feeds.models import Notification
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, Membership, Tag, User
@@ -196,6 +197,13 @@ def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membe
 
 # --- City links --------------------------------------------------------------
 
+# A link between two cities: proposed by one, accepted by the other, ended by either.
+CITY_LINK_LIFE = Lifecycle("city link", CityLink.Status.values, {
+    "propose": transition({ABSENT}, CityLink.Status.PENDING),
+    "accept": transition({CityLink.Status.PENDING}, CityLink.Status.ACCEPTED),
+    "end": transition({CityLink.Status.PENDING, CityLink.Status.ACCEPTED}, ABSENT),
+})
+
 
 def _link_between(city: Actor, peer: Actor) -> CityLink | None:
     return (
@@ -218,13 +226,16 @@ def propose_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
     if peer.kind != Actor.Kind.CITY:
         raise invalid("peer", _("Only cities can be linked."))
     existing = _link_between(city, peer)
-    if existing is not None:
-        if existing.status == CityLink.Status.ACCEPTED:
-            raise Conflict(_("These cities are already linked."))
-        if existing.from_city_id == city.pk:
-            raise Conflict(_("This link is already proposed and waits for the peer city."))
-        raise Conflict(_("%(name)s already proposed this link: accept it instead.") % {"name": peer.name})
-    link = CityLink.objects.create(from_city=city, to_city=peer)
+    if existing is None:
+        refused = ""
+    elif existing.status == CityLink.Status.ACCEPTED:
+        refused = _("These cities are already linked.")
+    elif existing.from_city_id == city.pk:
+        refused = _("This link is already proposed and waits for the peer city.")
+    else:
+        refused = _("%(name)s already proposed this link: accept it instead.") % {"name": peer.name}
+    status = CITY_LINK_LIFE.check("propose", existing.status if existing else ABSENT, refused=refused)
+    link = CityLink.objects.create(from_city=city, to_city=peer, status=status)
     index_on_commit(link)
     audit(user=editor, action="citylink.propose", subject=f"city:{city.handle}", peer=peer.handle)
     logger.info("city link proposed from=%s to=%s", city.handle, peer.handle)
@@ -238,9 +249,7 @@ def accept_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
     link = CityLink.objects.select_for_update().filter(from_city=peer, to_city=city).first()
     if link is None:
         raise Conflict(_("%(name)s has not proposed a link.") % {"name": peer.name})
-    if link.status == CityLink.Status.ACCEPTED:
-        raise Conflict(_("These cities are already linked."))
-    link.status = CityLink.Status.ACCEPTED
+    link.status = CITY_LINK_LIFE.check("accept", link.status, refused=_("These cities are already linked."))
     link.accepted_at = timezone.now()
     link.save(update_fields=["status", "accepted_at"])
     index_on_commit(link)
@@ -255,8 +264,7 @@ def end_city_link(*, city: Actor, peer: Actor, editor: User) -> None:
     """Either side ends a link, pending or accepted."""
     _require_city_admin(editor, city)
     link = _link_between(city, peer)
-    if link is None:
-        raise Conflict(_("These cities are not linked."))
+    CITY_LINK_LIFE.check("end", link.status if link else ABSENT, refused=_("These cities are not linked."))
     audit(user=editor, action="citylink.end", subject=f"city:{city.handle}", peer=peer.handle, status=link.status)
     index_on_commit(link)
     link.delete()

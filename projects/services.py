@@ -6,7 +6,6 @@ exactly when its action does.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
 from profiles.models import Actor, User
@@ -312,20 +312,22 @@ def open_collaboration(
     return request
 
 
-@dataclass(frozen=True)
-class Transition:
-    party: str  # "author" or "target": who may do it
-    sources: frozenset[str]  # the states it may start from
-    result: str
+# The life of a request, in one place: every status change goes through `_transition`
+# (a person's action) or `close_expired_requests` (its deadline passing).
+TRANSITIONS = Lifecycle("collaboration request", Status.values, {
+    "accept": transition({Status.OPEN}, Status.ACCEPTED, "author"),
+    "decline": transition({Status.OPEN}, Status.DECLINED, "target"),
+    "withdraw": transition({Status.OPEN}, Status.WITHDRAWN, "author"),
+    "close": transition({Status.OPEN}, Status.CLOSED, "author"),
+    "expire": transition({Status.OPEN}, Status.CLOSED, "deadline"),
+})
 
-
-# The life of a request, in one place: every status change goes through `_transition`.
-TRANSITIONS: dict[str, Transition] = {
-    "accept": Transition("author", frozenset({Status.OPEN}), Status.ACCEPTED),
-    "decline": Transition("target", frozenset({Status.OPEN}), Status.DECLINED),
-    "withdraw": Transition("author", frozenset({Status.OPEN}), Status.WITHDRAWN),
-    "close": Transition("author", frozenset({Status.OPEN}), Status.CLOSED),
-}
+# A response: open until the author chooses it or another one.
+RESPONSE_LIFE = Lifecycle("collaboration response", CollaborationResponse.Status.values, {
+    "respond": transition({ABSENT}, CollaborationResponse.Status.OPEN),
+    "choose": transition({CollaborationResponse.Status.OPEN}, CollaborationResponse.Status.ACCEPTED),
+    "pass_over": transition({CollaborationResponse.Status.OPEN}, CollaborationResponse.Status.NOT_CHOSEN),
+})
 
 PARTY_NAMES = {"author": "the author", "target": "the target's side"}
 DONE = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", "close": "closed"}
@@ -337,6 +339,8 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
     Wrong party: 403. Wrong state: 409. Either way nothing has changed.
     """
     rule = TRANSITIONS[action]
+    if rule.party not in PARTY_NAMES:
+        raise ValueError(f"{action} is not a person's action")
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
     allowed = (
         request.author_id == person.pk
@@ -347,34 +351,45 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
         raise Forbidden(
             _("Only %(party)s can %(action)s this request.") % {"party": PARTY_NAMES[rule.party], "action": action}
         )
-    if request.status not in rule.sources:
-        raise Conflict(
-            _("This request is %(status)s: it can no longer be %(done)s.")
-            % {"status": request.status, "done": DONE[action]}
-        )
-    request.status = rule.result
+    request.status = TRANSITIONS.check(
+        action, request.status,
+        refused=_("This request is %(status)s: it can no longer be %(done)s.")
+        % {"status": request.status, "done": DONE[action]},
+    )
     if rule.result != Status.ACCEPTED:
         request.closed_at = timezone.now()
     return request
 
 
 def close_expired_requests() -> int:
-    """Close every open request past its deadline; returns how many.
+    """Close every open request past its deadline, through the table; returns how many.
 
     Called on read (list and detail) and before each transition, so nobody
     sees or acts on an open request whose deadline has passed; one indexed
-    UPDATE, cheap when there is nothing to close.
+    query when there is nothing to close. Each closing is what a person
+    expects to see: the request reads closed everywhere (search included),
+    its author is notified, and its stream says it closed at its deadline.
     """
     now = timezone.now()
-    expired = CollaborationRequest.objects.filter(status=Status.OPEN, deadline__lte=now)
+    expired = CollaborationRequest.objects.filter(status__in=TRANSITIONS.sources("expire"), deadline__lte=now)
     # Checked first so that ordinary reads never take SQLite's write lock.
     if not expired.exists():
         return 0
-    pks = list(expired.values_list("pk", flat=True))
-    closed = CollaborationRequest.objects.filter(pk__in=pks, status=Status.OPEN).update(
-        status=Status.CLOSED, closed_at=now, updated=now
-    )
-    index_on_commit(keys=[f"collaboration:{pk}" for pk in pks])  # a bulk update: no save() to follow
+    closed = 0
+    with transaction.atomic():
+        for request in expired.select_for_update().select_related("author", "to_project", "from_project"):
+            request.status = TRANSITIONS.check("expire", request.status, refused="")
+            request.closed_at = now
+            request.save(update_fields=["status", "closed_at", "updated"])
+            index_on_commit(request)
+            feeds.record(
+                actor=request.author, type="Update", object=request, object_type="collaboration",
+                project=request.to_project or request.from_project,
+                notify=[(request.author, Notification.Reason.REQUEST_EXPIRED)], notify_actor=True,
+            )
+            closed += 1
+    if closed:
+        logger.info("collaboration requests closed at their deadline count=%d", closed)
     return closed
 
 
@@ -388,14 +403,14 @@ def accept_response(
     request = _transition(request=request, action="accept", person=me)
     response_id = response.pk if isinstance(response, CollaborationResponse) else response
     chosen = CollaborationResponse.objects.filter(
-        pk=response_id, request=request, status=CollaborationResponse.Status.OPEN
+        pk=response_id, request=request, status__in=RESPONSE_LIFE.sources("choose")
     ).select_related("responder").first()
     if chosen is None:
         raise invalid("response", _("Choose an open response to this request."))
-    chosen.status = CollaborationResponse.Status.ACCEPTED
+    chosen.status = RESPONSE_LIFE["choose"].result
     chosen.save(update_fields=["status"])
-    request.responses.filter(status=CollaborationResponse.Status.OPEN).update(
-        status=CollaborationResponse.Status.NOT_CHOSEN
+    request.responses.filter(status__in=RESPONSE_LIFE.sources("pass_over")).update(
+        status=RESPONSE_LIFE["pass_over"].result
     )
     request.accepted_response = chosen
     request.closed_at = timezone.now()
