@@ -16,6 +16,8 @@ def deliver_on_commit(activity_id: str) -> None:
     """Push and fan out the activity once its transaction commits; nothing goes out if it rolls back."""
     publish_on_commit("feeds.push", {"activity": activity_id})
     publish_on_commit("feeds.fan_out", {"activity": activity_id})
+    # Webhooks (and federation): one delivery per destination that wants it (delivery/dispatch.py).
+    publish_on_commit("delivery.fan_out", {"activity": activity_id})
 
 
 def follows_changed_on_commit(user_id: int) -> None:

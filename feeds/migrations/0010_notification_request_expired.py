@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feeds', '0008_activity_fan_out_in_outbox'),
+        ('feeds', '0009_activity_subject'),
     ]
 
     operations = [
