@@ -37,6 +37,7 @@ def deliver(activity_id: str) -> None:
 
     logger.info("activity published id=%s", activity_id)
     push_live(activity_id)
+    federate(activity_id)
     if app.conf.task_always_eager:
         services.fan_out_activity(activity_id=activity_id)
         return
@@ -45,6 +46,16 @@ def deliver(activity_id: str) -> None:
     except Exception:  # the broker is down or refused: degrade, do not lose the activity
         logger.exception("fan-out not queued, running in-process id=%s", activity_id)
         services.fan_out_activity(activity_id=activity_id)
+
+
+def federate(activity_id: str) -> None:
+    """Queue the deliveries to remote followers; a failure here never fails the write."""
+    from federation.publishing import activity_committed
+
+    try:
+        activity_committed(activity_id)
+    except Exception:
+        logger.exception("federation not queued id=%s", activity_id)
 
 
 def push_live(activity_id: str) -> None:

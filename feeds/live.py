@@ -40,7 +40,8 @@ from projects.selectors import audience, visible_projects
 
 logger = logging.getLogger(__name__)
 
-STREAM_KEY = re.compile(r"^(actor|city|project):([-a-zA-Z0-9_]{1,80})$")
+# A remote actor's stream (federation) is `actor:name@host[:port]`.
+STREAM_KEY = re.compile(r"^(actor|city|project):([-a-zA-Z0-9_]{1,80}(?:@[-a-zA-Z0-9.:\[\]]{1,80})?)$")
 CURSOR = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 ZERO = "0" * 26
 
@@ -52,7 +53,9 @@ HIDDEN = "hidden"  # suspended author or project owner, or hidden by a moderator
 
 
 def group_for_stream(key: str) -> str:
-    return "stream." + key.replace(":", ".")
+    # Channel group names allow letters, digits, "-", "_" and "." only; local handles
+    # never hold a ".", so ".." cannot name a local stream.
+    return "stream." + key.replace(":", ".").replace("@", "..").replace("[", "-").replace("]", "-")
 
 
 def group_for_inbox(actor_id: int) -> str:

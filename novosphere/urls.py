@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("search.urls")),
     path("", include("events.urls")),
     path("", include("moderation.urls")),
+    path("", include("federation.api_urls")),
 ]
 
 urlpatterns = [
