@@ -31,9 +31,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     """Events `viewer` (a user, possibly anonymous) may see.
 
     public: everyone; members: signed-in users; private: the organizers' circle
-    (see `organizers_circle`). Events with a suspended organizer are hidden from everyone.
+    (see `organizers_circle`). Events with a suspended organizer, and events a
+    moderator hid, are hidden from everyone.
     """
-    events = Event.objects.exclude(organizers__suspended=True)
+    events = Event.objects.filter(hidden=False).exclude(organizers__suspended=True)
     me = viewer_actor(viewer)
     if me is None:
         return events.filter(visibility=Visibility.PUBLIC)
@@ -43,16 +44,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     )
 
 
-def event_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Event:
+def event_for_viewer(*, viewer, slug: str) -> Event:
     """The event `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_events(viewer)
-    if for_update:
-        # Locking a row filtered through joins is not allowed on PostgreSQL: lock by key.
-        if not queryset.filter(slug=slug).exists():
-            raise Http404
-        queryset = Event.objects.select_for_update()
     try:
-        return queryset.get(slug=slug)
+        return visible_events(viewer).get(slug=slug)
     except Event.DoesNotExist:
         raise Http404 from None
 
@@ -181,11 +176,10 @@ def attendance_list(event: Event) -> list[Attendance]:
 # --- Territories -------------------------------------------------------------
 
 
-def territory_for_viewer(*, handle: str, for_update: bool = False) -> Territory:
+def territory_for_viewer(*, handle: str) -> Territory:
     """Territories are public; unknown handles are 404."""
-    queryset = Territory.objects.select_for_update() if for_update else Territory.objects.all()
     try:
-        return queryset.get(handle=handle)
+        return Territory.objects.get(handle=handle)
     except Territory.DoesNotExist:
         raise Http404 from None
 

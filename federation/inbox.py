@@ -110,7 +110,7 @@ def _verify(request: HttpRequest, body: bytes) -> str:
 
 
 def receive(request: HttpRequest) -> HttpResponse:
-    from federation import tasks
+    from novosphere.publisher import publish_on_commit
 
     body = _read_capped(request)
     if body is None:
@@ -157,7 +157,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     try:
         with transaction.atomic():
             item = InboxItem.objects.create(uri=uri, type=kind, actor=remote.actor, payload=activity)
-            transaction.on_commit(lambda: tasks.process_inbox_item.delay(item.pk), robust=True)
+            publish_on_commit("federation.inbox", {"item": item.pk})
     except IntegrityError:
         logger.info("inbox repeat uri=%s", uri)  # already taken: a repeated delivery changes nothing
     return HttpResponse(status=202)
@@ -180,11 +180,3 @@ def process(*, item_id: int) -> None:
         item.processed = timezone.now()
         item.save(update_fields=["processed"])
 
-
-def process_pending(*, older_than_seconds: float = 60, limit: int = 500) -> int:
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    pending = list(InboxItem.objects.filter(processed__isnull=True, received__lt=cutoff)
-                   .order_by("id").values_list("id", flat=True)[:limit])
-    for item_id in pending:
-        process(item_id=item_id)
-    return len(pending)

@@ -108,11 +108,6 @@ class RemoteObject(models.Model):
     def __str__(self) -> str:
         return self.uri
 
-    @property
-    def title(self) -> str:
-        """How activities name it: its name, else the start of its text."""
-        return self.name or self.uri
-
 
 class DomainBlock(models.Model):
     """An instance moderators cut off: its deliveries are dropped, nothing is sent to it."""

@@ -16,6 +16,8 @@ from profiles.models import Actor
 logger = logging.getLogger(__name__)
 
 CONTENT_MAX = 50_000
+# How activities name remote posts (`Activity.object_type`), by their ActivityStreams type.
+POST_ACTIVITY_TYPES = ("note", "article", "page", "question")
 
 
 class NotTaken(Exception):
@@ -83,9 +85,7 @@ def take_post(*, actor: Actor, obj: dict, activity: dict) -> RemoteObject | None
         uri=uri, actor=actor, public=True, published=_when(obj.get("published")) or timezone.now(),
         updated=_when(obj.get("updated")), **fields,
     )
-    post.activity = feed_services.record(
-        actor=actor, type="Create", object=post, object_type=fields["type"].lower() or "note",
-    )
+    post.activity = feed_services.record(actor=actor, type="Create", object=post)
     post.save(update_fields=["activity"])
     logger.info("remote post taken uri=%s actor=%s", uri, actor.handle)
     return post

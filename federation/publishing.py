@@ -19,10 +19,10 @@ NOT_SENT = {"Follow", "Delete"}
 
 def _publishers(activity):
     from feeds.models import StreamEntry
-    from feeds.services import stream_target
+    from novosphere.kinds import stream_publisher
 
     keys = StreamEntry.objects.filter(activity=activity).values_list("stream", flat=True)
-    return [target for target in (stream_target(key) for key in keys) if target is not None]
+    return [target for target in (stream_publisher(key) for key in keys) if target is not None]
 
 
 def _object(activity, attributed_to: str, followers: str) -> dict:

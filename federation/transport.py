@@ -10,7 +10,6 @@ import json
 import logging
 
 from django.conf import settings
-from django.db import transaction
 
 from federation import ids
 from federation.keys import key_for
@@ -76,17 +75,11 @@ def post_signed(*, inbox: str, document: dict, signer: str) -> int:
 
 
 def deliver_on_commit(*, inboxes, document: dict, signer: str) -> None:
-    """Send `document` to each inbox once the caller's transaction commits; nothing
-    leaves if it rolls back, nor towards a blocked domain."""
-    from federation import tasks
+    """Send `document` to each inbox once the caller's transaction commits, through
+    the outbox (`federation.deliver`: kept until done, retried with backoff); nothing
+    leaves if it rolls back, nor towards a blocked domain. Every delivery goes out here."""
     from federation.selectors import is_blocked
+    from novosphere.publisher import publish_on_commit
 
-    targets = sorted({inbox for inbox in inboxes if inbox and not is_blocked(inbox)})
-    if not targets:
-        return
-
-    def send() -> None:
-        for inbox in targets:
-            tasks.deliver.delay(inbox, document, signer)
-
-    transaction.on_commit(send, robust=True)
+    for inbox in sorted({inbox for inbox in inboxes if inbox and not is_blocked(inbox)}):
+        publish_on_commit("federation.deliver", {"inbox": inbox, "document": document, "signer": signer})

@@ -26,6 +26,7 @@ from django.conf import settings
 from feeds import live
 from feeds.sweep import sweeper
 from moderation.selectors import blocked_ids
+from novosphere.api.parsers import loads_bounded
 from novosphere.api.throttling import hit
 from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
@@ -168,9 +169,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._error("bad_frame", f"Frames are JSON text of at most {settings.WS_MAX_FRAME_BYTES} bytes.")
             return
         try:
-            frame = json.loads(text_data)
+            frame = loads_bounded(text_data)
         except ValueError:
-            await self._error("bad_json", "This frame is not valid JSON.")
+            await self._error("bad_json", "This frame is not valid JSON (or nests too deeply).")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self._error("bad_frame", "A frame is a JSON object with a string `type`.")

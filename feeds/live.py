@@ -32,16 +32,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from feeds.models import Activity, Follow, Notification, StreamEntry
-from feeds.selectors import visible_activities
+from feeds.models import Activity, Notification, StreamEntry
+from feeds.selectors import home_stream_keys, visible_activities  # noqa: F401 - the consumer reads them here
+from novosphere import kinds
 from profiles.models import Actor
-from profiles.selectors import stream_key, visible_actors
 from projects.selectors import audience, visible_projects
 
 logger = logging.getLogger(__name__)
 
-# A remote actor's stream (federation) is `actor:name@host[:port]`.
-STREAM_KEY = re.compile(r"^(actor|city|project):([-a-zA-Z0-9_]{1,80}(?:@[-a-zA-Z0-9.:\[\]]{1,80})?)$")
 CURSOR = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 ZERO = "0" * 26
 
@@ -54,7 +52,7 @@ HIDDEN = "hidden"  # suspended author or project owner, or hidden by a moderator
 
 def group_for_stream(key: str) -> str:
     # Channel group names allow letters, digits, "-", "_" and "." only; local handles
-    # never hold a ".", so ".." cannot name a local stream.
+    # never hold a ".", so ".." cannot name a local stream (remote: `actor:name@host:port`).
     return "stream." + key.replace(":", ".").replace("@", "..").replace("[", "-").replace("]", "-")
 
 
@@ -80,19 +78,6 @@ def language_of(scope: dict) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
-
-
-def home_stream_keys(actor: Actor) -> list[str]:
-    """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
-    keys = [stream_key(actor)]
-    for kind, handle, slug in Follow.objects.filter(follower=actor).values_list(
-        "target_actor__kind", "target_actor__handle", "target_project__slug"
-    ):
-        if slug:
-            keys.append(f"project:{slug}")
-        else:
-            keys.append(f"{'city' if kind == Actor.Kind.CITY else 'actor'}:{handle}")
-    return keys
 
 
 def activities_after(*, user, streams: list[str], after: str, limit: int) -> list[Activity]:
@@ -163,16 +148,7 @@ def latest_notification_id(actor: Actor) -> int:
 
 def stream_is_visible(*, user, key: str) -> bool:
     """Whether `user` may subscribe to `key`; unknown and hidden streams look the same."""
-    match = STREAM_KEY.match(key)
-    if not match:
-        return False
-    kind, handle = match.groups()
-    if kind == "project":
-        return visible_projects(user).filter(slug=handle).exists()
-    actors = visible_actors(user).filter(handle=handle)
-    if kind == "city":
-        return actors.filter(kind=Actor.Kind.CITY).exists()
-    return actors.exclude(kind=Actor.Kind.CITY).exists()
+    return kinds.stream_is_visible(user, key)
 
 
 # --- the push: once per activity, after commit ---------------------------------
@@ -251,15 +227,6 @@ async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
         await layer.group_send(group_for_stream(event["stream"]), event)
     for recipient in recipients:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
-
-
-def push_follows_changed(user_id: int) -> None:
-    """Tell the user's open sockets to re-read their home streams."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
 
 
 # --- per-connection state -------------------------------------------------------

@@ -3,19 +3,17 @@
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
-from django.db.models.functions import Concat
+from django.db.models import Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification
+from novosphere import kinds
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
 
 def followers_of(target) -> QuerySet[Actor]:
     """Visible actors following `target` (an actor or a project), newest follow first."""
-    from projects.models import Project
-
-    field = "follows__target_project" if isinstance(target, Project) else "follows__target_actor"
+    field = f"follows__{follow_field(target)}"
     return visible_actors().filter(**{field: target}).order_by("-follows__id")
 
 
@@ -24,13 +22,15 @@ def following_of(actor: Actor) -> QuerySet[Actor]:
     return visible_actors().filter(follower_links__follower=actor).order_by("-follower_links__id")
 
 
-def is_following(*, follower: Actor | None, target) -> bool:
-    from projects.models import Project
+def follow_field(target) -> str:
+    """The Follow field that names `target`: `target_actor` or `target_project`, after its kind."""
+    return f"target_{kinds.kind_of(target).name}"
 
+
+def is_following(*, follower: Actor | None, target) -> bool:
     if follower is None:
         return False
-    field = "target_project" if isinstance(target, Project) else "target_actor"
-    return Follow.objects.filter(follower=follower, **{field: target}).exists()
+    return Follow.objects.filter(follower=follower, **{follow_field(target): target}).exists()
 
 
 # --- Activities: visibility, timelines, streams, notifications ----------------
@@ -77,16 +77,14 @@ def visible_activities(viewer) -> QuerySet[Activity]:
     return Activity.objects.filter(activity_visibility(viewer)).select_related("actor")
 
 
-def followed_stream_keys(actor: Actor) -> QuerySet:
-    """Keys of the streams `actor` follows (`actor:`, `city:`, `project:`), computed in
-    the database so that it can serve as a subquery."""
-    key = Case(
-        When(target_project__isnull=False, then=Concat(Value("project:"), "target_project__slug")),
-        When(target_actor__kind=Actor.Kind.CITY, then=Concat(Value("city:"), "target_actor__handle")),
-        default=Concat(Value("actor:"), "target_actor__handle"),
-        output_field=CharField(),
+def home_stream_keys(actor: Actor) -> list[str]:
+    """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
+    follows = Follow.objects.filter(follower=actor).select_related("target_actor", "target_project").only(
+        "target_actor__kind", "target_actor__handle", "target_project__slug"
     )
-    return Follow.objects.filter(follower=actor).annotate(key=key).values_list("key", flat=True)
+    return [kinds.stream_key(actor)] + [
+        kinds.stream_key(follow.target_actor or follow.target_project) for follow in follows
+    ]
 
 
 def home_timeline(*, viewer, before: str | None = None, after: str | None = None, limit: int = 20) -> Page:
@@ -101,7 +99,7 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
     # A reader follows few big streams: one small lookup says which. Each is then
     # read newest first along its (stream, activity) index and cut at the page
     # size; a single query over all of them would read every entry they hold.
-    merged = MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True)
+    merged = MergedStream.objects.filter(stream__in=home_stream_keys(me)).values_list("stream", flat=True)
     for key in merged:
         sources.append(visible.filter(stream_entries__stream=key, stream_entries__merged_at_read=True))
     return _page(sources, before=before, after=after, limit=limit)

@@ -1,14 +1,17 @@
 """The activity stream over REST: home feed, per-stream activity, notifications."""
 
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions
+from rest_framework import permissions, renderers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feeds import selectors, services
+from feeds import atom, public, selectors, services
 from feeds.serializers import (
     ActivityPageSerializer,
     ActivityQuerySerializer,
@@ -17,7 +20,9 @@ from feeds.serializers import (
     NotificationPageSerializer,
     NotificationQuerySerializer,
 )
-from profiles.selectors import viewer_actor
+from novosphere import kinds
+from profiles.models import Actor
+from profiles.selectors import actor_for_viewer, viewer_actor
 from projects.selectors import project_for_viewer
 
 BAD_PAGING = OpenApiResponse(description="`limit` above 100 or not an integer, or an invalid cursor")
@@ -68,7 +73,7 @@ class ProjectActivityView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_viewer(viewer=request.user, slug=slug)
-        return stream_response(request, f"project:{project.slug}")
+        return stream_response(request, kinds.stream_key(project))
 
 
 class NotificationsView(APIView):
@@ -104,3 +109,78 @@ class NotificationsReadView(APIView):
         ids = None if data.validated_data.get("all") else data.validated_data["ids"]
         marked = services.mark_notifications_read(recipient=me, ids=ids)
         return Response({"marked": marked, "unread_count": selectors.unread_count(request.user)})
+
+
+# --- Atom feeds of public streams -----------------------------------------------
+
+
+class AtomRenderer(renderers.BaseRenderer):
+    """Lets `Accept: application/atom+xml` through negotiation; errors still come out as JSON text."""
+
+    media_type = "application/atom+xml"
+    format = "atom"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+ATOM_RESPONSE = {
+    (200, "application/atom+xml"): OpenApiResponse(response=OpenApiTypes.STR, description="An Atom 1.0 feed"),
+    (304, "application/atom+xml"): OpenApiResponse(description="unchanged since the `ETag` in `If-None-Match`"),
+    (404, "application/json"): OpenApiResponse(description="unknown, or not public"),
+}
+
+
+def atom_response(request: Request, *, key: str, name: str, stream_path: str) -> HttpResponse:
+    """The Atom feed of public stream `key`, with `ETag`, and 304 to a matching `If-None-Match`."""
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    body = atom.stream_feed(
+        key=key,
+        title=_("%(name)s: activity") % {"name": name},
+        base_url=base_url,
+        feed_url=request.build_absolute_uri(request.path),
+        stream_url=f"{base_url}{stream_path}",
+    )
+    etag = atom.etag_of(body)
+    unchanged = get_conditional_response(request, etag=etag)
+    response = unchanged if unchanged is not None else HttpResponse(body, content_type=atom.CONTENT_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=60"
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+class AtomView(APIView):
+    renderer_classes = [renderers.JSONRenderer, AtomRenderer]
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []  # public activity only, whoever asks
+
+
+class CityAtomView(AtomView):
+    @extend_schema(summary="Atom feed of a city's public activity, newest first", responses=ATOM_RESPONSE,
+                   tags=["cities"])
+    def get(self, request: Request, handle: str) -> HttpResponse:
+        city = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle, kind=Actor.Kind.CITY)
+        return atom_response(request, key=kinds.stream_key(city), name=city.name,
+                             stream_path=f"/api/v1/cities/{city.handle}/activity/")
+
+
+class ActorAtomView(AtomView):
+    @extend_schema(summary="Atom feed of an actor's public activity, newest first", responses=ATOM_RESPONSE,
+                   tags=["actors"])
+    def get(self, request: Request, handle: str) -> HttpResponse:
+        actor = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle)
+        return atom_response(request, key=kinds.stream_key(actor), name=actor.name,
+                             stream_path=f"/api/v1/actors/{actor.handle}/activity/")
+
+
+class ProjectAtomView(AtomView):
+    @extend_schema(summary="Atom feed of a public project's activity, newest first", responses=ATOM_RESPONSE,
+                   tags=["projects"])
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        project = project_for_viewer(viewer=public.ANONYMOUS, slug=slug)
+        return atom_response(request, key=kinds.stream_key(project), name=project.title,
+                             stream_path=f"/api/v1/projects/{project.slug}/activity/")

@@ -7,8 +7,6 @@ Repeating an action is harmless: nothing changes and no row is written.
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +16,7 @@ from feeds import services as feeds
 from feeds.models import Activity
 from moderation.models import Block, Report
 from novosphere.api.errors import Conflict, invalid
+from novosphere.dispatch import BLOCKS_CHANGED, tell_user_sockets_on_commit
 from novosphere.models import audit
 from profiles.models import Actor, User
 from profiles.selectors import actor_for_viewer
@@ -118,21 +117,7 @@ def unblock_actor(*, blocker: Actor, blocked: Actor, user: User) -> bool:
 def _blocks_changed_on_commit(blocker: Actor) -> None:
     """Open sockets keep the set of authors their reader blocks: tell the blocker's to re-read it."""
     if blocker.user_id is not None:
-        user_id = blocker.user_id
-        transaction.on_commit(lambda: push_blocks_changed(user_id), robust=True)
-
-
-def push_blocks_changed(user_id: int) -> None:
-    """A layer outage costs only liveness: frames are still filtered on every read."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "blocks.changed"})
-    except Exception:
-        logger.exception("blocks.changed push failed user=%s", user_id)
+        tell_user_sockets_on_commit(blocker.user_id, BLOCKS_CHANGED)
 
 
 # --- Reports -------------------------------------------------------------------

@@ -27,6 +27,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Addresses or networks of the proxies in front of the service: only their
+# X-Forwarded-For / -Proto / -Host headers are believed (novosphere/proxies.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "channels",
     "novosphere",
     "profiles",
@@ -55,7 +59,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers count only from TRUSTED_PROXIES, for everything after it.
+    "novosphere.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -64,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "novosphere.api.fallback.ApiErrorsMiddleware",
     # Last, so its process_exception runs first: a database or Redis outage is a 503.
     "novosphere.api.errors.UnavailableMiddleware",
 ]
@@ -191,6 +199,15 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Repeated reads under /api/v1/ are answered from their last rendering while no
+# write has happened since (novosphere/read_cache.py); at most this old, which
+# bounds what time alone changes. 0 turns it off.
+READ_CACHE_SECONDS = env.float("READ_CACHE_SECONDS", default=1.0)
+READ_CACHE_MAX_ENTRIES = env.int("READ_CACHE_MAX_ENTRIES", default=4096)
+READ_CACHE_MAX_BODY = env.int("READ_CACHE_MAX_BODY", default=512 * 1024)
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+READ_CACHE_GENERATION_FILE = env.str("READ_CACHE_GENERATION_FILE", default="")
+
 # Background work (fan-out, indexing): Celery on the Redis broker at scale,
 # in-process after commit on the embedded default.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -202,15 +219,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
-# Outboxes drained by Celery beat (`celery -A novosphere worker -B`, or a beat
-# process): fan-outs whose task was lost with the broker (a Redis restarted
-# empty), and search documents an unreachable index could not take.
-FEEDS_FANOUT_SWEEP_SECONDS = env.float("FEEDS_FANOUT_SWEEP_SECONDS", default=60.0)
-FEEDS_FANOUT_SWEEP_GRACE = env.float("FEEDS_FANOUT_SWEEP_GRACE", default=60.0)
-SEARCH_PENDING_SWEEP_SECONDS = env.float("SEARCH_PENDING_SWEEP_SECONDS", default=60.0)
+# The outbox (novosphere.publisher): work set off by a commit is a row until it
+# is done. Celery beat (`celery -A novosphere worker -B`, or a beat process)
+# sweeps every OUTBOX_SWEEP_SECONDS the rows left behind for more than
+# OUTBOX_SWEEP_GRACE seconds: a task lost with the broker (a Redis restarted
+# empty), a process that died between commit and work, a failed handler
+# (retried after OUTBOX_RETRY_SECONDS, doubling up to OUTBOX_RETRY_MAX_SECONDS).
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+OUTBOX_SWEEP_GRACE = env.float("OUTBOX_SWEEP_GRACE", default=60.0)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=1000)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=600.0)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=5.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
-    "feeds-fan-out-pending": {"task": "feeds.tasks.fan_out_pending", "schedule": FEEDS_FANOUT_SWEEP_SECONDS},
-    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": SEARCH_PENDING_SWEEP_SECONDS},
+    "outbox-sweep": {"task": "novosphere.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": OUTBOX_SWEEP_SECONDS},
 }
 
 # Timelines: streams with more followers than this are merged into home
@@ -263,8 +286,14 @@ REST_FRAMEWORK = {
 RATE_LIMITS = {
     scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=default)
     for scope, default in {
-        "register": "20/hour",
-        "login": "30/minute",
+        # Per address: Mastodon's figure, so a meetup behind one venue's network can
+        # sign up together (300 an hour) while a script gets no further.
+        "register": "25/5minute",
+        # Failed logins only (see novosphere.api.throttling): per account, a guesser
+        # gets 80 tries an hour and its victim waits at most 15 minutes; per address,
+        # a room of people mistyping passwords stays far below it.
+        "login_account": "20/15minute",
+        "login_address": "100/5minute",
         "follow": "120/minute",
         "collaboration": "30/hour",
         "response": "60/hour",
@@ -333,23 +362,42 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]  # load balancers probe over plain HTTP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# One policy on every answer (django-csp): the API's JSON needs nothing, the
+# offline docs (Swagger UI from drf-spectacular-sidecar, its settings script
+# served as a file) and the admin load their scripts and styles from here only;
+# no inline script, no other origin, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        # Swagger UI sets style attributes from its scripts.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# JSON bodies and websocket frames nest at most this deep (ours need 4).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Logging: one line per event ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every app of the project (each a folder of this checkout), whatever is added later.
+PROJECT_APPS = [name for name in INSTALLED_APPS if "." not in name and (BASE_DIR / name / "apps.py").exists()]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A traceback or a user's text with newlines stays on its event's line.
+    "formatters": {"line": {"()": "novosphere.logs.OneLineFormatter",
+                            "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "novosphere": {"level": LOG_LEVEL},
-        "profiles": {"level": LOG_LEVEL},
-        "projects": {"level": LOG_LEVEL},
-        "feeds": {"level": LOG_LEVEL},
-        "search": {"level": LOG_LEVEL},
-        "federation": {"level": LOG_LEVEL},
+        **{app: {"level": LOG_LEVEL} for app in PROJECT_APPS},
         "django.request": {"level": "ERROR"},
     },
 }

@@ -97,15 +97,6 @@ def group_for_user(user_id: int) -> str:
 
 def recheck_connections(user_id: int) -> None:
     """Ask every open socket of a user to check its credentials again (after commit)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-    from django.db import transaction
+    from novosphere.dispatch import AUTH_CHECK, tell_user_sockets_on_commit
 
-    def send():
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "auth.check"})
-
-    # robust: the change is committed; with the layer down the sockets it would
-    # have closed were closed by the same outage (4503) and re-authenticate on reconnect.
-    transaction.on_commit(send, robust=True)
+    tell_user_sockets_on_commit(user_id, AUTH_CHECK)

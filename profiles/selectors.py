@@ -30,7 +30,7 @@ def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
     )
 
 
-def actor_for_viewer(*, viewer, handle: str, kind: str | None = None, for_update: bool = False) -> Actor:
+def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike.
 
     A remote handle (`name@host`) is looked up on its instance the first time,
@@ -42,8 +42,6 @@ def actor_for_viewer(*, viewer, handle: str, kind: str | None = None, for_update
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
         return queryset.get(handle=handle)
     except Actor.DoesNotExist:
@@ -77,7 +75,31 @@ def peer_cities(city: Actor) -> QuerySet[Actor]:
     )
 
 
-def stream_key(actor: Actor) -> str:
-    """The stream an actor publishes on: `city:<handle>` for cities, `actor:<handle>` otherwise."""
-    prefix = "city" if actor.kind == Actor.Kind.CITY else "actor"
-    return f"{prefix}:{actor.handle}"
+def stream_prefix(actor: Actor) -> str:
+    """Cities publish on `city:<handle>`, other actors on `actor:<handle>`."""
+    return "city" if actor.kind == Actor.Kind.CITY else "actor"
+
+
+class _Stranger:
+    """A signed-in person with no tie to anything: what they may see, every signed-in person may."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    pk = None
+
+    def __init__(self):
+        # An id no row has: every "is the viewer a member, an author, a blocker" is false.
+        self.actor = Actor(pk=0, kind=Actor.Kind.PERSON, handle="", name="")
+
+
+def signed_in_stranger():
+    """The viewer that stands for every signed-in person in `novosphere.kinds.audience_of`."""
+    return _Stranger()
+
+
+def user_of_actor(actor_id: int):
+    """The account of a person actor (None for organizations, cities, and unknown ids)."""
+    actor = Actor.objects.filter(pk=actor_id, user__isnull=False).select_related("user").first()
+    return actor.user if actor is not None else None

@@ -16,7 +16,9 @@ from feeds import selectors as follow_selectors
 from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
+from novosphere import kinds
 from novosphere.api.errors import DomainError
+from novosphere.api.throttling import refuse_login_if_limited
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
 from profiles.models import Actor, CityLink
@@ -81,15 +83,15 @@ def checked_credentials(request: Request):
     """The active user named by the body's username and password; a 400 otherwise."""
     data = LoginSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    user = authenticate(request, **data.validated_data)
+    refuse_login_if_limited(request, data.validated_data["username"])
+    # A failure is counted by novosphere.signals, for this login and the admin's alike.
+    user = authenticate(request._request, **data.validated_data)
     if user is None or not user.is_active:
         raise DomainError(_("Wrong username or password."), code="authentication_failed")
     return user
 
 
 class TokenView(APIView):
-    throttle_scope = "login"
-
     def get_permissions(self):
         if self.request.method == "POST":
             return [permissions.AllowAny()]
@@ -118,8 +120,6 @@ class TokenView(APIView):
 
 class SessionView(APIView):
     """Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie)."""
-
-    throttle_scope = "login"
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -310,7 +310,7 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, **kwargs) -> Response:
         """That actor's stream, newest first (what the caller may see)."""
-        return stream_response(request, selectors.stream_key(self.get_object()))
+        return stream_response(request, kinds.stream_key(self.get_object()))
 
 
 # --- Cities ------------------------------------------------------------------
@@ -386,4 +386,4 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, handle: str) -> Response:
-        return stream_response(request, selectors.stream_key(self._city(handle)))
+        return stream_response(request, kinds.stream_key(self._city(handle)))

@@ -1,31 +1,100 @@
-"""JSON in, refused whole if any string holds a NUL character.
+"""JSON in, checked whole before any view sees it.
 
-PostgreSQL text cannot hold NUL, so such a value would fail deep in a query
-(a 500) wherever a field does not check for it itself; refusing it at the
-door keeps every endpoint's answer a clear 400.
+- Nesting deeper than `JSON_MAX_DEPTH` is a 400: no body of ours nests beyond a
+  few levels, and walking a deeper one costs recursion (Python's own limit made
+  it a 500).
+- Every string, at any depth, goes through `novosphere.text.text_problem`:
+  control characters, direction overrides, NUL (which PostgreSQL text cannot
+  hold) and invisible-only texts are a 400 naming the field, so every field a
+  person writes is covered by one rule.
 """
 
+import json
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
+from novosphere.text import SINGLE_LINE_FIELDS, text_problem
 
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+TOO_DEEP = _("This JSON nests too deeply.")
+
+
+def loads_bounded(text: str | bytes, max_depth: int | None = None):
+    """`json.loads`, refusing nesting beyond `max_depth` with a ValueError."""
+    max_depth = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(str(TOO_DEEP)) from None
+    if depth_of(data) > max_depth:
+        raise ValueError(str(TOO_DEEP))
+    return data
+
+
+def depth_of(data) -> int:
+    """How deep lists and objects nest in `data` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def text_errors(data) -> dict:
+    """`{field: [message]}` (nested like the body) for every string that breaks the text rule."""
+    errors: dict = {}
+    stack = [(data, (), None)]
+    while stack:
+        value, path, key = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value, single_line=key in SINGLE_LINE_FIELDS)
+            if problem is not None:
+                _put(errors, path or ("non_field_errors",), problem)
+        elif isinstance(value, dict):
+            for child_key, child in value.items():
+                if text_problem(child_key, single_line=True) is not None:
+                    _put(errors, (*path, "non_field_errors"), text_problem(child_key, single_line=True))
+                    continue
+                stack.append((child, (*path, child_key), child_key))
+        elif isinstance(value, list):
+            stack.extend((child, (*path, str(index)), key) for index, child in enumerate(value))
+    return errors
+
+
+def _put(errors: dict, path: tuple, message) -> None:
+    node = errors
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):  # a message already sits here: keep it
+            return
+        node = child
+    node.setdefault(path[-1], [message])
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")  # NaN and Infinity, as DRF's strict mode
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        if _holds_nul(data):
-            raise ParseError(_("Text may not contain NUL characters."))
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = loads_bounded(stream.read().decode(encoding))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from None
+        errors = text_errors(data)
+        if errors:
+            raise ValidationError(errors)
         return data
 
 

@@ -54,10 +54,8 @@ MUTATIONS = [
       "no redirect to HTTPS in production", [SEC + "test_deploy.py"]),
     # 2. guessing keys
     M("M2.1", "2 guessing", "projects/selectors.py",
-      "    queryset = visible_projects(viewer)\n    if for_update:\n        queryset = queryset.select_for_update()\n"
-      "    try:\n        return queryset.get(slug=slug)\n    except Project.DoesNotExist:\n        raise Http404 from None",
-      "    queryset = visible_projects(viewer)\n    if for_update:\n        queryset = queryset.select_for_update()\n"
-      "    try:\n        return queryset.get(slug=slug)\n    except Project.DoesNotExist:\n"
+      "    try:\n        return visible_projects(viewer).get(slug=slug)\n    except Project.DoesNotExist:\n        raise Http404 from None",
+      "    try:\n        return visible_projects(viewer).get(slug=slug)\n    except Project.DoesNotExist:\n"
       "        from django.core.exceptions import PermissionDenied\n"
       "        if Project.objects.filter(slug=slug).exists():\n            raise PermissionDenied from None\n"
       "        raise Http404 from None",
@@ -66,8 +64,8 @@ MUTATIONS = [
       "    return Actor.objects.filter(suspended=False)\n", "    return Actor.objects.all()\n",
       "suspended actors reachable by handle", [SEC + "test_guessing.py"]),
     M("M2.3", "2 guessing", "events/selectors.py",
-      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n        raise Http404 from None",
-      "    try:\n        return queryset.get(slug=slug)\n    except Event.DoesNotExist:\n"
+      "    try:\n        return visible_events(viewer).get(slug=slug)\n    except Event.DoesNotExist:\n        raise Http404 from None",
+      "    try:\n        return visible_events(viewer).get(slug=slug)\n    except Event.DoesNotExist:\n"
       "        if Event.objects.filter(slug=slug).exists():\n            from novosphere.api.errors import Forbidden\n"
       "            raise Forbidden from None\n        raise Http404 from None",
       "a hidden event answers 403 (reads, RSVP, attendees, .ics)", [SEC + "test_guessing.py"]),

@@ -41,7 +41,7 @@ def test_register_is_limited_with_retry_after_and_writes_nothing_past_it(api, li
 
 
 def test_login_is_limited(api, alice, limits):
-    limits("login", "2/day")
+    limits("login_address", "2/day")
     body = {"username": "alice", "password": "wrong"}
     codes = [api.post("/api/v1/auth/token/", body, format="json").status_code for _ in range(3)]
     assert codes == [400, 400, 429]

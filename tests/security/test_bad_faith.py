@@ -1,0 +1,166 @@
+"""An account acting in bad faith, probing from outside with ordinary requests:
+header games against the limits, inputs that used to break things, headers
+that used to be reflected."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.conftest import make_person
+
+pytestmark = pytest.mark.django_db
+
+WRONG = {"username": "alice", "password": "not her password"}
+
+
+@pytest.fixture
+def limits(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    yield lambda scope, rate: settings.RATE_LIMITS.__setitem__(scope, rate) or None
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def own_limits(settings):
+    settings.RATE_LIMITS = dict(settings.RATE_LIMITS)
+
+
+def login(api, body=WRONG, **headers):
+    return api.post("/api/v1/auth/token/", body, format="json", **headers)
+
+
+def test_rotating_x_forwarded_for_does_not_reset_the_address_limit(api, alice, limits):
+    limits("login_address", "3/day")
+    codes = [login(api, {"username": f"nobody{n}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"10.55.55.{n}").status_code
+             for n in range(5)]
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_an_account_is_limited_whatever_the_address(api, alice, limits):
+    limits("login_account", "3/day")
+    codes = [login(api, REMOTE_ADDR=f"192.0.2.{n}").status_code for n in range(4)]
+    assert codes == [400, 400, 400, 429]
+    # Past the limit even the right password is refused: the answer must not tell.
+    right = login(api, {"username": "ALICE", "password": "correct horse battery staple"}, REMOTE_ADDR="192.0.2.99")
+    assert right.status_code == 429 and int(right["Retry-After"]) > 0
+
+
+def test_successful_logins_from_one_address_are_not_counted(api, rennes, limits):
+    """A room full of people behind one address logs in together."""
+    limits("login_address", "3/day")
+    for n in range(6):
+        make_person(f"guest{n}", rennes)
+        ok = login(api, {"username": f"guest{n}", "password": "correct horse battery staple"})
+        assert ok.status_code == 200, ok.content
+
+
+def test_registration_ignores_forwarded_headers(api, limits):
+    limits("register", "2/day")
+    codes = [api.post("/api/v1/auth/register/", {
+        "username": f"user{n}", "password": "a long enough passphrase", "email": f"u{n}@example.org", "name": "U",
+    }, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}", HTTP_X_REAL_IP=f"10.1.0.{n}").status_code for n in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_a_trusted_proxy_names_the_client(api, alice, limits, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.0/8"]
+    limits("login_address", "2/day")
+    # The client may prepend anything; the proxy appended the address it saw.
+    first = [login(api, HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 198.51.100.7").status_code for n in range(3)]
+    assert first == [400, 400, 429]
+    assert login(api, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 400
+
+
+def test_the_admin_login_is_limited(alice, limits):
+    limits("login_account", "3/day")
+    browser = Client()
+    codes = [browser.post("/admin/login/", {"username": "alice", "password": f"guess{n}"},
+                          HTTP_X_FORWARDED_FOR=f"10.9.9.{n}").status_code for n in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+DEEP = "[" * 600 + "]" * 600
+
+
+@pytest.mark.parametrize("method, path", [("patch", "/api/v1/me/"), ("post", "/api/v1/collaborations/"),
+                                          ("post", "/api/v1/auth/token/")])
+def test_deeply_nested_json_is_a_400(alice_api, method, path):
+    response = getattr(alice_api, method)(path, DEEP, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "detail" in response.json()
+
+
+def test_nesting_within_the_bound_still_reaches_the_serializer(alice_api):
+    response = alice_api.patch("/api/v1/me/", '{"skills": [[[["python"]]]]}', content_type="application/json")
+    assert response.status_code == 400 and "skills" in response.json()
+
+
+@pytest.mark.parametrize("value", ["Alice\u202egpj.exe", "Alice\x07", "Al\x1bice", "\u200b\u200b", "\u200b \ufeff",
+                                   "Alice\nBob", "Al\ud800ice"])
+def test_names_refuse_control_characters_overrides_and_invisible_text(alice_api, alice, value):
+    body = json.dumps({"name": value})  # ASCII escapes: a lone surrogate travels as \\ud800
+    response = alice_api.patch("/api/v1/me/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["name"]
+    alice.refresh_from_db()
+    assert alice.name == "Alice"
+
+
+def test_texts_keep_their_line_breaks_and_refuse_controls_in_nested_fields(alice_api, alice):
+    assert alice_api.patch("/api/v1/me/", {"bio": "Line one\nLine two\ttabbed"}, format="json").status_code == 200
+    response = alice_api.post("/api/v1/projects/", {
+        "title": "Capteurs", "needs": {"skills": [], "partner_kinds": [], "text": "bell\x07"},
+    }, format="json")
+    assert response.status_code == 400 and response.json() == {"needs": {"text": [response.json()["needs"]["text"][0]]}}
+
+
+def test_every_answer_carries_a_content_security_policy(api):
+    for path in ("/api/v1/actors/", "/api/docs/", "/api/health/", "/admin/login/"):
+        policy = api.get(path)["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_the_docs_have_no_inline_script(api):
+    page = api.get("/api/docs/").content.decode()
+    assert "<script>" not in page.replace(" ", "")
+    assert 'src="' in page
+
+
+def test_a_body_beyond_the_upload_limit_is_a_json_413(api):
+    response = api.post("/api/v1/auth/token/", {"username": "a", "password": "x" * 1_100_000}, format="json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json" and "detail" in response.json()
+
+
+def test_a_server_error_under_the_api_is_json(rf):
+    from novosphere.api.fallback import server_error
+
+    response = server_error(rf.get("/api/v1/actors/"))
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert b"detail" in response.content
+    assert b"<html" in server_error(rf.get("/admin/")).content.lower()
+
+
+def test_a_forged_port_and_scheme_are_not_reflected_in_links(api, rennes, settings):
+    from tests.conftest import make_org
+
+    settings.PUBLIC_URL = ""  # links from the Host header's name and the port the connection came in on
+    for n in range(3):
+        make_org(f"org{n}", rennes)
+    page = api.get("/api/v1/actors/?page_size=1", HTTP_HOST="localhost:6666", HTTP_X_FORWARDED_PROTO="https",
+                   SERVER_PORT="8000").json()
+    assert page["next"].startswith("http://localhost:8000/api/v1/actors/")
+
+
+def test_links_come_from_public_url_when_set(api, rennes, settings):
+    from tests.conftest import make_org
+
+    settings.PUBLIC_URL = "https://rennes.example.org"
+    for n in range(3):
+        make_org(f"org{n}", rennes)
+    page = api.get("/api/v1/actors/?page_size=1", HTTP_HOST="localhost:6666").json()
+    assert page["next"].startswith("https://rennes.example.org/api/v1/actors/")
