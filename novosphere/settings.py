@@ -5,6 +5,7 @@ channel layer, in-process background work and the database's own search.
 Each URL that is set switches its part to the real service.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "search",
     "events",
     "moderation",
+    "accounts",
+    "opendata",
     "federation",
 ]
 
@@ -231,9 +234,11 @@ OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=1000)
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=600.0)
 OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=5.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+TOKEN_PRUNE_SECONDS = env.float("TOKEN_PRUNE_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "novosphere.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "search-index-pending": {"task": "search.tasks.index_pending", "schedule": OUTBOX_SWEEP_SECONDS},
+    "accounts-prune-tokens": {"task": "accounts.tasks.prune_tokens", "schedule": TOKEN_PRUNE_SECONDS},
 }
 
 # Timelines: streams with more followers than this are merged into home
@@ -244,6 +249,9 @@ FEEDS_FANOUT_BATCH_SIZE = env.int("FEEDS_FANOUT_BATCH_SIZE", default=1000)
 FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
+
+# Open data exports read this many rows per query while they stream.
+OPENDATA_BATCH_SIZE = env.int("OPENDATA_BATCH_SIZE", default=500)
 
 # Webhooks (novosphere/outbound.py makes every outside request): private,
 # loopback and link-local receivers are refused unless this is true (tests,
@@ -258,11 +266,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Tokens live TOKEN_TTL seconds (30 days) after their last use: each use pushes
+# the expiry back, written at most once per TOKEN_RENEW_INTERVAL (an hour) so
+# reads stay reads. An unused token dies; an expired one is a 401. Celery beat
+# prunes dead tokens every TOKEN_PRUNE_SECONDS (`manage.py prune_tokens` by hand).
+TOKEN_TTL = env.int("TOKEN_TTL", default=30 * 86400)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": None,
-    "AUTO_REFRESH": False,
+    "TOKEN_TTL": timedelta(seconds=TOKEN_TTL),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": env.int("TOKEN_RENEW_INTERVAL", default=3600),
 }
+
+# Keys sent by e-mail: a password reset key works once, for an hour; an address
+# verification key works once, for three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 86400)
+
+# --- E-mail ----------------------------------------------------------------------
+# EMAIL_URL as django-environ reads it: smtp://user:password@host:25,
+# smtp+tls://...:587, smtp+ssl://...:465, consolemail:// (the default: printed
+# on the server's output), dummymail:// (dropped).
+vars().update({
+    name: value for name, value in env.email_url("EMAIL_URL", default="consolemail://").items()
+    if value not in (None, "")  # Django's own defaults where the URL says nothing
+})
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Novosphère <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -299,6 +329,10 @@ RATE_LIMITS = {
         "response": "60/hour",
         "search": "120/minute",
         "report": "30/hour",
+        # Per e-mail address asked for (known or not, so a 429 tells nothing).
+        "password_reset": "5/hour",
+        # Per account: the reset and verification e-mails it is sent.
+        "account_email": "5/hour",
         "ws_connect": "60/minute",
     }.items()
 }

@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("moderation.urls")),
     path("", include("federation.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("opendata.urls")),
 ]
 
 urlpatterns = [

@@ -52,7 +52,7 @@ class ActorDocuments(DocumentType):
             sectors=sectors,
             skills=skills,
             audience=Audience.PUBLIC,
-            hidden=actor.suspended,
+            hidden=actor.suspended or actor.erased,
         )
 
     def dependencies(self):

@@ -13,9 +13,20 @@ def viewer_actor(user) -> Actor | None:
     return getattr(user, "actor", None)
 
 
+def address_taken(email: str, *, by_other_than=None) -> bool:
+    """Whether another account answers to this e-mail address (case does not matter)."""
+    from profiles.models import User
+
+    others = User.objects.filter(email__iexact=email.strip())
+    if by_other_than is not None:
+        others = others.exclude(pk=by_other_than.pk)
+    return others.exists()
+
+
 def visible_actors(viewer=None) -> QuerySet[Actor]:
-    """Actors anyone may see: every actor but those a moderator suspended."""
-    return Actor.objects.filter(suspended=False)
+    """Actors anyone may see: every actor but those a moderator suspended and what
+    remains of erased accounts (their kept updates and responses still show them)."""
+    return Actor.objects.filter(suspended=False, erased=False)
 
 
 def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:

@@ -62,6 +62,8 @@ HIDDEN = {
     "territory-detail": {"handle": None},
     "territory-members": {"handle": None},
     "territory-accept-city": {"handle": None, "city": "suspended_city"},
+    "city-export": {"handle": "suspended_city"},
+    "territory-export": {"handle": None},
     "actor-block": {"handle": "suspended_person"},
     # Staff only: refused (401/403) before any lookup, whatever the key.
     "moderation-suspend": {"handle": "suspended_person"},
@@ -82,6 +84,7 @@ VISIBLE_BY_ROUTE = {
     "territory-detail": {"handle": "bretagne"},
     "territory-members": {"handle": "bretagne"},
     "territory-accept-city": {"handle": "bretagne"},
+    "territory-export": {"handle": "bretagne"},
     "event-detail": {"slug": "open-meetup"},
 }
 
