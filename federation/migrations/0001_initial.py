@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('feeds', '0007_activity_hidden'),
-        ('profiles', '0003_remote_handles'),
+        ('profiles', '0004_remote_handles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
