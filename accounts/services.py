@@ -141,6 +141,9 @@ def update_account(*, user: User, email: str | None = None, language: str | None
     user.pending_email = email
     user.save(update_fields=["pending_email"])
     audit(user=user, action="email.change_requested", subject=f"user:{user.pk}")
+    if user.email:
+        # The current address hears of it: a stolen session cannot quietly move the account away.
+        send_account_email(user=user, template="email_change", context={"address": email})
     send_account_email(
         user=user, template="verify_email", to=email,
         context={
@@ -278,6 +281,27 @@ def _end_follows(me: Actor) -> None:
         feeds.unfollow(follower=follow.follower, target=me)
 
 
+def _kept_relations() -> set[tuple[type, str]]:
+    """What an erased person's remaining actor still answers for: their words in others' spaces."""
+    return {(ProjectUpdate, "author"), (CollaborationResponse, "responder")}
+
+
+def _detach_all_but_kept(me: Actor) -> None:
+    """Every other row that still points at the person goes (or lets go, where the
+    relation is optional): a relation added later is erased too, without a line here."""
+    kept = _kept_relations()
+    for relation in Actor._meta.related_objects:
+        model, field = relation.related_model, relation.field
+        if (model, field.name) in kept:
+            continue
+        if relation.many_to_many:
+            getattr(me, relation.get_accessor_name()).clear()
+        elif field.null:
+            model._default_manager.filter(**{field.name: me}).update(**{field.name: None})
+        else:
+            model._default_manager.filter(**{field.name: me}).delete()
+
+
 @transaction.atomic
 def erase_account(*, user: User, password: str) -> dict:
     """Erase the account and the person's data; keep, credited to a former member, what
@@ -327,6 +351,7 @@ def erase_account(*, user: User, password: str) -> dict:
         me.save()
         for field in ("skills", "sectors", "interests"):
             getattr(me, field).clear()
+        _detach_all_but_kept(me)
     else:
         me.delete()
     user_id = user.pk

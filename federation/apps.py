@@ -6,4 +6,5 @@ class FederationConfig(AppConfig):
     verbose_name = "Federation"
 
     def ready(self) -> None:
-        from federation import kinds  # noqa: F401 - registers the remote object kind
+        # The remote object kind, and remote inboxes as destinations of the delivery outbox.
+        from federation import destinations, kinds  # noqa: F401

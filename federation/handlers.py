@@ -69,7 +69,7 @@ def _follow(actor: Actor, activity: dict) -> None:
         answer = "Reject"
     uri = local_uri(target)
     deliver_on_commit(
-        inboxes=[actor.remote.inbox],
+        inboxes=[actor.remote.delivery_inbox],
         document={
             "@context": ids.AS_CONTEXT, "id": f"{uri}#{answer.lower()}s/{activity['id'][-60:]}",
             "type": answer, "actor": uri,

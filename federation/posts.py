@@ -59,10 +59,23 @@ def _fields(obj: dict) -> dict:
     return {"type": str(obj.get("type"))[:30], "name": plain[:200], "content": html, "url": url}
 
 
-def _followed_here(actor: Actor) -> bool:
+def _also_on(actor: Actor, obj: dict, activity: dict) -> list[Actor]:
+    """Other actors of the same instance whose followers the post is addressed to
+    (another Novosphère's project or city): it goes on their streams too."""
+    from federation.models import RemoteActor
+
+    audience = _audience(obj, activity)
+    return [
+        remote.actor for remote in RemoteActor.objects.select_related("actor").filter(
+            domain=actor.remote.domain, followers__in=audience
+        ).exclude(actor=actor)
+    ]
+
+
+def _followed_here(actors: list[Actor]) -> bool:
     from feeds.models import Follow
 
-    return Follow.objects.filter(target_actor=actor).exists()
+    return Follow.objects.filter(target_actor__in=actors).exists()
 
 
 def take_post(*, actor: Actor, obj: dict, activity: dict) -> RemoteObject | None:
@@ -77,7 +90,8 @@ def take_post(*, actor: Actor, obj: dict, activity: dict) -> RemoteObject | None
     if not is_public(obj, activity):
         logger.info("remote post not public, not taken uri=%s", uri)
         return None
-    if not _followed_here(actor):
+    also_on = _also_on(actor, obj, activity)
+    if not _followed_here([actor, *also_on]):
         logger.info("remote post from an actor nobody here follows uri=%s", uri)
         return None
     fields = _fields(obj)
@@ -85,7 +99,7 @@ def take_post(*, actor: Actor, obj: dict, activity: dict) -> RemoteObject | None
         uri=uri, actor=actor, public=True, published=_when(obj.get("published")) or timezone.now(),
         updated=_when(obj.get("updated")), **fields,
     )
-    post.activity = feed_services.record(actor=actor, type="Create", object=post)
+    post.activity = feed_services.record(actor=actor, type="Create", object=post, streams=also_on)
     post.save(update_fields=["activity"])
     logger.info("remote post taken uri=%s actor=%s", uri, actor.handle)
     return post

@@ -1,23 +1,15 @@
-"""Our activity, out to the fediverse: once an activity commits, each stream it is
-published on whose owner (a person, organization, city or project) has remote
-followers sends it as a Create of a Note (an Article for project updates), one
-delivery per remote inbox."""
+"""Our activity as the fediverse reads it: a Create of a Note (an Article for
+project updates) by its author, addressed to the public and to the followers of
+every stream it is on. The delivery outbox (`federation/destinations.py`) sends
+it once per remote inbox of those followers."""
 
-import logging
-
-from django.utils import translation
+from django.utils.html import escape
 
 from federation import ids
-from federation.selectors import remote_followers_inboxes
-from federation.transport import deliver_on_commit
-
-logger = logging.getLogger(__name__)
-
-# Who follows and who was followed is not news to send out.
-NOT_SENT = {"Follow", "Delete"}
 
 
-def _publishers(activity):
+def publishers(activity) -> list:
+    """The actors and projects whose streams the activity is on."""
     from feeds.models import StreamEntry
     from novosphere.kinds import stream_publisher
 
@@ -25,63 +17,43 @@ def _publishers(activity):
     return [target for target in (stream_publisher(key) for key in keys) if target is not None]
 
 
-def _object(activity, attributed_to: str, followers: str) -> dict:
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def create_document(activity) -> dict:
+    """The Create the fediverse gets for one of our public activities."""
+    from federation.services import local_uri
     from feeds.serializers import _summary
     from projects.models import ProjectUpdate
 
+    author = ids.actor_uri(activity.actor.handle)
+    # The followers of each stream it is on, so that another Novosphère files it
+    # under the project or city its readers follow as well as under its author.
+    followers = [f"{local_uri(publisher)}/followers" for publisher in publishers(activity)]
     summary = _summary(activity)
-    document = {
+    note = {
         "id": ids.object_uri(activity.id),
         "type": "Note",
-        "attributedTo": attributed_to,
-        "content": f"<p>{_escape(summary)}</p>",
-        "published": activity.published.isoformat().replace("+00:00", "Z"),
+        "attributedTo": author,
+        "content": f"<p>{escape(summary)}</p>",
+        "published": _iso(activity.published),
         "to": [ids.PUBLIC],
-        "cc": [followers],
+        "cc": followers,
         "url": f"{ids.base()}/api/v1/actors/{activity.actor.handle}/activity/",
     }
     if activity.object_type == "update":
         update = ProjectUpdate.objects.select_related("project").filter(pk=activity.object_id).first()
         if update is not None:
-            document.update(type="Article", name=update.project.title, content=update.html,
-                            summary=summary, url=f"{ids.base()}/api/v1/projects/{update.project.slug}/")
-    return document
-
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return escape(text)
-
-
-def activity_committed(activity_id: str) -> None:
-    """After commit (feeds.dispatch): send a public local activity to its remote followers."""
-    from django.conf import settings
-
-    from federation.services import is_remote, local_uri, signer_of
-    from feeds.live import PUBLIC, visibility_of
-    from feeds.models import Activity
-
-    activity = Activity.objects.select_related("actor", "project", "project__owner").filter(pk=activity_id).first()
-    if activity is None or activity.type in NOT_SENT or is_remote(activity.actor):
-        return
-    if visibility_of(activity) != PUBLIC:
-        return  # only what anyone may read leaves the instance
-    with translation.override(settings.LANGUAGE_CODE):
-        for publisher in _publishers(activity):
-            inboxes = remote_followers_inboxes([publisher])
-            if not inboxes:
-                continue
-            uri = local_uri(publisher)
-            document = {
-                "@context": ids.AS_CONTEXT,
-                "id": f"{ids.activity_uri(activity.id)}/{signer_of(publisher).replace(':', '/')}",
-                "type": "Create",
-                "actor": uri,
-                "published": activity.published.isoformat().replace("+00:00", "Z"),
-                "to": [ids.PUBLIC],
-                "cc": [f"{uri}/followers"],
-                "object": _object(activity, ids.actor_uri(activity.actor.handle), f"{uri}/followers"),
-            }
-            deliver_on_commit(inboxes=inboxes, document=document, signer=signer_of(publisher))
-            logger.info("federation activity queued id=%s publisher=%s inboxes=%d", activity.id, uri, len(inboxes))
+            note.update(type="Article", name=update.project.title, content=update.html, summary=summary,
+                        url=f"{ids.base()}/api/v1/projects/{update.project.slug}/")
+    return {
+        "@context": ids.AS_CONTEXT,
+        "id": ids.activity_uri(activity.id),
+        "type": "Create",
+        "actor": author,
+        "published": _iso(activity.published),
+        "to": [ids.PUBLIC],
+        "cc": followers,
+        "object": note,
+    }

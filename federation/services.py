@@ -225,7 +225,7 @@ def request_follow(*, follower: Actor, target: Actor) -> bool:
         except IntegrityError:
             return False
         deliver_on_commit(
-            inboxes=[remote.inbox],
+            inboxes=[remote.delivery_inbox],
             document={"@context": ids.AS_CONTEXT, "id": uri, "type": "Follow",
                       "actor": ids.actor_uri(follower.handle), "object": remote.uri},
             signer=f"actor:{follower.handle}",
@@ -248,7 +248,7 @@ def cancel_follow(*, follower: Actor, target: Actor) -> bool:
         if not ended and not sent:
             return False
         deliver_on_commit(
-            inboxes=[remote.inbox],
+            inboxes=[remote.delivery_inbox],
             document={
                 "@context": ids.AS_CONTEXT, "id": f"{ids.actor_uri(follower.handle)}#undo/{ULID()}",
                 "type": "Undo", "actor": ids.actor_uri(follower.handle),

@@ -2,11 +2,10 @@
 
 Both go through the one outbound client (`novosphere.outbound`: time and size
 limits, no private addresses unless FEDERATION_ALLOW_PRIVATE), and nothing is
-asked of or sent to a blocked domain. Deliveries leave after commit through
-`deliver_on_commit`, the one function that queues them.
+asked of or sent to a blocked domain. Deliveries leave through the delivery
+outbox, queued by `deliver_on_commit`, the one function that queues them.
 """
 
-import json
 import logging
 
 from django.conf import settings
@@ -27,7 +26,7 @@ class FetchError(Exception):
     """A remote document could not be had: refused, unreachable, not JSON, not found."""
 
 
-def _signer(owner: str) -> tuple[str, str]:
+def signer_key(owner: str) -> tuple[str, str]:
     """(key id, private key) of one of our actors (`actor:<h>`, `project:<s>`, `instance`)."""
     kind, _sep, name = owner.partition(":")
     uri = {"actor": ids.actor_uri, "project": ids.project_uri}.get(kind, lambda _n: ids.instance_uri())(name)
@@ -40,7 +39,7 @@ def fetch_json(url: str, *, accept: str = ACCEPT) -> dict:
 
     if is_blocked(url):
         raise FetchError("blocked domain")
-    key_id, private_pem = _signer("instance")
+    key_id, private_pem = signer_key("instance")
     headers = sign_request(method="GET", url=url, key_id=key_id, private_pem=private_pem)
     headers.pop("Host")  # the client sets it, from the URL, as it was signed
     headers["Accept"] = accept
@@ -60,26 +59,10 @@ def fetch_json(url: str, *, accept: str = ACCEPT) -> dict:
     return document
 
 
-def post_signed(*, inbox: str, document: dict, signer: str) -> int:
-    """POST one activity to one inbox now, signed by `signer`; returns the status.
-    Raises outbound.OutboundError when the request could not be made."""
-    body = json.dumps(document, ensure_ascii=False).encode()
-    key_id, private_pem = _signer(signer)
-    headers = sign_request(method="POST", url=inbox, key_id=key_id, private_pem=private_pem, body=body)
-    headers.pop("Host")
-    headers["Content-Type"] = ids.ACTIVITY_JSON
-    answer = outbound.post(inbox, body=body, headers=headers, timeout=TIMEOUT,
-                           allow_private=settings.FEDERATION_ALLOW_PRIVATE)
-    logger.info("federation delivery inbox=%s type=%s status=%s", inbox, document.get("type"), answer.status)
-    return answer.status
-
-
 def deliver_on_commit(*, inboxes, document: dict, signer: str) -> None:
-    """Send `document` to each inbox once the caller's transaction commits, through
-    the outbox (`federation.deliver`: kept until done, retried with backoff); nothing
-    leaves if it rolls back, nor towards a blocked domain. Every delivery goes out here."""
-    from federation.selectors import is_blocked
-    from novosphere.publisher import publish_on_commit
+    """Send `document`, signed by `signer`, to each inbox once the caller's transaction
+    commits: every delivery of federation goes through the delivery outbox from here
+    (kept until done, retried with backoff, nothing towards a blocked domain)."""
+    from federation.destinations import enqueue
 
-    for inbox in sorted({inbox for inbox in inboxes if inbox and not is_blocked(inbox)}):
-        publish_on_commit("federation.deliver", {"inbox": inbox, "document": document, "signer": signer})
+    enqueue(inboxes=inboxes, document=document, signer=signer)

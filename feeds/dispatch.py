@@ -16,8 +16,8 @@ def deliver_on_commit(activity_id: str) -> None:
     """Push and fan out the activity once its transaction commits; nothing goes out if it rolls back."""
     publish_on_commit("feeds.push", {"activity": activity_id})
     publish_on_commit("feeds.fan_out", {"activity": activity_id})
-    # To the remote followers of its streams, if it is public (federation/dispatch.py).
-    publish_on_commit("federation.publish", {"activity": activity_id})
+    # Webhooks (and federation): one delivery per destination that wants it (delivery/dispatch.py).
+    publish_on_commit("delivery.fan_out", {"activity": activity_id})
 
 
 def follows_changed_on_commit(user_id: int) -> None:

@@ -52,6 +52,7 @@ Kinds of work, each registered in its app's `dispatch.py` (discovered at start-u
 | `feeds.fan_out` | worker | `{activity}` | copies the activity into its streams' followers' home timelines |
 | `sockets.user` | inline, no retry | `{user, event}` | tells a user's open sockets to `auth.check`, or that their `follows.changed` / `blocks.changed` |
 | `search.index` | inline | `{keys}` | rebuilds (or removes) those search documents from the database |
+| `delivery.fan_out` | worker | `{activity}` | writes one delivery per webhook (later: remote inbox) that wants the activity (`delivery/`) |
 | `accounts.email` | worker | `{to, subject, text, html}` | sends one e-mail, rendered in its reader's language (`accounts/mail.py`) |
 """
 

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "accounts",
     "opendata",
     "federation",
+    "delivery",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +224,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
+# Webhooks (novosphere/outbound.py makes every outside request): private,
+# loopback and link-local receivers are refused unless this is true (tests,
+# a hub on the same private network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_MAX_PER_ACCOUNT = env.int("WEBHOOKS_MAX_PER_ACCOUNT", default=10)
+
+# The delivery outbox (delivery/): webhooks now, federation next.
+DELIVERY_TIMEOUT = env.float("DELIVERY_TIMEOUT", default=10.0)  # seconds for one POST, all of it
+# Retries: DELIVERY_RETRY_SECONDS, doubled each time up to the maximum, with jitter.
+DELIVERY_RETRY_SECONDS = env.float("DELIVERY_RETRY_SECONDS", default=1.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
+DELIVERY_DISABLE_AFTER_DAYS = env.float("DELIVERY_DISABLE_AFTER_DAYS", default=3.0)
+DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=60.0)
+DELIVERY_DRAIN_BATCH = env.int("DELIVERY_DRAIN_BATCH", default=100)
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=30.0)
+DELIVERY_SWEEP_GRACE = env.float("DELIVERY_SWEEP_GRACE", default=30.0)
+DELIVERY_IN_PROCESS_THREADS = env.int("DELIVERY_IN_PROCESS_THREADS", default=4)
+
 # The outbox (novosphere.publisher): work set off by a commit is a row until it
 # is done. Celery beat (`celery -A novosphere worker -B`, or a beat process)
 # sweeps every OUTBOX_SWEEP_SECONDS the rows left behind for more than
@@ -238,6 +258,7 @@ TOKEN_PRUNE_SECONDS = env.float("TOKEN_PRUNE_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "novosphere.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "search-index-pending": {"task": "search.tasks.index_pending", "schedule": OUTBOX_SWEEP_SECONDS},
+    "delivery-sweep": {"task": "delivery.tasks.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
     "accounts-prune-tokens": {"task": "accounts.tasks.prune_tokens", "schedule": TOKEN_PRUNE_SECONDS},
 }
 
@@ -252,11 +273,6 @@ SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 
 # Open data exports read this many rows per query while they stream.
 OPENDATA_BATCH_SIZE = env.int("OPENDATA_BATCH_SIZE", default=500)
-
-# Webhooks (novosphere/outbound.py makes every outside request): private,
-# loopback and link-local receivers are refused unless this is true (tests,
-# a hub on the same private network).
-WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

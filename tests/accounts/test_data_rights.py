@@ -150,6 +150,14 @@ def test_erasure_removes_the_person_and_keeps_what_they_wrote_in_others_spaces(w
     assert former.erased and former.user_id is None and former.handle.startswith("former-")
     assert (former.name, former.bio, former.city_id) == ("", "", None)
     assert api.get(f"/api/v1/actors/{former.handle}/").status_code == 404
+    # Nothing else points at what remains, whatever relations the models grow.
+    for relation in Actor._meta.related_objects:
+        if (relation.related_model, relation.field.name) in {(ProjectUpdate, "author"), (CollaborationResponse, "responder")}:
+            continue
+        if relation.many_to_many:
+            assert not getattr(former, relation.get_accessor_name()).exists(), relation
+        else:
+            assert not relation.related_model._default_manager.filter(**{relation.field.name: former}).exists(), relation
     english = bob_api.get(f"/api/v1/projects/{world['atelier']}/updates/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["results"][0]["author"]["name"] == "Former member"
     response = CollaborationResponse.objects.get(request_id=world["bobs_request"])

@@ -34,9 +34,11 @@ def test_a_fan_out_that_never_ran_is_redone_by_the_sweep_once(django_capture_on_
     assert not TimelineEntry.objects.filter(owner=alice, activity=activity).exists()
 
     assert publisher.sweep(older_than_seconds=3600) == 0  # too recent: its task may be on its way
-    # The live push, the fan-out, and telling bob's sockets that his follows changed.
-    assert sorted(OutboxItem.objects.values_list("kind", flat=True)) == ["feeds.fan_out", "feeds.push", "sockets.user"]
-    assert publisher.sweep(older_than_seconds=0) == 3
+    # The live push, the fan-out, the deliveries (webhooks), and telling bob's sockets that his follows changed.
+    assert sorted(OutboxItem.objects.values_list("kind", flat=True)) == [
+        "delivery.fan_out", "feeds.fan_out", "feeds.push", "sockets.user"
+    ]
+    assert publisher.sweep(older_than_seconds=0) == 4
     assert TimelineEntry.objects.filter(owner=alice, activity=activity).count() == 1
     assert not OutboxItem.objects.exists()
     assert publisher.sweep(older_than_seconds=0) == 0

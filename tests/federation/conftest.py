@@ -30,11 +30,26 @@ def post_inbox(client, django_capture_on_commit_callbacks):
         signed_headers = {**signed_headers, **(headers or {})}
         signed_headers.pop("Host")
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(path, data=body if body is not None else signed_body,
-                               content_type="application/activity+json", HTTP_HOST="rennes.example",
-                               **django_headers(signed_headers))
+            response = client.post(path, data=body if body is not None else signed_body,
+                                   content_type="application/activity+json", HTTP_HOST="rennes.example",
+                                   **django_headers(signed_headers))
+        drained()
+        return response
 
     return post
 
 
 AP = {"HTTP_ACCEPT": "application/activity+json"}
+
+
+@pytest.fixture(autouse=True)
+def drains_in_the_test(settings):
+    """Deliveries are drained by the test's own thread (`drained()`), as
+    `manage.py drain_deliveries` would: the test's transaction is theirs too."""
+    settings.DELIVERY_IN_PROCESS_THREADS = 0
+
+
+def drained() -> int:
+    from delivery.services import drain_due
+
+    return drain_due()

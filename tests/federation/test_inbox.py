@@ -34,7 +34,7 @@ def test_a_mastodon_style_follow_is_accepted_with_a_signed_accept(remote, post_i
     alice.refresh_from_db()
     assert alice.followers_count == 1
     path, headers, accept = remote.deliveries()[-1]
-    assert path == "/users/ana/inbox"
+    assert path == "/inbox"  # the instance's shared inbox: one destination per instance
     assert accept["type"] == "Accept"
     assert accept["actor"] == "https://rennes.example/actors/alice"
     assert accept["object"]["id"] == follow_activity(remote)["id"]
@@ -166,14 +166,15 @@ def create(remote, obj, n=1):
 
 
 @pytest.fixture
-def followed_ana(remote, post_inbox, alice):
+def followed_ana(remote, post_inbox, alice, django_capture_on_commit_callbacks):
     """ana, on the remote instance, followed by alice (as if alice's Follow had been accepted)."""
     from federation.services import fetch_remote_actor
     from feeds.services import follow
 
     remote.add_actor("ana")
     ana = fetch_remote_actor(remote.uri("ana")).actor
-    follow(follower=alice, target=ana)
+    with django_capture_on_commit_callbacks(execute=True):
+        follow(follower=alice, target=ana)
     return ana
 
 

@@ -7,6 +7,7 @@ import pytest
 from federation.models import OutgoingFollow, RemoteActor
 from feeds.models import Follow
 from tests.conftest import client_for
+from tests.federation.conftest import drained
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +53,11 @@ def test_follow_is_pending_until_the_remote_accept(remote, alice, post_inbox, dj
     api = client_for(alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"/api/v1/actors/ana@{remote.host}/follow/")
+    drained()
     assert response.status_code == 200
     assert response.json() == {"is_following": False, "followers_count": 0, "pending": True}
     path, headers, sent = remote.deliveries()[-1]
-    assert path == "/users/ana/inbox"
+    assert path == "/inbox"
     assert sent["type"] == "Follow" and sent["object"] == remote.uri("ana")
     assert sent["actor"] == "https://rennes.example/actors/alice"
     assert 'headers="(request-target) host date digest"' in headers["signature"]
@@ -69,6 +71,7 @@ def test_follow_is_pending_until_the_remote_accept(remote, alice, post_inbox, dj
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.delete(f"/api/v1/actors/ana@{remote.host}/follow/")
+    drained()
     assert response.json()["is_following"] is False
     _path, _headers, undo = remote.deliveries()[-1]
     assert undo["type"] == "Undo" and undo["object"]["id"] == sent["id"]
@@ -80,6 +83,7 @@ def test_an_accept_from_someone_else_grants_nothing(remote, alice, post_inbox, d
     remote.add_actor("mallory")
     with django_capture_on_commit_callbacks(execute=True):
         client_for(alice).post(f"/api/v1/actors/ana@{remote.host}/follow/")
+    drained()
     sent = remote.deliveries()[-1][2]
     accept = {"id": f"{remote.uri('mallory')}#accepts/1", "type": "Accept", "actor": remote.uri("mallory"),
               "object": sent}
