@@ -103,6 +103,10 @@ def personal_export(user: User) -> dict:
             Report.objects.filter(reporter=user).order_by("id"),
             "target_type", "target_ident", "reason", "message", "status", "created",
         ),
+        "webhooks": [
+            {"url": hook.url, "streams": sorted(stream.stream for stream in hook.streams.all()), "created": hook.created}
+            for hook in user.webhooks.prefetch_related("streams").order_by("id")  # never the secret
+        ],
         "blocks": _rows(
             Block.objects.filter(blocker=actor).order_by("id"), "created",
             actor="blocked__handle", actor_name="blocked__name",

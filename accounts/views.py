@@ -84,7 +84,7 @@ class MeExportView(APIView):
     @extend_schema(
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
             "`{account, profile, memberships, follows, projects, projects_owned, updates, requests, responses, "
-            "events_organized, rsvps, activities, notifications, reports_made, blocks}`"
+            "events_organized, rsvps, activities, notifications, reports_made, webhooks, blocks}`"
         ))},
         tags=["auth"], summary="Everything the service holds about the caller, as JSON",
     )

@@ -93,7 +93,11 @@ def world(rennes, alice, bob):
     }
 
 
-def test_the_export_holds_everything_about_the_person(world):
+def test_the_export_holds_everything_about_the_person(world, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    hook = world["alice_api"].post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/hook", "streams": ["city:rennes"]},
+                                   format="json")
+    assert hook.status_code == 201, hook.content
     response = world["alice_api"].get("/api/v1/me/export/")
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
@@ -111,6 +115,8 @@ def test_the_export_holds_everything_about_the_person(world):
     assert [r["event"] for r in data["rsvps"]] == ["apero"]
     assert [r["message"] for r in data["reports_made"]] == ["Publicité"]
     assert [b["actor"] for b in data["blocks"]] == ["carol"]
+    assert [(w["url"], w["streams"]) for w in data["webhooks"]] == [("http://127.0.0.1:9/hook", ["city:rennes"])]
+    assert hook.json()["secret"] not in response.content.decode()
     assert data["activities"] and all("published" in a for a in data["activities"])
     assert "password" not in str(data["account"]) and "digest" not in str(data["account"]["tokens"])
 
