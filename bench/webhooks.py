@@ -275,7 +275,8 @@ def summarize(args, bare, loaded, responded, report, expected) -> None:
     print(f"deliveries from the activity's published time:  p50 {ms(pct(from_published, 50))}  "
           f"p95 {ms(pct(from_published, 95))}")
     print(f"drain rate: {len(seen) / span:,.0f} deliveries/s ({len(seen):,} in {span:.1f} s)")
-    print(f"received {len(set(pairs)):,} of {expected:,}; lost {expected - len(set(pairs)):,}, "
+    print(f"received {len(set(pairs)):,} of {expected:,} (not yet, at the drain timeout: "
+          f"{expected - len(set(pairs)):,}), "
           f"duplicates {duplicates}, bad signatures {report['bad']}, out of stream order {out_of_order}")
 
 

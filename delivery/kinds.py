@@ -15,6 +15,20 @@ The outbox (`delivery.services`) does the rest the same for every kind:
 a row per (activity, destination), drained one at a time per destination in
 stream order, retried with backoff and jitter, the destination disabled
 after DELIVERY_DISABLE_AFTER_DAYS of failures (`on_disabled` is told).
+
+For federation, a destination is a remote shared inbox (`key`: the inbox
+URL, made with `services.destination_for(kind=..., key=..., url=...)`):
+- one drainer per destination (its lease) is the per-inbox concurrency of 1,
+  and keeps that instance's deliveries in order;
+- "instance unavailable" is the destination's `failing_since` /
+  `state == "disabled"`; `on_disabled` can mark the instance, and
+  `destinations_for` leave disabled ones out;
+- what is not an activity (a Follow, an Accept) goes through
+  `services.enqueue_payload(destination=..., payload=...)` in the caller's
+  transaction, queued behind that inbox's earlier deliveries; `build` then
+  reads `delivery.payload` instead of `delivery.activity`;
+- `build` signs (HTTP Signatures) at send time, so a retry carries a fresh
+  `Date`; returning None skips a delivery the inbox may no longer see.
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ from django.http import Http404
 from events import recurrence
 from events.models import Attendance, Event, Territory, TerritoryCity
 from profiles.models import Actor, Membership
-from profiles.selectors import viewer_actor, visible_actors
+from profiles.selectors import viewer_actor
 from projects.models import Project, ProjectMember, Visibility
-from projects.selectors import visible_projects
 
 # --- Events ------------------------------------------------------------------
 
@@ -220,10 +219,11 @@ def rolled_up_city_ids(territory: Territory, graph: dict[int, list[int]] | None 
 
 def territory_counts(*, viewer, city_ids: set[int]) -> dict[str, int]:
     """What happens in these cities, counting only what `viewer` may see."""
+    from novosphere import kinds
+
     return {
-        "actors_count": visible_actors(viewer).filter(city_id__in=city_ids).count(),
-        "projects_count": visible_projects(viewer).filter(city_id__in=city_ids).count(),
-        "events_count": visible_events(viewer).filter(city_id__in=city_ids).count(),
+        f"{name}s_count": kinds.kind_named(name).visible_to(viewer).filter(city_id__in=city_ids).count()
+        for name in ("actor", "project", "event")
     }
 
 

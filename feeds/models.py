@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from novosphere.kinds import Audience
 from profiles.models import Actor
 
 
@@ -73,19 +74,24 @@ class Activity(models.Model):
     target_type = models.CharField(max_length=20, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     target_name = models.CharField(max_length=200, blank=True)
-    # The project whose visibility governs who may see this activity (None: public).
-    project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
-    )
+    # What the activity is about (a `novosphere.kinds` kind and its primary key as
+    # text), whose visibility it takes: an activity about a thing that turns
+    # private or hidden goes with it. Empty for a city link, between public cities.
+    subject_kind = models.CharField(max_length=20, blank=True)
+    subject_id = models.CharField(max_length=80, blank=True)
+    # Who may see the subject, derived from its kind's `visible_to` and kept in step
+    # when the subject changes (`feeds.services.refresh_audiences`): most readers are
+    # decided by this column; only `private` asks the kind's rule per reader.
+    audience = models.CharField(max_length=10, default=Audience.SOME)
     published = models.DateTimeField(db_index=True)
-    # Set by moderation when the activity's object or target (a request, an
-    # update) is hidden: a column on the row the feed reads anyway, where a
-    # lookup of the object per activity would cost a join on the hot path.
-    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "activities"
+        indexes = [
+            # The activities about one thing, whose audience follows it.
+            models.Index(fields=["subject_kind", "subject_id"], name="activity_by_subject"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor.handle} {self.type} {self.object_type}:{self.object_id}"

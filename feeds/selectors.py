@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification
 from novosphere import kinds
@@ -45,31 +45,61 @@ class Page:
     newer: str | None = None
 
 
+def activity_shown(prefix: str = "") -> Q:
+    """What no reader sees: activity by a withdrawn author (a suspended actor), or naming one
+    as its object or target ("Eve follows Ghost" names Ghost). The same for everyone, so the
+    live push decides it once per activity."""
+    actors = kinds.kind_named("actor")
+    rule = actors.shown(f"{prefix}actor")
+    # Few actors are ever withdrawn: a small hashed list, not a join.
+    withdrawn = actors.withdrawn_idents()
+    for role in ("object", "target"):
+        rule &= ~Q(**{f"{prefix}{role}_type__in": actors.types(), f"{prefix}{role}_id__in": withdrawn})
+    return rule
+
+
 def activity_visibility(viewer, prefix: str = "") -> Q:
     """Who may see an activity, as a filter: decided at read time, on every path.
 
-    An activity tied to a project is visible exactly when the project is
-    (projects.selectors.visible_projects), so one recorded while the project
-    was public is hidden once it turns private; a suspended author hides it too,
-    and so does a suspended object or target, and a moderator hiding its object
-    (`hidden`, set by moderation).
-    The activity of an actor the viewer blocks never reaches the viewer.
+    An activity takes the visibility of its subject (`subject_kind`, `subject_id`):
+    its stored `audience` decides for everyone and every signed-in reader, and a
+    `private` one asks the subject's kind (`novosphere.kinds`) about this reader,
+    so an activity recorded while its subject was public is hidden once the
+    subject turns private or is hidden. `activity_shown` leaves out withdrawn
+    authors and the activity naming them; a block leaves out, for the blocker,
+    the blocked actor's activity and what is about them or theirs.
     """
     from moderation.selectors import blocked_by
-    from projects.selectors import visible_projects
 
-    rule = (
-        Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})
-    ) & Q(**{f"{prefix}actor__suspended": False, f"{prefix}hidden": False})
-    # "Eve follows Ghost" names Ghost: a suspended actor is absent as object or target too.
-    # Few actors are ever suspended, so this is a small hashed list, not a join.
-    suspended = Actor.objects.filter(suspended=True).values("handle")
-    for role in ("object", "target"):
-        rule &= ~Q(**{f"{prefix}{role}_type__in": Actor.Kind.values, f"{prefix}{role}_id__in": suspended})
     me = viewer_actor(viewer)
+    audience = f"{prefix}audience"
+    if me is None:
+        rule = Q(**{audience: kinds.Audience.EVERYONE})
+    else:
+        rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | (
+            Q(**{audience: kinds.Audience.SOME}) & kinds.visible_subjects(viewer, prefix=prefix)
+        )
+    rule &= activity_shown(prefix)
     if me is not None:
-        rule &= ~Q(**{f"{prefix}actor__in": blocked_by(me)})
+        blocked = blocked_by(me)
+        rule &= ~Q(**{f"{prefix}actor__in": blocked})
+        about_blocked = kinds.blocked_subjects(blocked, prefix=prefix)
+        if about_blocked is not None:
+            rule &= ~about_blocked
     return rule
+
+
+def stale_audiences() -> list[str]:
+    """Ids of the activities whose stored audience is not what their subject's rule gives
+    now: none, as long as every change of a subject goes through its model's `save()`."""
+    stale: list[str] = []
+    for kind in kinds.all_kinds():
+        about = Activity.objects.filter(subject_kind=kind.name).exclude(subject_id="")
+        pks = [kind.model._meta.pk.to_python(pk) for pk in about.values_list("subject_id", flat=True).distinct()]
+        if pks:
+            now = about.annotate(now=kinds.audience_expression(kind, pks))
+            stale += now.exclude(audience=F("now")).values_list("id", flat=True)
+    return stale
 
 
 def visible_activities(viewer) -> QuerySet[Activity]:

@@ -72,25 +72,24 @@ def record(
     object,
     target=None,
     streams: Iterable = (),
-    project=None,
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
     `streams` are the streams it is published on besides its author's own
-    (actors, projects or `kind:key` strings). `project` is the project whose
-    deletion deletes the activity; it defaults to the object or target when
-    either is a project. `notify` lists `(recipient, reason)` pairs for
-    the people it concerns directly (a `Notification.Reason`); the author is
-    never notified of their own action, nor is anyone who blocks the author.
+    (actors, projects or `kind:key` strings). Its subject (`kinds.subject_of`:
+    the object, or the target when the object is an actor) decides who may
+    see it, now and whenever the subject changes. `notify` lists `(recipient,
+    reason)` pairs for the people it concerns directly (a `Notification.Reason`);
+    the author is never notified of their own action, nor is anyone who blocks the author.
     """
     from moderation.selectors import blockers_among
 
     object_kind, object_id, object_name = describe(object)
     target_kind, target_id, target_name = describe(target) if target is not None else ("", "", "")
-    if project is None:
-        project = next((t for t in (object, target) if t is not None and kinds.kind_of(t).name == "project"), None)
+    subject = kinds.subject_of(object, target)
+    subject_kind = kinds.kind_of(subject) if subject is not None else None
     activity = Activity.objects.create(
         id=next_activity_id(),
         type=type,
@@ -101,7 +100,9 @@ def record(
         target_type=target_kind,
         target_id=target_id,
         target_name=target_name,
-        project=project,
+        subject_kind=subject_kind.name if subject_kind else "",
+        subject_id=kinds.subject_id(subject) if subject is not None else "",
+        audience=kinds.audience_of(subject_kind, [subject.pk])[subject.pk] if subject is not None else kinds.Audience.EVERYONE,
         published=timezone.now(),
     )
     publishers = {kinds.stream_key(actor): actor}
@@ -132,6 +133,49 @@ def record(
     )
     dispatch.deliver_on_commit(activity.id)
     return activity
+
+
+def refresh_audiences(kind: kinds.Kind, pks) -> int:
+    """Bring the stored audience of the activities about the objects `pks` of `kind`, and
+    about everything whose visibility follows from them, in step with their kinds' rules.
+
+    Called when a subject changes (`feeds.signals`), in the same transaction, so no
+    reader ever sees an activity the subject no longer allows. Returns rows written."""
+    written = sum(
+        _write_audiences(each_kind, each_pks)
+        for each_kind, each_pks in [(kind, list(pks)), *kinds.dependents(kind, list(pks))]
+    )
+    if written:
+        logger.info("activity audiences refreshed kind=%s objects=%d rows=%d", kind.name, len(pks), written)
+    return written
+
+
+AUDIENCE_BATCH = 500  # primary keys per UPDATE, well within every database's parameter limit
+
+
+def refresh_every_audience() -> int:
+    """Recompute every stored audience (after an upgrade, or a bulk change that bypassed the models)."""
+    written = 0
+    for kind in kinds.all_kinds():
+        pks = Activity.objects.filter(subject_kind=kind.name).values_list("subject_id", flat=True).distinct()
+        written += _write_audiences(kind, [kind.model._meta.pk.to_python(pk) for pk in pks if pk])
+    return written
+
+
+def _write_audiences(kind: kinds.Kind, pks: list) -> int:
+    """Rewrite the audience of the activities about the objects `pks` of `kind`, in batches."""
+    written = 0
+    for start in range(0, len(pks), AUDIENCE_BATCH):
+        chunk = pks[start:start + AUDIENCE_BATCH]
+        about = Activity.objects.filter(subject_kind=kind.name, subject_id__in=[str(pk) for pk in chunk])
+        written += about.update(audience=kinds.audience_expression(kind, chunk))
+    return written
+
+
+def forget_subject(kind: kinds.Kind, pk) -> int:
+    """A deleted thing takes the activities about it along (as a deleted author does)."""
+    deleted, _rows = Activity.objects.filter(subject_kind=kind.name, subject_id=str(pk)).delete()
+    return deleted
 
 
 def _target_filter(target) -> dict:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import models
-from django.db.models import CharField, Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 
 CONTENT_LENGTH = 500
@@ -63,9 +63,10 @@ class Kind:
     activity_types: tuple[str, ...] = ()
     # The stream key prefixes this kind publishes on (`project` in `project:<slug>`).
     stream_prefixes: tuple[str, ...] = ()
-    # Whether moderators may hide it (`/api/v1/moderation/<path>/{id}/hide/`).
+    # What moderators call it (reports' `target_type`, audit rows, the hide API's `type`).
+    moderation_name: str = ""
+    # Whether moderators may hide it (`/api/v1/moderation/<moderation_path>/{id}/hide/`).
     hideable: bool = False
-    # The path segment of the moderation API (`projects`, `collaborations`, ...).
     moderation_path: str = ""
 
     # --- identity -------------------------------------------------------------
@@ -126,10 +127,28 @@ class Kind:
         """The objects `viewer` (a user, possibly anonymous) may see: THE rule of this kind."""
         raise NotImplementedError
 
+    # The fields naming the actors whose block hides the object from the blocker (`author`
+    # of a request, `pk` of an actor itself, a path such as `request__author`); empty: none.
+    blocked_through: tuple[str, ...] = ()
+
     def excluded_by_blocks(self, blocked: QuerySet) -> Q | None:
-        """The objects a block hides from the blocker, given the blocked actors' ids
-        (a subquery); None when a block hides nothing of this kind."""
-        return None
+        """The objects a block hides from the blocker, given the blocked actors' ids (a subquery)."""
+        rule = None
+        for field in self.blocked_through:
+            excluded = Q(**{f"{field}__in": blocked})
+            rule = excluded if rule is None else rule | excluded
+        return rule
+
+    def blocked_with(self, obj) -> list[int]:
+        """The ids of the actors whose block hides `obj` from the blocker."""
+        found = []
+        for field in self.blocked_through:
+            *path, last = field.split("__")
+            holder = obj
+            for step in path:
+                holder = getattr(holder, step)
+            found.append(holder.pk if last == "pk" else getattr(holder, f"{last}_id"))
+        return found
 
     def depends_on(self, kind: str, pks: QuerySet | list) -> QuerySet | None:
         """Primary keys of this kind's objects whose visibility follows from the objects
@@ -159,9 +178,12 @@ class Kind:
         obj.hidden = hidden
         obj.save(update_fields=["hidden"])
 
+    def moderated_as(self) -> str:
+        return self.moderation_name or self.name
+
     def moderation_subject(self, obj) -> str:
-        """The audit row's subject: `<kind>:<ident>`."""
-        return f"{self.name}:{self.ident(obj)}"
+        """The audit row's subject: `<moderation name>:<ident>` (`collaboration:12`)."""
+        return f"{self.moderated_as()}:{self.ident(obj)}"
 
     def author_of(self, obj):
         """The actor who answers for it (a `suspend` resolution suspends them)."""
@@ -194,12 +216,40 @@ def kind_of(obj) -> Kind:
     raise KeyError(type(obj).__name__)
 
 
+def kind_for_model(model) -> Kind | None:
+    """The kind whose model is `model` (exactly), or None."""
+    for kind in _kinds.values():
+        if kind.model is model:
+            return kind
+    return None
+
+
+def kind_for_moderation(name: str) -> Kind | None:
+    """The kind moderators call `name` (`collaboration` is the request kind), or None."""
+    for kind in _kinds.values():
+        if kind.moderated_as() == name:
+            return kind
+    return None
+
+
 def kind_for_activity_type(object_type: str) -> Kind | None:
     """The kind an `Activity.object_type` value names, or None (a city link)."""
     for kind in _kinds.values():
         if object_type in kind.types():
             return kind
     return None
+
+
+def subject_of(object, target=None):
+    """What an activity is about, whose visibility it takes: the first of its object and
+    target that is not an actor ("Alice added Bob to Capteurs" is about the project), else
+    its object. None for what no kind declares (a city link)."""
+    named = [thing for thing in (object, target) if thing is not None and _declared(thing)]
+    return next((thing for thing in named if kind_of(thing).name != "actor"), named[0] if named else None)
+
+
+def _declared(obj) -> bool:
+    return any(isinstance(obj, kind.model) for kind in _kinds.values())
 
 
 def describe(obj) -> dict:
@@ -276,20 +326,38 @@ def pk_as_text(queryset: QuerySet) -> QuerySet:
     return queryset.order_by().annotate(_pk_text=Cast("pk", CharField())).values("_pk_text")
 
 
-def audience_of(kind: Kind, pks) -> dict:
-    """{pk: Audience} of the objects `pks` of `kind`, from `visible_to` alone: EVERYONE if
-    the anonymous reader may see it, SIGNED_IN if a signed-in stranger may, else SOME."""
+def _standing_viewers():
+    """The anonymous reader and a signed-in stranger: who stands for everyone else."""
     from django.contrib.auth.models import AnonymousUser
 
     from profiles.selectors import signed_in_stranger
 
+    return AnonymousUser(), signed_in_stranger()
+
+
+def audience_of(kind: Kind, pks) -> dict:
+    """{pk: Audience} of the objects `pks` of `kind`, from `visible_to` alone: EVERYONE if
+    the anonymous reader may see it, SIGNED_IN if a signed-in stranger may, else SOME."""
+    anonymous, stranger = _standing_viewers()
     pks = list(pks)
-    everyone = set(kind.visible_to(AnonymousUser()).filter(pk__in=pks).values_list("pk", flat=True))
-    signed_in = set(kind.visible_to(signed_in_stranger()).filter(pk__in=pks).values_list("pk", flat=True))
+    everyone = set(kind.visible_to(anonymous).filter(pk__in=pks).values_list("pk", flat=True))
+    signed_in = set(kind.visible_to(stranger).filter(pk__in=pks).values_list("pk", flat=True))
     return {
         pk: Audience.EVERYONE if pk in everyone else Audience.SIGNED_IN if pk in signed_in else Audience.SOME
         for pk in pks
     }
+
+
+def audience_expression(kind: Kind, pks, *, field: str = "subject_id") -> Case:
+    """`audience_of` as one SQL expression over rows whose `field` holds a primary key of
+    `kind` as text, so that an UPDATE brings many rows up to date at once."""
+    anonymous, stranger = _standing_viewers()
+    pks = list(pks)
+    return Case(
+        When(**{f"{field}__in": pk_as_text(kind.visible_to(anonymous).filter(pk__in=pks))}, then=Value(Audience.EVERYONE)),
+        When(**{f"{field}__in": pk_as_text(kind.visible_to(stranger).filter(pk__in=pks))}, then=Value(Audience.SIGNED_IN)),
+        default=Value(Audience.SOME),
+    )
 
 
 def visible_subjects(viewer, *, prefix: str = "") -> Q:

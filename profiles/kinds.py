@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from novosphere.kinds import Kind, excerpt, format_stream_key, register
 from profiles.models import Actor
-from profiles.selectors import stream_prefix, visible_actors
+from profiles.selectors import actor_shown, stream_prefix, visible_actors, withdrawn_actors
 
 
 class ActorKind(Kind):
@@ -49,9 +49,16 @@ class ActorKind(Kind):
     def visible_to(self, viewer) -> QuerySet[Actor]:
         return visible_actors(viewer)
 
-    def excluded_by_blocks(self, blocked: QuerySet) -> Q:
-        # The blocked actor's profile (search); their own activity is left out by its author.
-        return Q(pk__in=blocked)
+    # The blocked actor's profile (search) and what is about them ("Carol followed Eve").
+    blocked_through = ("pk",)
+
+    def shown(self, path: str) -> Q:
+        """Rows whose actor at `path` is not withdrawn (see `actor_shown`)."""
+        return actor_shown(path)
+
+    def withdrawn_idents(self) -> QuerySet:
+        """Handles of the actors nobody sees, as a subquery."""
+        return withdrawn_actors().values("handle")
 
     def author_of(self, actor: Actor) -> Actor:
         return actor

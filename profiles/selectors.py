@@ -23,10 +23,21 @@ def address_taken(email: str, *, by_other_than=None) -> bool:
     return others.exists()
 
 
+def actor_shown(path: str = "") -> Q:
+    """The one rule of a moderator's withdrawal: an actor is shown to others unless suspended.
+    `path` leads from another model to the actor (`author`, `owner`, `memberships__actor`)."""
+    return Q(**{f"{path}__suspended" if path else "suspended": False})
+
+
 def visible_actors(viewer=None) -> QuerySet[Actor]:
     """Actors anyone may see: every actor but those a moderator suspended and what
     remains of erased accounts (their kept updates and responses still show them)."""
-    return Actor.objects.filter(suspended=False, erased=False)
+    return Actor.objects.filter(actor_shown(), erased=False)
+
+
+def withdrawn_actors() -> QuerySet[Actor]:
+    """Actors nobody sees (suspended): few, so a small list where a join would cost more."""
+    return Actor.objects.exclude(actor_shown())
 
 
 def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:

@@ -99,11 +99,9 @@ class RequestKind(Kind):
     name = "request"
     model = CollaborationRequest
     activity_types = ("collaboration",)
+    moderation_name = "collaboration"
     hideable = True
     moderation_path = "collaborations"
-
-    def moderation_subject(self, request: CollaborationRequest) -> str:
-        return f"collaboration:{request.pk}"
 
     def name_of(self, request: CollaborationRequest) -> str:
         return request.title
@@ -117,8 +115,7 @@ class RequestKind(Kind):
     def visible_to(self, viewer) -> QuerySet[CollaborationRequest]:
         return visible_requests(viewer)
 
-    def excluded_by_blocks(self, blocked: QuerySet) -> Q:
-        return Q(author__in=blocked)
+    blocked_through = ("author",)
 
     def depends_on(self, kind: str, pks):
         if kind == "project":
@@ -165,8 +162,8 @@ class ResponseKind(Kind):
     def visible_to(self, viewer) -> QuerySet[CollaborationResponse]:
         return visible_responses_to(viewer)
 
-    def excluded_by_blocks(self, blocked: QuerySet) -> Q:
-        return Q(responder__in=blocked)
+    # The responder, and the request's author: the blocker no longer sees that request.
+    blocked_through = ("responder", "request__author")
 
     def depends_on(self, kind: str, pks):
         if kind == "request":
