@@ -26,6 +26,8 @@ SENTENCES = {
     ("Create", "request", "project"): gettext_noop(
         "%(actor)s sent a request to the project “%(target)s”: “%(object)s”"
     ),
+    # Nobody edits a request after it is sent: its only update is its deadline closing it.
+    ("Update", "request", ""): gettext_noop("“%(object)s” reached its deadline and is closed"),
     ("Reject", "request", ""): gettext_noop("%(actor)s declined the request “%(object)s”"),
     ("Offer", "response", "request"): gettext_noop("%(actor)s answered the request “%(target)s”"),
     ("Accept", "response", "request"): gettext_noop("%(actor)s accepted the answer of %(author)s to “%(target)s”"),
