@@ -158,11 +158,8 @@ def create_event(*, creator: User, title: str, organizers: list[Actor], start: d
     me = _require_person(creator)
     projects = fields.get("projects", [])
     _check_organizers(me, organizers, projects)
-    if slug:
-        if slug in RESERVED_SLUGS or Event.objects.filter(slug=slug).exists():
-            raise invalid("slug", _("This slug is already taken."))
-    else:
-        slug = _unique_slug(title)
+    # A taken slug gets the next free one: refusing would tell that a hidden event exists.
+    slug = _unique_slug(slug or title)
     event = Event(slug=slug, title=title, start=start, end=end, festival=festival)
     event.uid = uid or f"{slug}-{uuid.uuid4().hex[:12]}@novosphere"
     relations = _apply(event, {"organizers": organizers, **fields})

@@ -112,6 +112,7 @@ def record(
     project=None,
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
+    publish: bool = True,
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
@@ -121,6 +122,8 @@ def record(
     when either is a project. `notify` lists `(recipient, reason)` pairs for
     the people it concerns directly (a `Notification.Reason`); the author is
     never notified of their own action, nor is anyone who blocks the author.
+    `publish=False` puts it on no stream and no timeline: only the notified see
+    it (an invitation is told to the invitee alone, not announced).
     """
     from moderation.selectors import blockers_among
     from projects.models import Project
@@ -142,8 +145,8 @@ def record(
         project=project,
         published=timezone.now(),
     )
-    publishers = {stream_key(actor): actor}
-    for stream in streams:
+    publishers = {stream_key(actor): actor} if publish else {}
+    for stream in streams if publish else ():
         publishers.setdefault(stream_of(stream), stream)
     # Which streams are too big to copy to each follower is decided here, once.
     limit = settings.FEEDS_FANOUT_MAX_FOLLOWERS
@@ -157,7 +160,7 @@ def record(
     # the websocket sends it: the author, and a person another's action is
     # published on ("Alice followed Bob" is on Bob's stream), see it at once,
     # whatever the fan-out's delay. The fan-out only reaches followers.
-    owners = {actor.pk} | {
+    owners = ({actor.pk} if publish else set()) | {
         publisher.pk for publisher in publishers.values()
         if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
     }

@@ -3,7 +3,7 @@
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from profiles.models import Actor, CityLink, Membership
+from profiles.models import Actor, CityLink, GroupInvitation, Membership
 
 
 def viewer_actor(user) -> Actor | None:
@@ -74,3 +74,20 @@ def stream_key(actor: Actor) -> str:
     """The stream an actor publishes on: `city:<handle>` for cities, `actor:<handle>` otherwise."""
     prefix = "city" if actor.kind == Actor.Kind.CITY else "actor"
     return f"{prefix}:{actor.handle}"
+
+
+def group_members(*, group: Actor, viewer) -> list:
+    """Active members; the group's admins also see the invitations still open."""
+    members = list(group.members.filter(person__suspended=False).select_related("person"))
+    if is_group_admin(user=viewer, group=group):
+        members += list(group.invitations.filter(person__suspended=False).select_related("person"))
+    return members
+
+
+def group_invitations_of(person: Actor) -> QuerySet[GroupInvitation]:
+    return GroupInvitation.objects.filter(person=person, group__suspended=False).select_related("group", "invited_by")
+
+
+def speaks_from(*, person: Actor, city: Actor) -> bool:
+    """Whether `person` may say something comes from `city`: their home city, or one they are a member of."""
+    return person.city_id == city.pk or Membership.objects.filter(person=person, group=city).exists()

@@ -138,11 +138,11 @@ def test_adding_a_member_counts_and_notifies_them(alice_api, bob, bob_api):
     added = add_member(alice_api, slug, "bob", "contributor")
     assert added.status_code == 201
     assert added.json() == {"actor": {"handle": "bob", "name": "Bob", "kind": "person"}, "role": "contributor",
-                            "created": added.json()["created"]}
-    assert alice_api.get(f"/api/v1/projects/{slug}/").json()["members_count"] == 2
+                            "status": "invited", "created": added.json()["created"]}
+    assert alice_api.get(f"/api/v1/projects/{slug}/").json()["members_count"] == 2  # bob accepted
     notification = Notification.objects.get(recipient=bob)
-    assert notification.reason == Notification.Reason.ADDED_TO_PROJECT
-    assert notification.activity.type == "Add" and notification.activity.target_id == slug
+    assert notification.reason == Notification.Reason.INVITED
+    assert notification.activity.type == "Invite" and notification.activity.target_id == slug
     # Changing a role neither adds a row nor notifies again.
     assert add_member(alice_api, slug, "bob", "maintainer").status_code == 201
     assert Project.objects.get(slug=slug).members_count == 2
