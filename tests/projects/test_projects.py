@@ -69,7 +69,6 @@ def test_writes_without_a_token_are_401(api, alice_api):
         ({"owner": "nobody"}, "owner"),
         ({"owner": "bob"}, "owner"),
         ({"owner": "labfab"}, "owner"),
-        ({"slug": "taken"}, "slug"),
     ],
 )
 def test_bad_project_input_is_a_400_naming_the_field_and_writes_nothing(alice_api, bob, rennes, overrides, field):

@@ -254,3 +254,23 @@ def test_remote_images_in_markdown_are_not_embedded(alice_api):
                             {"body": "Voici ![notre photo](https://tracker.example/pixel.gif)"}, format="json").json()
     assert "<img" not in update["html"]
     assert '<a href="https://tracker.example/pixel.gif" rel="noopener noreferrer">notre photo</a>' in update["html"]
+
+
+def daily_event(n: int, organizer: str = "alice") -> dict:
+    return {"title": f"Chaque jour {n}", "kind": "meetup", "organizers": [organizer], "city": "rennes",
+            "online_url": "https://visio.example.org/a", "start": "2027-01-01T09:00:00+01:00",
+            "end": "2027-01-01T10:00:00+01:00", "timezone": "Europe/Paris", "recurrence": "FREQ=DAILY"}
+
+
+def test_recurring_events_are_bounded_per_organizer_and_per_list(alice_api, api, settings):
+    settings.EVENTS_MAX_RECURRING_PER_ORGANIZER = 3
+    settings.EVENTS_MAX_OCCURRENCES_PER_LIST = 50
+    codes = [alice_api.post("/api/v1/events/", daily_event(n), format="json").status_code for n in range(4)]
+    assert codes == [201, 201, 201, 400]
+    one_off = {**daily_event(9), "recurrence": None}
+    assert alice_api.post("/api/v1/events/", one_off, format="json").status_code == 201
+    page = api.get("/api/v1/events/", {"from": "2027-01-01", "to": "2029-12-31", "page_size": 100}).json()
+    # The earliest 50 entries, in time order, whatever the series' length.
+    assert page["count"] == 50 and len(page["results"]) == 50
+    starts = [item["start"] for item in page["results"]]
+    assert starts == sorted(starts) and starts[-1].startswith("2027-01-17")  # 4 the first day, then 3 a day
