@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres venv lint seed bench clean
+.PHONY: run test test-sqlite test-postgres venv lint seed bench bench-smoke clean
 
 run: $(STAMP) .env
 	$(BIN)/python manage.py migrate --noinput -v 1
@@ -39,6 +39,18 @@ $(STAMP): pyproject.toml
 .env:
 	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 	@echo "wrote .env with a fresh SECRET_KEY"
+
+# Every script in bench/ at a tiny size (seconds each), so that none of them rots;
+# CI runs it after the tests. Needs PostgreSQL and Redis like `make test`.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pip install --quiet ".[bench]"
+	@set -e; for script in bench/*.py; do \
+	  case "$$script" in bench/common.py) continue;; esac; \
+	  echo "== $$script --smoke"; start=$$(date +%s); \
+	  $(BIN)/python "$$script" --smoke > "/tmp/novosphere-$$(basename $$script .py)-smoke.log" 2>&1 \
+	    || { tail -n 40 "/tmp/novosphere-$$(basename $$script .py)-smoke.log"; echo "FAIL: $$script --smoke"; exit 1; }; \
+	  echo "   ok in $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -108,3 +108,22 @@ class Processes:
         for _name, process in reversed(self.children):
             self.stop(process)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def column_defaults(table: str, named: list[str]) -> tuple[list[str], tuple]:
+    """The columns of `table`'s model that the caller did not name, with their defaults.
+
+    The raw loaders name only what the benchmark varies; a column added to the
+    model later (with a default, as a migration needs) is filled here instead of
+    breaking the COPY.
+    """
+    from django.apps import apps
+    from django.db.models import NOT_PROVIDED
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    extra = [
+        field for field in model._meta.concrete_fields
+        if field.column not in named and field.default is not NOT_PROVIDED
+    ]
+    values = tuple(field.get_default() for field in extra)
+    return [field.column for field in extra], values

@@ -15,20 +15,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_feed_plan")
+# `--smoke`: the same plan on a hundredth of the rows, in seconds (CI), in a database of its own.
+SMOKE = "--smoke" in sys.argv[1:]
+URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_feed_plan" + ("_smoke" if SMOKE else ""))
 os.environ["DATABASE_URL"] = URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+ACTORS, ACTIVITIES = (200, 2000) if SMOKE else (20000, 200000)
 
 FILL = """
 INSERT INTO profiles_actor (handle, kind, name, headline, bio, country, organization_type, region,
     followers_count, following_count, suspended, created, updated)
 SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now()
-FROM generate_series(1, 20000) n;
+FROM generate_series(1, {actors}) n;
 INSERT INTO feeds_activity (id, type, actor_id, object_type, object_id, object_name, target_type, target_id,
-    target_name, published, hidden)
-SELECT lpad(to_hex(n), 26, '0'), 'Create', (SELECT min(id) FROM profiles_actor) + (n * 7919) % 20000,
-    'update', n::text, '', '', '', '', now(), n % 100 = 0
-FROM generate_series(1, 200000) n;
+    target_name, published, hidden{extra_columns})
+SELECT lpad(to_hex(n), 26, '0'), 'Create', (SELECT min(id) FROM profiles_actor) + (n * 7919) % {actors},
+    'update', n::text, '', '', '', '', now(), n % 100 = 0{extra_values}
+FROM generate_series(1, {activities}) n;
 INSERT INTO feeds_timelineentry (owner_id, activity_id)
 SELECT (SELECT min(id) FROM profiles_actor), id FROM feeds_activity WHERE id::text LIKE '%0' OR id::text LIKE '%5'
 ON CONFLICT DO NOTHING;
@@ -36,7 +39,7 @@ INSERT INTO feeds_timelineentry (owner_id, activity_id)
 SELECT (SELECT min(id) FROM profiles_actor) + 1 + (ascii(right(id, 1)) % 50), id FROM feeds_activity;
 INSERT INTO moderation_block (blocker_id, blocked_id, created)
 SELECT (SELECT min(id) FROM profiles_actor), (SELECT min(id) FROM profiles_actor) + n * 13, now()
-FROM generate_series(1, 50) n;
+FROM generate_series(1, {blocks}) n;
 ANALYZE;
 """
 
@@ -50,12 +53,21 @@ def main() -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute(FILL)
-
     import django
 
     django.setup()
+    from psycopg import sql
+
+    from bench.common import column_defaults
+
+    # Columns added to activities after this script was written take their model defaults.
+    columns, values = column_defaults("feeds_activity", ["id", "type", "actor_id", "object_type", "object_id",
+                                                         "object_name", "target_type", "target_id", "target_name",
+                                                         "published", "hidden"])
+    with psycopg.connect(URL, autocommit=True) as conn:
+        extra_values = "".join(", " + sql.Literal(v).as_string(conn) for v in values)
+        conn.execute(FILL.format(actors=ACTORS, activities=ACTIVITIES, blocks=10 if SMOKE else 50,
+                                 extra_columns="".join(f", {c}" for c in columns), extra_values=extra_values))
     from feeds.selectors import visible_activities
     from profiles.models import Actor
 

@@ -5,6 +5,7 @@
     .venv/bin/python bench/feeds.py --only postgres
     .venv/bin/python bench/feeds.py --reuse           # measure again, data as built
     .venv/bin/python bench/feeds.py --server gunicorn # REST over WSGI instead of Daphne
+    .venv/bin/python bench/feeds.py --smoke           # a hundredth of the size, seconds (CI)
 
 On PostgreSQL it (re)creates the database `bench_feeds` (BENCH_PG_URL, default
 postgres://postgres@127.0.0.1:5432/bench_feeds) and builds 20,000 actors,
@@ -43,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import column_defaults, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_feeds")
@@ -53,11 +54,14 @@ SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH", "/tmp/bench_feeds.sqlite3
 FULL = {"actors": 20_000, "follows": 1_000_000, "activities": 200_000, "big_followers": 20_000, "medium_followers": 4_500}
 BIG_STREAMS = 5  # actors 1..5: three cities, a famous person (a writer), an association
 MEDIUM_STREAMS = 2  # actors 6..7: people just under the fan-out threshold (writers)
+# `--smoke` (BENCH_SMOKE=1, inherited by the per-backend subprocesses): the
+# same steps at a size that runs in seconds, so the script cannot rot.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 READERS = 20
-READ_REQUESTS = 300
-WRITES = 60
+READ_REQUESTS = 20 if SMOKE else 300
+WRITES = 3 if SMOKE else 60
 CONCURRENT_CLIENTS = 8
-CONCURRENT_SECONDS = 10
+CONCURRENT_SECONDS = 1 if SMOKE else 10
 # Arguments of each server under test, given its port.
 SERVERS = {
     "daphne": lambda port: ["-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
@@ -74,12 +78,15 @@ def main() -> None:
     parser.add_argument("--server", choices=sorted(SERVERS), default="daphne",
                         help="the server under test: Daphne (ASGI, as deployed) or gunicorn (WSGI, "
                              "for REST beside Daphne; `pip install gunicorn` first)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny size that runs in seconds (CI)")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        os.environ["BENCH_SMOKE"] = "1"
     if args.backend:
         run_backend(args.backend, args.scale, args.reuse, args.server)
         return
-    plan = [("postgres", args.scale), ("sqlite", args.scale / 10)]
+    plan = [("postgres", 0.01), ("sqlite", 0.01)] if args.smoke else [("postgres", args.scale), ("sqlite", args.scale / 10)]
     for backend, scale in plan:
         if args.only in (None, backend):
             reuse = ["--reuse"] if args.reuse else []
@@ -328,7 +335,9 @@ def copy_rows(backend: str, table: str, columns: list[str], rows, total: int, la
     from django.db import connection, transaction
     from tqdm import tqdm
 
-    rows = tqdm(rows, total=total, desc=label, unit="row", mininterval=1)
+    extra_columns, extra_values = column_defaults(table, columns)
+    columns = [*columns, *extra_columns]
+    rows = tqdm((tuple(row) + extra_values for row in rows), total=total, desc=label, unit="row", mininterval=1)
     with transaction.atomic(), connection.cursor() as cursor:
         if backend == "postgres":
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -395,7 +404,7 @@ def measure(backend: str, port: int, people: dict) -> None:
     from django.db import connection
 
     from feeds.models import Activity, Follow, MergedStream, TimelineEntry
-    from feeds.selectors import followed_stream_keys
+    from feeds.selectors import home_stream_keys
     from profiles.models import Actor
 
     tokens, readers = people["tokens"], people["readers"]
@@ -448,7 +457,7 @@ def measure(backend: str, port: int, people: dict) -> None:
     with connection.cursor() as cursor:
         for index in range(READ_REQUESTS):
             reader = Actor.objects.get(pk=readers[index % READERS])
-            keys = list(MergedStream.objects.filter(stream__in=followed_stream_keys(reader)).values_list("stream", flat=True))
+            keys = list(MergedStream.objects.filter(stream__in=home_stream_keys(reader)).values_list("stream", flat=True))
             sql = RAW_HOME_SQL.format(merged="".join(RAW_MERGED_SQL.format(index=i) for i in range(len(keys))))
             started = time.perf_counter()
             cursor.execute(sql, [reader.pk, *keys])

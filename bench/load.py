@@ -89,7 +89,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, default=1000, help="open websockets, one per reader (default 1000)")
     parser.add_argument("--rate", type=float, default=40, help="target HTTP requests/s (default 40)")
     parser.add_argument("--writers", type=int, default=0, help="writer accounts (default: sockets / 10, at least 20)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 30 s, 200 sockets")
+    parser.add_argument("--quick", action="store_true", help="a short run: 30 s, 200 sockets")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that takes seconds (CI): 5 s, 20 sockets")
     parser.add_argument("--split", action="store_true", help="REST on the first Daphne only, websockets on the second")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run (same sizes)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the data and the workload")
@@ -99,6 +100,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.sockets = 30, 200
+    if args.smoke:
+        args.seconds, args.sockets, args.rate = 5, 20, 10
     args.writers = args.writers or max(20, args.sockets // 10)
     return args
 
@@ -646,9 +649,8 @@ def run(args: argparse.Namespace) -> None:
 
 def expected_per_reader(plan: dict, boundary: str, notification_boundary: int) -> dict:
     """For each reader: the activities and notifications written during the run that it should get live."""
-    from feeds.live import home_stream_keys
     from feeds.models import Notification, StreamEntry, TimelineEntry
-    from feeds.selectors import visible_activities
+    from feeds.selectors import home_stream_keys, visible_activities
     from profiles.models import Actor
 
     expected = {}

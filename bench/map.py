@@ -13,7 +13,6 @@ The database is built once (migrate + bulk insert) and reused by later runs.
 import http.client
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,17 +22,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import free_port, wait_for_http  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/bench_map.sqlite3")
+# `--smoke`: the same steps on a few hundred actors, in seconds (CI), in a file of its own.
+SMOKE = "--smoke" in sys.argv[1:]
+os.environ.setdefault("DATABASE_URL", f"sqlite:////tmp/bench_map{'_smoke' if SMOKE else ''}.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("LOCAL_HTTP", "true")  # plain HTTP on loopback: no TLS redirect
 
-ACTORS = 100_000
-CITIES = 300
-ROUNDS = int(os.environ.get("ROUNDS", "200"))
+ACTORS = 500 if SMOKE else 100_000
+CITIES = 10 if SMOKE else 300
+ROUNDS = 5 if SMOKE else int(os.environ.get("ROUNDS", "200"))
 
 
 def setup_database() -> None:
@@ -148,18 +149,15 @@ def main() -> None:
     # A city-sized box: about 8 km by 8 km around the city centre.
     box = (city.longitude - 0.05, city.latitude - 0.035, city.longitude + 0.05, city.latitude + 0.035)
     port = free_port()
-    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    # The read cache off: each request renders the map (what a change costs every reader once).
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING",
+           "READ_CACHE_SECONDS": os.environ.get("READ_CACHE_SECONDS", "0")}
     daphne = subprocess.Popen(
         [str(Path(sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_http(f"http://127.0.0.1:{port}/api/health/", daphne, timeout=300)
         from django.db import connection
 
         print(f"database: {connection.vendor}, actors: {Actor.objects.count()}, rounds: {ROUNDS}")

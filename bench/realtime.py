@@ -62,7 +62,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--py-spy", metavar="PREFIX", default="",
                         help="if set, record the Daphne process with py-spy during the writes "
                              "(raw collapsed stacks, idle included, to PREFIX.<layer>.txt; needs py-spy in the venv)")
-    return parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that takes seconds (CI): 20 clients, 3 writes")
+    args = parser.parse_args()
+    if args.smoke:
+        args.connections, args.seconds, args.drain, args.baseline_samples = 20, 3, 30.0, 20
+    return args
 
 
 # --- helpers -----------------------------------------------------------------

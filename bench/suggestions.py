@@ -29,15 +29,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ACTORS = 50_000
+# `--smoke`: the same steps on a thousand actors, in seconds (CI), in a database of its own.
+SMOKE = "--smoke" in sys.argv[1:]
+ACTORS = 1_000 if SMOKE else 50_000
 SKILLS = 200
 SECTORS = 40
 CITIES = 12
-REQUESTS = 10
-CALLS = 200
-SQLITE_PATH = "/tmp/bench_suggestions.sqlite3"
+REQUESTS = 3 if SMOKE else 10
+CALLS = 10 if SMOKE else 200
+SQLITE_PATH = "/tmp/bench_suggestions_smoke.sqlite3" if SMOKE else "/tmp/bench_suggestions.sqlite3"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_NAME = "bench_suggestions"
+PG_NAME = "bench_suggestions_smoke" if SMOKE else "bench_suggestions"
 
 
 def configure(db: str) -> None:
@@ -244,6 +246,7 @@ def measure(ids: list[int]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--smoke", action="store_true", help="a tiny size that runs in seconds (CI)")
     args = parser.parse_args()
     configure(args.db)
     build()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from events.models import Attendance, Event, Territory, TerritoryCity
+from projects.admin import HideActions
 
 
 class AttendanceInline(admin.TabularInline):
@@ -10,9 +11,11 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "kind", "city", "start", "visibility", "capacity"]
-    list_filter = ["kind", "visibility"]
+class EventAdmin(HideActions, admin.ModelAdmin):
+    moderation_kind = "event"
+    list_display = ["slug", "title", "kind", "city", "start", "visibility", "capacity", "hidden"]
+    list_filter = ["kind", "visibility", "hidden"]
+    readonly_fields = ["hidden"]  # changed by the actions, which audit it
     search_fields = ["slug", "title", "uid"]
     raw_id_fields = ["city", "festival"]
     filter_horizontal = ["organizers", "organizer_projects", "sectors", "skills"]

@@ -1,15 +1,15 @@
-"""The ecosystem map: what the caller may see, as GeoJSON, in one query per kind of object."""
+"""The ecosystem map: what the caller may see, as GeoJSON, in one query per kind of object.
+
+Who may see what is each kind's rule, asked of the registry (`novosphere.kinds`)."""
 
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import Event
-from events.selectors import visible_events
+from novosphere import kinds
 from profiles.models import Actor
-from profiles.selectors import visible_actors
 from projects.models import Project
-from projects.selectors import visible_projects
 
 TYPES = ("actor", "project", "event")
 # One answer never carries more points than a map can draw; zoom in or cluster past that.
@@ -32,19 +32,19 @@ def _place(queryset: QuerySet, *, lat, lon, city) -> QuerySet:
 def actors_on_map(viewer) -> QuerySet[Actor]:
     """Cities at their own coordinates; organizations and people at theirs, else their city's."""
     return _place(
-        visible_actors(viewer),
+        kinds.kind_named("actor").visible_to(viewer),
         lat=["latitude", "city__latitude"], lon=["longitude", "city__longitude"],
         city=Case(When(kind=Actor.Kind.CITY, then=F("pk")), default=F("city_id")),
     )
 
 
 def projects_on_map(viewer) -> QuerySet[Project]:
-    return _place(visible_projects(viewer), lat=["city__latitude"], lon=["city__longitude"], city=F("city_id"))
+    return _place(kinds.kind_named("project").visible_to(viewer), lat=["city__latitude"], lon=["city__longitude"], city=F("city_id"))
 
 
 def events_on_map(viewer) -> QuerySet[Event]:
     """Current and coming events (and every recurring series) at their venue, else their city."""
-    upcoming = visible_events(viewer).filter(Q(end__gte=timezone.now()) | ~Q(recurrence=""))
+    upcoming = kinds.kind_named("event").visible_to(viewer).filter(Q(end__gte=timezone.now()) | ~Q(recurrence=""))
     return _place(
         upcoming, lat=["latitude", "city__latitude"], lon=["longitude", "city__longitude"], city=F("city_id"),
     )

@@ -59,6 +59,8 @@ class Event(models.Model):
         limit_choices_to={"kind": "festival"},
     )
     recurrence = models.CharField(max_length=500, blank=True, help_text="RFC 5545 RRULE value")
+    # A moderator's decision (who, when and why: the audit row): hidden on every path.
+    hidden = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -13,9 +13,8 @@ from django.http import Http404
 from events import recurrence
 from events.models import Attendance, Event, Territory, TerritoryCity
 from profiles.models import Actor, Membership
-from profiles.selectors import viewer_actor, visible_actors
+from profiles.selectors import viewer_actor
 from projects.models import Project, ProjectMember, Visibility
-from projects.selectors import visible_projects
 
 # --- Events ------------------------------------------------------------------
 
@@ -34,9 +33,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     """Events `viewer` (a user, possibly anonymous) may see.
 
     public: everyone; members: signed-in users; private: the organizers' circle
-    (see `organizers_circle`). Events with a suspended organizer are hidden from everyone.
+    (see `organizers_circle`). Events with a suspended organizer, and events a
+    moderator hid, are hidden from everyone.
     """
-    events = Event.objects.exclude(organizers__suspended=True)
+    events = Event.objects.filter(hidden=False).exclude(organizers__suspended=True)
     me = viewer_actor(viewer)
     if me is None:
         return events.filter(visibility=Visibility.PUBLIC)
@@ -46,16 +46,10 @@ def visible_events(viewer=None) -> QuerySet[Event]:
     )
 
 
-def event_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Event:
+def event_for_viewer(*, viewer, slug: str) -> Event:
     """The event `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_events(viewer)
-    if for_update:
-        # Locking a row filtered through joins is not allowed on PostgreSQL: lock by key.
-        if not queryset.filter(slug=slug).exists():
-            raise Http404
-        queryset = Event.objects.select_for_update()
     try:
-        return queryset.get(slug=slug)
+        return visible_events(viewer).get(slug=slug)
     except Event.DoesNotExist:
         raise Http404 from None
 
@@ -191,11 +185,10 @@ def attendance_list(event: Event) -> list[Attendance]:
 # --- Territories -------------------------------------------------------------
 
 
-def territory_for_viewer(*, handle: str, for_update: bool = False) -> Territory:
+def territory_for_viewer(*, handle: str) -> Territory:
     """Territories are public; unknown handles are 404."""
-    queryset = Territory.objects.select_for_update() if for_update else Territory.objects.all()
     try:
-        return queryset.get(handle=handle)
+        return Territory.objects.get(handle=handle)
     except Territory.DoesNotExist:
         raise Http404 from None
 
@@ -236,10 +229,11 @@ def rolled_up_city_ids(territory: Territory, graph: dict[int, list[int]] | None 
 
 def territory_counts(*, viewer, city_ids: set[int]) -> dict[str, int]:
     """What happens in these cities, counting only what `viewer` may see."""
+    from novosphere import kinds
+
     return {
-        "actors_count": visible_actors(viewer).filter(city_id__in=city_ids).count(),
-        "projects_count": visible_projects(viewer).filter(city_id__in=city_ids).count(),
-        "events_count": visible_events(viewer).filter(city_id__in=city_ids).count(),
+        f"{name}s_count": kinds.kind_named(name).visible_to(viewer).filter(city_id__in=city_ids).count()
+        for name in ("actor", "project", "event")
     }
 
 

@@ -11,6 +11,6 @@ class FollowAdmin(admin.ModelAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ["id", "type", "actor", "object_type", "object_id", "published"]
-    list_filter = ["type", "object_type"]
-    raw_id_fields = ["actor", "project"]
+    list_display = ["id", "type", "actor", "object_type", "object_id", "subject_kind", "audience", "published"]
+    list_filter = ["type", "object_type", "subject_kind", "audience"]
+    raw_id_fields = ["actor"]

@@ -263,12 +263,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.cursors.advance(key, activity_id)
 
     async def _may_see(self, event: dict) -> bool:
-        if event.get("actor_id") in self.blocked:
-            return False  # an author this reader blocks
+        if event.get("actor_id") in self.blocked or not self.blocked.isdisjoint(event.get("blocked_with") or ()):
+            return False  # an author this reader blocks, or what is about them or theirs
         if live.shown_without_check(event):
             return True
-        if live.needs_membership_check(event):
-            return await db(live.may_see_project)(user=self.user, project_id=event["project_id"])
+        if live.needs_subject_check(event):
+            return await db(live.may_see_subject)(
+                user=self.user, subject_kind=event["subject_kind"], subject_id=event["subject_id"]
+            )
         return False  # hidden
 
     async def _catch_up(self, key: str, stream: str | None, up_to: str) -> None:

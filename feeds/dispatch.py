@@ -1,74 +1,41 @@
-"""After-commit delivery of activities: the one place that publishes them.
+"""After-commit work of the activity stream (kinds of work of `novosphere.publisher`).
 
-Everything that reaches readers after a write goes through here: `deliver`
-(websocket push, then the timeline fan-out) and `follows_changed_on_commit`
-(open sockets re-read their home streams).
+An activity leaves in two pieces once its transaction commits: `feeds.push`
+wakes the open websockets of its streams and of the people it notifies (in
+the writer's process: a few channel-layer messages per activity, whatever
+the number of followers), then `feeds.fan_out` copies it into the home
+timelines of its streams' followers (in a Celery worker at scale, so the
+writer never waits for its followers).
 """
 
-import logging
-
-from django.db import transaction
-
-from feeds.models import Activity
-
-logger = logging.getLogger(__name__)
+from novosphere.dispatch import FOLLOWS_CHANGED, tell_user_sockets_on_commit
+from novosphere.publisher import WORKER, handles, publish_on_commit
 
 
-def publish_on_commit(activity: Activity) -> None:
-    """Deliver `activity` once its transaction commits; nothing goes out if it rolls back."""
-    activity_id = activity.id
-    # robust: a failed delivery is logged and never turns the writer's committed
-    # action into an error.
-    transaction.on_commit(lambda: deliver(activity_id), robust=True)
-
-
-def deliver(activity_id: str) -> None:
-    """Fan the activity out to its readers' timelines.
-
-    With a broker (REDIS_URL) this only enqueues a task, so the writer never
-    waits for the followers; on the embedded default the work runs here,
-    in-process. If the broker cannot take the task, the fan-out runs here too
-    rather than be lost. Open websockets are woken first, from here: a few
-    channel-layer messages per activity (one per stream), whatever the
-    number of followers.
-    """
-    from feeds import services, tasks
-    from novosphere.celery import app
-
-    logger.info("activity published id=%s", activity_id)
-    push_live(activity_id)
-    if app.conf.task_always_eager:
-        services.fan_out_activity(activity_id=activity_id)
-        return
-    try:
-        tasks.fan_out_activity.delay(activity_id)
-    except Exception:  # the broker is down or refused: degrade, do not lose the activity
-        logger.exception("fan-out not queued, running in-process id=%s", activity_id)
-        services.fan_out_activity(activity_id=activity_id)
-
-
-def push_live(activity_id: str) -> None:
-    """Wake the websockets listening to the activity's streams; a layer outage costs
-    only liveness (clients resume from the database), never the write."""
-    from feeds.live import push_activity
-
-    try:
-        push_activity(activity_id)
-    except Exception:
-        logger.exception("live push failed id=%s; clients will catch up on resume", activity_id)
+def deliver_on_commit(activity_id: str) -> None:
+    """Push and fan out the activity once its transaction commits; nothing goes out if it rolls back."""
+    publish_on_commit("feeds.push", {"activity": activity_id})
+    publish_on_commit("feeds.fan_out", {"activity": activity_id})
+    # Webhooks (and federation): one delivery per destination that wants it (delivery/dispatch.py).
+    publish_on_commit("delivery.fan_out", {"activity": activity_id})
 
 
 def follows_changed_on_commit(user_id: int) -> None:
     """After commit, tell the user's open sockets that their home streams changed."""
-    transaction.on_commit(lambda: push_follows_changed(user_id), robust=True)
+    tell_user_sockets_on_commit(user_id, FOLLOWS_CHANGED)
 
 
-def push_follows_changed(user_id: int) -> None:
-    """A layer outage costs only liveness: the follow is committed, and a socket
-    opened afterwards reads the follow graph afresh."""
-    from feeds.live import push_follows_changed as push
+# No retry: a layer outage costs only liveness. Sockets resume from the
+# database, and each process's sweep (feeds/sweep.py) makes up lost wake-ups.
+@handles("feeds.push", retry=False)
+def push(payload: dict) -> None:
+    from feeds.live import push_activity
 
-    try:
-        push(user_id)
-    except Exception:
-        logger.exception("follows.changed push failed user=%s", user_id)
+    push_activity(payload["activity"])
+
+
+@handles("feeds.fan_out", where=WORKER)
+def fan_out(payload: dict) -> None:
+    from feeds.services import fan_out_activity
+
+    fan_out_activity(activity_id=payload["activity"])

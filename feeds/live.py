@@ -2,7 +2,7 @@
 
 The work that is the same for every reader is done once per activity, in the
 writer's process right after commit (`push_activity`): load the activity,
-read its project's visibility, serialize the frame in each language, and find,
+read its stored audience, serialize the frame in each language, and find,
 for each of its streams, the activity just before it on that stream (`prev`).
 Each connection then decides without the database in the common case: if it
 has handled its stream up to `prev`, nothing is missing and the pre-serialized
@@ -12,12 +12,14 @@ allocated in commit order (see `feeds.services.next_activity_id`), so both
 "largest id below this one" and "everything after my cursor" are exact: no
 activity can appear later below an id already seen.
 
-Visibility is applied on every frame: suspended authors, projects of
-suspended owners and what moderators hid are never sent, `public` and
-`members` activity goes to every socket (all are signed in), and `private`
-activity is checked against the reader's memberships at that moment, so a
-removal takes effect on open sockets. Authors a reader blocks are skipped by
-that reader's connection, from a set it keeps (see the consumer).
+Visibility is applied on every frame, by the rules of `feeds.selectors`:
+suspended authors and activity naming them are never sent; an activity takes
+its subject's stored audience, so `public` and `members` activity goes to
+every socket (all are signed in), and `private` activity is checked against
+its subject's kind (`novosphere.kinds`) for the reader at that moment, so a
+removal takes effect on open sockets. Authors a reader blocks, and activity
+about what a block hides, are skipped by that reader's connection, from a set
+it keeps (see the consumer).
 """
 
 import json
@@ -32,23 +34,21 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from feeds.models import Activity, Follow, Notification, StreamEntry
-from feeds.selectors import visible_activities
+from feeds.models import Activity, Notification, StreamEntry
+from feeds.selectors import activity_shown, home_stream_keys, visible_activities  # noqa: F401 - the consumer reads them here
+from novosphere import kinds
 from profiles.models import Actor
-from profiles.selectors import stream_key, visible_actors
-from projects.selectors import audience, visible_projects
 
 logger = logging.getLogger(__name__)
 
-STREAM_KEY = re.compile(r"^(actor|city|project):([-a-zA-Z0-9_]{1,80})$")
 CURSOR = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 ZERO = "0" * 26
 
-# What a wake-up says about who may see its activity.
-PUBLIC = "public"  # no project, or a public one
-MEMBERS = "members"  # any signed-in user: every socket is one
-PRIVATE = "private"  # the project's members only: checked per reader
-HIDDEN = "hidden"  # suspended author or project owner, or hidden by a moderator: nobody
+# What a wake-up says about who may see its activity: its stored audience, or HIDDEN.
+PUBLIC = kinds.Audience.EVERYONE
+MEMBERS = kinds.Audience.SIGNED_IN  # any signed-in user: every socket is one
+PRIVATE = kinds.Audience.SOME  # checked per reader against the subject's kind
+HIDDEN = "hidden"  # a withdrawn author or an activity naming one: nobody
 
 
 def group_for_stream(key: str) -> str:
@@ -77,19 +77,6 @@ def language_of(scope: dict) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
-
-
-def home_stream_keys(actor: Actor) -> list[str]:
-    """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
-    keys = [stream_key(actor)]
-    for kind, handle, slug in Follow.objects.filter(follower=actor).values_list(
-        "target_actor__kind", "target_actor__handle", "target_project__slug"
-    ):
-        if slug:
-            keys.append(f"project:{slug}")
-        else:
-            keys.append(f"{'city' if kind == Actor.Kind.CITY else 'actor'}:{handle}")
-    return keys
 
 
 def activities_after(*, user, streams: list[str], after: str, limit: int) -> list[Activity]:
@@ -134,9 +121,18 @@ def resume_read(*, user, streams: list[str], after: str, limit: int, language: s
     return bound, activity_frames_after(user=user, streams=streams, after=after, limit=limit, language=language)
 
 
-def may_see_project(*, user, project_id: int) -> bool:
-    """For `private` activity: whether `user` is one of the project's members now."""
-    return visible_projects(user).filter(pk=project_id).exists()
+def may_see_subject(*, user, subject_kind: str, subject_id: str) -> bool:
+    """For `private` activity: whether `user` may see its subject now (its kind's rule)."""
+    return kinds.kind_named(subject_kind).visible_to(user).filter(pk=subject_id).exists()
+
+
+def may_see(*, user, event: dict) -> bool:
+    """What a connection decides for one wake-up, blocks aside (the consumer keeps those)."""
+    if shown_without_check(event):
+        return True
+    if needs_subject_check(event):
+        return may_see_subject(user=user, subject_kind=event["subject_kind"], subject_id=event["subject_id"])
+    return False  # hidden
 
 
 def notifications_after(*, user, actor: Actor, after: int, limit: int = 100) -> list[Notification]:
@@ -160,16 +156,7 @@ def latest_notification_id(actor: Actor) -> int:
 
 def stream_is_visible(*, user, key: str) -> bool:
     """Whether `user` may subscribe to `key`; unknown and hidden streams look the same."""
-    match = STREAM_KEY.match(key)
-    if not match:
-        return False
-    kind, handle = match.groups()
-    if kind == "project":
-        return visible_projects(user).filter(slug=handle).exists()
-    actors = visible_actors(user).filter(handle=handle)
-    if kind == "city":
-        return actors.filter(kind=Actor.Kind.CITY).exists()
-    return actors.exclude(kind=Actor.Kind.CITY).exists()
+    return kinds.stream_is_visible(user, key)
 
 
 def blocked_from_stream(*, user, key: str) -> bool:
@@ -188,22 +175,22 @@ def blocked_from_stream(*, user, key: str) -> bool:
 
 
 def visibility_of(activity: Activity) -> str:
-    """Who may see `activity` now, as far as it is the same for every signed-in reader
-    (the rules of `feeds.selectors.visible_activities`, decided once instead of per reader)."""
-    if activity.actor.suspended or activity.hidden or names_a_suspended_actor(activity):
+    """Who may see `activity` now, as far as it is the same for every signed-in reader:
+    HIDDEN when no reader may (`feeds.selectors.activity_shown`), else its stored audience."""
+    if not Activity.objects.filter(pk=activity.pk).filter(activity_shown()).exists():
         return HIDDEN
-    if activity.project is None:
-        return PUBLIC
-    return audience(activity.project)
+    return activity.audience
 
 
-def names_a_suspended_actor(activity: Activity) -> bool:
-    """Whether the object or target of `activity` is a suspended actor (see `activity_visibility`)."""
-    handles = [
-        key for kind, key in ((activity.object_type, activity.object_id), (activity.target_type, activity.target_id))
-        if kind in Actor.Kind.values
-    ]
-    return bool(handles) and Actor.objects.filter(handle__in=handles, suspended=True).exists()
+def subject_blocked_with(activity: Activity) -> list[int]:
+    """The actors whose block hides this activity's subject from the blocker."""
+    if not activity.subject_kind:
+        return []
+    kind = kinds.kind_named(activity.subject_kind)
+    if not kind.blocked_through:
+        return []
+    subject = kind.model._default_manager.filter(pk=activity.subject_id).first()
+    return kind.blocked_with(subject) if subject is not None else []
 
 
 def previous_on_stream(key: str, activity_id: str) -> str | None:
@@ -229,10 +216,11 @@ def push_activity(activity_id: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    activity = Activity.objects.select_related("actor", "project__owner").filter(pk=activity_id).first()
+    activity = Activity.objects.select_related("actor").filter(pk=activity_id).first()
     if activity is None:
         return  # deleted since
     visibility = visibility_of(activity)
+    blocked_with = subject_blocked_with(activity)
     frames = {}
     if visibility != HIDDEN:
         for language in languages():
@@ -244,8 +232,12 @@ def push_activity(activity_id: str) -> None:
             "stream": key,
             "id": activity_id,
             "prev": previous_on_stream(key, activity_id),
-            "project_id": activity.project_id,
-            "actor_id": activity.actor_id,  # readers who block the author skip it
+            "subject_kind": activity.subject_kind,
+            "subject_id": activity.subject_id,
+            # Readers who block one of these skip it: the author, and whoever a block
+            # of hides the subject (`novosphere.kinds.Kind.blocked_through`).
+            "actor_id": activity.actor_id,
+            "blocked_with": blocked_with,
             "visibility": visibility,
             "frames": frames,
         }
@@ -260,15 +252,6 @@ async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
         await layer.group_send(group_for_stream(event["stream"]), event)
     for recipient in recipients:
         await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
-
-
-def push_follows_changed(user_id: int) -> None:
-    """Tell the user's open sockets to re-read their home streams."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "follows.changed"})
 
 
 # --- per-connection state -------------------------------------------------------
@@ -328,7 +311,7 @@ class Cursors:
         return True
 
 
-def needs_membership_check(event: dict) -> bool:
+def needs_subject_check(event: dict) -> bool:
     return event["visibility"] == PRIVATE
 
 

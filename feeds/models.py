@@ -1,10 +1,8 @@
-import threading
-
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from ulid import ULID
 
+from novosphere.kinds import Audience
 from profiles.models import Actor
 
 
@@ -50,24 +48,6 @@ class Follow(models.Model):
         return f"{self.follower} → {target}"
 
 
-_last_activity_id = 0
-_activity_id_lock = threading.Lock()
-
-
-def new_activity_id() -> str:
-    """A ULID: 26 characters that sort by creation time, so ids serve as cursors.
-
-    Monotonic within a process: two activities recorded in the same millisecond
-    would otherwise get random relative order, and a reader paging with a cursor
-    could miss the one that sorts before an id it has already seen.
-    """
-    global _last_activity_id
-    with _activity_id_lock:
-        value = max(int(ULID()), _last_activity_id + 1)
-        _last_activity_id = value
-    return str(ULID.from_int(value))
-
-
 class Activity(models.Model):
     """Something that happened, Activity Streams 2.0 shaped."""
 
@@ -84,7 +64,8 @@ class Activity(models.Model):
         ACCEPT = "Accept", _("accepted")
         REJECT = "Reject", _("declined")
 
-    id = models.CharField(primary_key=True, max_length=26, default=new_activity_id, editable=False)
+    # A ULID allocated in commit order by `feeds.services.next_activity_id`.
+    id = models.CharField(primary_key=True, max_length=26, editable=False)
     type = models.CharField(max_length=10, choices=Type.choices)
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="activities")
     object_type = models.CharField(max_length=20)
@@ -93,26 +74,23 @@ class Activity(models.Model):
     target_type = models.CharField(max_length=20, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     target_name = models.CharField(max_length=200, blank=True)
-    # The project whose visibility governs who may see this activity (None: public).
-    project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
-    )
+    # What the activity is about (a `novosphere.kinds` kind and its primary key as
+    # text), whose visibility it takes: an activity about a thing that turns
+    # private or hidden goes with it. Empty for a city link, between public cities.
+    subject_kind = models.CharField(max_length=20, blank=True)
+    subject_id = models.CharField(max_length=80, blank=True)
+    # Who may see the subject, derived from its kind's `visible_to` and kept in step
+    # when the subject changes (`feeds.services.refresh_audiences`): most readers are
+    # decided by this column; only `private` asks the kind's rule per reader.
+    audience = models.CharField(max_length=10, default=Audience.SOME)
     published = models.DateTimeField(db_index=True)
-    # The fan-out's outbox mark: False until the fan-out has run to the end. A task
-    # lost with its broker (Redis restarted empty) leaves it False, and
-    # `fan_out_pending` finds it again.
-    fanned_out = models.BooleanField(default=False)
-    # Set by moderation when the activity's object or target (a request, an
-    # update) is hidden: a column on the row the feed reads anyway, where a
-    # lookup of the object per activity would cost a join on the hot path.
-    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "activities"
         indexes = [
-            # Only the few activities still waiting for their fan-out are in it.
-            models.Index(fields=["id"], condition=Q(fanned_out=False), name="activity_fan_out_pending")
+            # The activities about one thing, whose audience follows it.
+            models.Index(fields=["subject_kind", "subject_id"], name="activity_by_subject"),
         ]
 
     def __str__(self) -> str:

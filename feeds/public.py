@@ -1,12 +1,12 @@
 """What an anonymous reader of a stream sees: the one answer the Atom feeds and the
 webhooks both give (a subscription sees exactly what an anonymous reader sees).
 
-Nothing here decides visibility: the anonymous viewer is handed to the same
-access helpers and the same activity rule as the REST stream's.
+Nothing here decides visibility: the anonymous viewer is handed to the
+registry of kinds (`novosphere.kinds.stream_is_visible`) and to the same
+activity rule as the REST stream's (`feeds.selectors.visible_activities`).
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
 
 from feeds.models import Activity
 
@@ -15,24 +15,9 @@ ANONYMOUS = AnonymousUser()
 
 def stream_is_public(key: str) -> bool:
     """Whether an anonymous reader may read stream `key` (so also whether it exists)."""
-    from profiles.models import Actor
-    from profiles.selectors import actor_for_viewer
-    from projects.selectors import project_for_viewer
+    from novosphere.kinds import stream_is_visible
 
-    prefix, _sep, name = key.partition(":")
-    try:
-        if prefix == "project":
-            project_for_viewer(viewer=ANONYMOUS, slug=name)
-        elif prefix == "city":
-            actor_for_viewer(viewer=ANONYMOUS, handle=name, kind=Actor.Kind.CITY)
-        elif prefix == "actor":
-            # A city publishes on `city:<handle>`, never on `actor:<handle>`.
-            return actor_for_viewer(viewer=ANONYMOUS, handle=name).kind != Actor.Kind.CITY
-        else:
-            return False
-    except Http404:
-        return False
-    return True
+    return stream_is_visible(ANONYMOUS, key)
 
 
 def public_activity(activity_id: str) -> Activity | None:

@@ -3,19 +3,17 @@
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
-from django.db.models.functions import Concat
+from django.db.models import F, Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification
+from novosphere import kinds
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
 
 def followers_of(target) -> QuerySet[Actor]:
     """Visible actors following `target` (an actor or a project), newest follow first."""
-    from projects.models import Project
-
-    field = "follows__target_project" if isinstance(target, Project) else "follows__target_actor"
+    field = f"follows__{follow_field(target)}"
     return visible_actors().filter(**{field: target}).order_by("-follows__id")
 
 
@@ -24,13 +22,15 @@ def following_of(actor: Actor) -> QuerySet[Actor]:
     return visible_actors().filter(follower_links__follower=actor).order_by("-follower_links__id")
 
 
-def is_following(*, follower: Actor | None, target) -> bool:
-    from projects.models import Project
+def follow_field(target) -> str:
+    """The Follow field that names `target`: `target_actor` or `target_project`, after its kind."""
+    return f"target_{kinds.kind_of(target).name}"
 
+
+def is_following(*, follower: Actor | None, target) -> bool:
     if follower is None:
         return False
-    field = "target_project" if isinstance(target, Project) else "target_actor"
-    return Follow.objects.filter(follower=follower, **{field: target}).exists()
+    return Follow.objects.filter(follower=follower, **{follow_field(target): target}).exists()
 
 
 # --- Activities: visibility, timelines, streams, notifications ----------------
@@ -45,31 +45,61 @@ class Page:
     newer: str | None = None
 
 
+def activity_shown(prefix: str = "") -> Q:
+    """What no reader sees: activity by a withdrawn author (a suspended actor), or naming one
+    as its object or target ("Eve follows Ghost" names Ghost). The same for everyone, so the
+    live push decides it once per activity."""
+    actors = kinds.kind_named("actor")
+    rule = actors.shown(f"{prefix}actor")
+    # Few actors are ever withdrawn: a small hashed list, not a join.
+    withdrawn = actors.withdrawn_idents()
+    for role in ("object", "target"):
+        rule &= ~Q(**{f"{prefix}{role}_type__in": actors.types(), f"{prefix}{role}_id__in": withdrawn})
+    return rule
+
+
 def activity_visibility(viewer, prefix: str = "") -> Q:
     """Who may see an activity, as a filter: decided at read time, on every path.
 
-    An activity tied to a project is visible exactly when the project is
-    (projects.selectors.visible_projects), so one recorded while the project
-    was public is hidden once it turns private; a suspended author hides it too,
-    and so does a suspended object or target, and a moderator hiding its object
-    (`hidden`, set by moderation).
-    The activity of an actor the viewer blocks never reaches the viewer.
+    An activity takes the visibility of its subject (`subject_kind`, `subject_id`):
+    its stored `audience` decides for everyone and every signed-in reader, and a
+    `private` one asks the subject's kind (`novosphere.kinds`) about this reader,
+    so an activity recorded while its subject was public is hidden once the
+    subject turns private or is hidden. `activity_shown` leaves out withdrawn
+    authors and the activity naming them; a block leaves out, for the blocker,
+    the blocked actor's activity and what is about them or theirs.
     """
     from moderation.selectors import blocked_by
-    from projects.selectors import visible_projects
 
-    rule = (
-        Q(**{f"{prefix}project__isnull": True}) | Q(**{f"{prefix}project__in": visible_projects(viewer)})
-    ) & Q(**{f"{prefix}actor__suspended": False, f"{prefix}hidden": False})
-    # "Eve follows Ghost" names Ghost: a suspended actor is absent as object or target too.
-    # Few actors are ever suspended, so this is a small hashed list, not a join.
-    suspended = Actor.objects.filter(suspended=True).values("handle")
-    for role in ("object", "target"):
-        rule &= ~Q(**{f"{prefix}{role}_type__in": Actor.Kind.values, f"{prefix}{role}_id__in": suspended})
     me = viewer_actor(viewer)
+    audience = f"{prefix}audience"
+    if me is None:
+        rule = Q(**{audience: kinds.Audience.EVERYONE})
+    else:
+        rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | (
+            Q(**{audience: kinds.Audience.SOME}) & kinds.visible_subjects(viewer, prefix=prefix)
+        )
+    rule &= activity_shown(prefix)
     if me is not None:
-        rule &= ~Q(**{f"{prefix}actor__in": blocked_by(me)})
+        blocked = blocked_by(me)
+        rule &= ~Q(**{f"{prefix}actor__in": blocked})
+        about_blocked = kinds.blocked_subjects(blocked, prefix=prefix)
+        if about_blocked is not None:
+            rule &= ~about_blocked
     return rule
+
+
+def stale_audiences() -> list[str]:
+    """Ids of the activities whose stored audience is not what their subject's rule gives
+    now: none, as long as every change of a subject goes through its model's `save()`."""
+    stale: list[str] = []
+    for kind in kinds.all_kinds():
+        about = Activity.objects.filter(subject_kind=kind.name).exclude(subject_id="")
+        pks = [kind.model._meta.pk.to_python(pk) for pk in about.values_list("subject_id", flat=True).distinct()]
+        if pks:
+            now = about.annotate(now=kinds.audience_expression(kind, pks))
+            stale += now.exclude(audience=F("now")).values_list("id", flat=True)
+    return stale
 
 
 def visible_activities(viewer) -> QuerySet[Activity]:
@@ -77,16 +107,14 @@ def visible_activities(viewer) -> QuerySet[Activity]:
     return Activity.objects.filter(activity_visibility(viewer)).select_related("actor")
 
 
-def followed_stream_keys(actor: Actor) -> QuerySet:
-    """Keys of the streams `actor` follows (`actor:`, `city:`, `project:`), computed in
-    the database so that it can serve as a subquery."""
-    key = Case(
-        When(target_project__isnull=False, then=Concat(Value("project:"), "target_project__slug")),
-        When(target_actor__kind=Actor.Kind.CITY, then=Concat(Value("city:"), "target_actor__handle")),
-        default=Concat(Value("actor:"), "target_actor__handle"),
-        output_field=CharField(),
+def home_stream_keys(actor: Actor) -> list[str]:
+    """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
+    follows = Follow.objects.filter(follower=actor).select_related("target_actor", "target_project").only(
+        "target_actor__kind", "target_actor__handle", "target_project__slug"
     )
-    return Follow.objects.filter(follower=actor).annotate(key=key).values_list("key", flat=True)
+    return [kinds.stream_key(actor)] + [
+        kinds.stream_key(follow.target_actor or follow.target_project) for follow in follows
+    ]
 
 
 def home_timeline(*, viewer, before: str | None = None, after: str | None = None, limit: int = 20) -> Page:
@@ -101,7 +129,7 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
     # A reader follows few big streams: one small lookup says which. Each is then
     # read newest first along its (stream, activity) index and cut at the page
     # size; a single query over all of them would read every entry they hold.
-    merged = MergedStream.objects.filter(stream__in=followed_stream_keys(me)).values_list("stream", flat=True)
+    merged = MergedStream.objects.filter(stream__in=home_stream_keys(me)).values_list("stream", flat=True)
     for key in merged:
         sources.append(visible.filter(stream_entries__stream=key, stream_entries__merged_at_read=True))
     return _page(sources, before=before, after=after, limit=limit)

@@ -13,33 +13,17 @@ from ulid import ULID
 
 from feeds import dispatch
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
+from novosphere import kinds
 from novosphere.api.errors import Forbidden, invalid
 from profiles.models import Actor
-from profiles.selectors import stream_key
 
 logger = logging.getLogger(__name__)
 
 
 def describe(thing) -> tuple[str, str, str]:
-    """(type, id, name) of anything an activity can point at."""
-    from projects.models import Project
-
-    if isinstance(thing, Actor):
-        return thing.kind, thing.handle, thing.name
-    if isinstance(thing, Project):
-        return "project", thing.slug, thing.title
-    name = getattr(thing, "title", None) or str(thing)
-    return thing._meta.model_name, str(thing.pk), name[:200]
-
-
-def stream_of(thing) -> str:
-    from projects.models import Project
-
-    if isinstance(thing, str):
-        return thing
-    if isinstance(thing, Project):
-        return f"project:{thing.slug}"
-    return stream_key(thing)
+    """(type, id, name) of anything an activity can point at, as its kind names it."""
+    kind = kinds.kind_of(thing)
+    return kind.activity_type(thing), kind.ident(thing), kind.name_of(thing)[:200]
 
 
 def next_activity_id() -> str:
@@ -63,42 +47,21 @@ def next_activity_id() -> str:
 
 
 ACTIVITY_ID_LOCK = 7_362_001  # an arbitrary constant naming the activity-id lock
-def stream_target(key: str):
-    """The actor or project that publishes stream `key`, or None if there is none."""
-    from projects.models import Project
-
-    kind, _sep, name = key.partition(":")
-    if kind == "project":
-        return Project.objects.filter(slug=name).first()
-    if kind in ("actor", "city"):
-        return Actor.objects.filter(handle=name).first()
-    return None
-
-
-def _followers_counts(keys) -> dict[str, int]:
-    """Followers of each stream, from the counter its actor or project keeps:
-    one query for the actors and one for the projects, whatever the number of
-    streams, since this runs on the writer's request.
-
-    Read from the database rather than the objects in hand, which may predate
-    the latest follows. A stream with no publisher counts 0.
-    """
-    from projects.models import Project
-
-    counts = dict.fromkeys(keys, 0)
-    by_handle, by_slug = {}, {}
-    for key in counts:
-        kind, _sep, name = key.partition(":")
-        if kind in ("actor", "city"):
-            by_handle.setdefault(name, []).append(key)
-        elif kind == "project":
-            by_slug.setdefault(name, []).append(key)
-    for model, field, names in ((Actor, "handle", by_handle), (Project, "slug", by_slug)):
-        if names:
-            rows = model.objects.filter(**{f"{field}__in": names}).order_by().values_list(field, "followers_count")
-            for name, followers in rows:
-                for key in names[name]:
-                    counts[key] = followers
+def _followers_counts(publishers: dict) -> dict[str, int]:
+    """Followers of each stream, from the counter its publisher keeps, read from the
+    database rather than the objects in hand, which may predate the latest follows:
+    one query per kind of publisher, whatever the number of streams, since this runs
+    on the writer's request. A stream with no publisher counts 0."""
+    counts = dict.fromkeys(publishers, 0)
+    by_model: dict = {}
+    for key, publisher in publishers.items():
+        if isinstance(publisher, str):
+            publisher = kinds.stream_publisher(key)
+        if publisher is not None:
+            by_model.setdefault(type(publisher), {})[publisher.pk] = key
+    for model, keys in by_model.items():
+        for pk, followers in model.objects.filter(pk__in=keys).values_list("pk", "followers_count"):
+            counts[keys[pk]] = followers
     return counts
 
 
@@ -109,7 +72,6 @@ def record(
     object,
     target=None,
     streams: Iterable = (),
-    project=None,
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
     publish: bool = True,
@@ -117,21 +79,20 @@ def record(
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
     `streams` are the streams it is published on besides its author's own
-    (actors, projects or `kind:key` strings). `project` is the project whose
-    visibility governs who may see it; it defaults to the object or target
-    when either is a project. `notify` lists `(recipient, reason)` pairs for
-    the people it concerns directly (a `Notification.Reason`); the author is
-    never notified of their own action, nor is anyone who blocks the author.
+    (actors, projects or `kind:key` strings). Its subject (`kinds.subject_of`:
+    the object, or the target when the object is an actor) decides who may
+    see it, now and whenever the subject changes. `notify` lists `(recipient,
+    reason)` pairs for the people it concerns directly (a `Notification.Reason`);
+    the author is never notified of their own action, nor is anyone who blocks the author.
     `publish=False` puts it on no stream and no timeline: only the notified see
     it (an invitation is told to the invitee alone, not announced).
     """
     from moderation.selectors import blockers_among
-    from projects.models import Project
 
     object_kind, object_id, object_name = describe(object)
     target_kind, target_id, target_name = describe(target) if target is not None else ("", "", "")
-    if project is None:
-        project = next((t for t in (object, target) if isinstance(t, Project)), None)
+    subject = kinds.subject_of(object, target)
+    subject_kind = kinds.kind_of(subject) if subject is not None else None
     activity = Activity.objects.create(
         id=next_activity_id(),
         type=type,
@@ -142,12 +103,14 @@ def record(
         target_type=target_kind,
         target_id=target_id,
         target_name=target_name,
-        project=project,
+        subject_kind=subject_kind.name if subject_kind else "",
+        subject_id=kinds.subject_id(subject) if subject is not None else "",
+        audience=kinds.audience_of(subject_kind, [subject.pk])[subject.pk] if subject is not None else kinds.Audience.EVERYONE,
         published=timezone.now(),
     )
-    publishers = {stream_key(actor): actor} if publish else {}
+    publishers = {kinds.stream_key(actor): actor} if publish else {}
     for stream in streams if publish else ():
-        publishers.setdefault(stream_of(stream), stream)
+        publishers.setdefault(kinds.stream_key(stream), stream)
     # Which streams are too big to copy to each follower is decided here, once.
     limit = settings.FEEDS_FANOUT_MAX_FOLLOWERS
     merged = {key for key, followers in _followers_counts(publishers).items() if followers > limit}
@@ -171,22 +134,60 @@ def record(
     Notification.objects.bulk_create(
         [Notification(recipient=recipient, activity=activity, reason=reason) for recipient, reason in recipients.values()]
     )
-    dispatch.publish_on_commit(activity)
+    dispatch.deliver_on_commit(activity.id)
     return activity
 
 
-def _target_filter(target) -> dict:
-    from projects.models import Project
+def refresh_audiences(kind: kinds.Kind, pks) -> int:
+    """Bring the stored audience of the activities about the objects `pks` of `kind`, and
+    about everything whose visibility follows from them, in step with their kinds' rules.
 
-    if isinstance(target, Project):
-        return {"target_project": target}
-    return {"target_actor": target}
+    Called when a subject changes (`feeds.signals`), in the same transaction, so no
+    reader ever sees an activity the subject no longer allows. Returns rows written."""
+    written = sum(
+        _write_audiences(each_kind, each_pks)
+        for each_kind, each_pks in [(kind, list(pks)), *kinds.dependents(kind, list(pks))]
+    )
+    if written:
+        logger.info("activity audiences refreshed kind=%s objects=%d rows=%d", kind.name, len(pks), written)
+    return written
+
+
+AUDIENCE_BATCH = 500  # primary keys per UPDATE, well within every database's parameter limit
+
+
+def refresh_every_audience() -> int:
+    """Recompute every stored audience (after an upgrade, or a bulk change that bypassed the models)."""
+    written = 0
+    for kind in kinds.all_kinds():
+        pks = Activity.objects.filter(subject_kind=kind.name).values_list("subject_id", flat=True).distinct()
+        written += _write_audiences(kind, [kind.model._meta.pk.to_python(pk) for pk in pks if pk])
+    return written
+
+
+def _write_audiences(kind: kinds.Kind, pks: list) -> int:
+    """Rewrite the audience of the activities about the objects `pks` of `kind`, in batches."""
+    written = 0
+    for start in range(0, len(pks), AUDIENCE_BATCH):
+        chunk = pks[start:start + AUDIENCE_BATCH]
+        about = Activity.objects.filter(subject_kind=kind.name, subject_id__in=[str(pk) for pk in chunk])
+        written += about.update(audience=kinds.audience_expression(kind, chunk))
+    return written
+
+
+def forget_subject(kind: kinds.Kind, pk) -> int:
+    """A deleted thing takes the activities about it along (as a deleted author does)."""
+    deleted, _rows = Activity.objects.filter(subject_kind=kind.name, subject_id=str(pk)).delete()
+    return deleted
+
+
+def _target_filter(target) -> dict:
+    """The Follow field that names `target`: `target_actor` or `target_project`, after its kind."""
+    return {f"target_{kinds.kind_of(target).name}": target}
 
 
 def follow(*, follower: Actor, target) -> bool:
     """Follow an actor or a project. Repeating it is harmless; returns whether it is new."""
-    from projects.models import Project
-
     if isinstance(target, Actor) and target.pk == follower.pk:
         raise invalid("target", _("You cannot follow yourself."))
     if isinstance(target, Actor):
@@ -204,11 +205,10 @@ def follow(*, follower: Actor, target) -> bool:
             type="Follow",
             object=target,
             streams=[target],
-            project=target if isinstance(target, Project) else None,
             notify=[(target, Notification.Reason.FOLLOWED)] if isinstance(target, Actor) and target.kind == Actor.Kind.PERSON else [],
         )
         _home_streams_changed(follower)
-    logger.info("follow follower=%s target=%s", follower.handle, stream_of(target))
+    logger.info("follow follower=%s target=%s", follower.handle, kinds.stream_key(target))
     return True
 
 
@@ -231,7 +231,7 @@ def unfollow(*, follower: Actor, target) -> bool:
         type(target).objects.filter(pk=target.pk).update(followers_count=F("followers_count") - 1)
         Actor.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
         _home_streams_changed(follower)
-    logger.info("unfollow follower=%s target=%s", follower.handle, stream_of(target))
+    logger.info("unfollow follower=%s target=%s", follower.handle, kinds.stream_key(target))
     return True
 
 
@@ -246,9 +246,10 @@ def _home_streams_changed(follower: Actor) -> None:
 def fan_out_activity(*, activity_id: str) -> int:
     """Copy an activity into the home timelines of its streams' followers; returns rows tried.
 
-    Runs after commit (in a Celery worker at scale). Idempotent: the unique
-    (owner, activity) constraint makes a redelivered or repeated run add nothing,
-    so a worker killed mid-way loses nothing once the task runs again. Streams
+    Runs after commit (the `feeds.fan_out` work of `novosphere.publisher`, in a
+    Celery worker at scale). Idempotent: the unique (owner, activity) constraint
+    makes a redelivered or repeated run add nothing, so a worker killed mid-way
+    loses nothing once the outbox runs it again. Streams
     marked `merged_at_read` are skipped: readers merge those themselves.
     Visibility is not decided here but on every read, so an activity copied
     before its project turned private is still hidden afterwards.
@@ -261,7 +262,7 @@ def fan_out_activity(*, activity_id: str) -> int:
     keys = StreamEntry.objects.filter(activity_id=activity_id, merged_at_read=False).values_list("stream", flat=True)
     written = 0
     for key in keys:
-        target = stream_target(key)
+        target = kinds.stream_publisher(key)
         if target is None:
             continue
         follows = Follow.objects.filter(**_target_filter(target))
@@ -284,27 +285,8 @@ def fan_out_activity(*, activity_id: str) -> int:
                 break
             if pause:
                 time.sleep(pause)
-    Activity.objects.filter(pk=activity_id, fanned_out=False).update(fanned_out=True)
     logger.info("activity fanned out id=%s rows=%d", activity_id, written)
     return written
-
-
-def fan_out_pending(*, older_than_seconds: float, limit: int = 1000) -> int:
-    """Run the fan-out of activities whose fan-out never finished (its task was lost
-    with the broker, or its worker died for good); returns how many were redone.
-
-    Only activities older than `older_than_seconds` are taken, so the sweep leaves
-    those whose task is merely queued to their worker (redoing one is harmless anyway).
-    """
-    cutoff = str(ULID.from_timestamp(time.time() - older_than_seconds))
-    pending = list(
-        Activity.objects.filter(fanned_out=False, id__lt=cutoff).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    for activity_id in pending:
-        fan_out_activity(activity_id=activity_id)
-    if pending:
-        logger.warning("fan-out redone for %d activities whose fan-out had not finished", len(pending))
-    return len(pending)
 
 
 def mark_notifications_read(*, recipient: Actor, ids: Iterable[int] | None = None) -> int:

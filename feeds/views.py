@@ -20,8 +20,9 @@ from feeds.serializers import (
     NotificationPageSerializer,
     NotificationQuerySerializer,
 )
+from novosphere import kinds
 from profiles.models import Actor
-from profiles.selectors import actor_for_viewer, stream_key, viewer_actor
+from profiles.selectors import actor_for_viewer, viewer_actor
 from projects.selectors import project_for_viewer
 
 BAD_PAGING = OpenApiResponse(description="`limit` above 100 or not an integer, or an invalid cursor")
@@ -72,7 +73,7 @@ class ProjectActivityView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_viewer(viewer=request.user, slug=slug)
-        return stream_response(request, f"project:{project.slug}")
+        return stream_response(request, kinds.stream_key(project))
 
 
 class NotificationsView(APIView):
@@ -163,7 +164,7 @@ class CityAtomView(AtomView):
                    tags=["cities"])
     def get(self, request: Request, handle: str) -> HttpResponse:
         city = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle, kind=Actor.Kind.CITY)
-        return atom_response(request, key=stream_key(city), name=city.name,
+        return atom_response(request, key=kinds.stream_key(city), name=city.name,
                              stream_path=f"/api/v1/cities/{city.handle}/activity/")
 
 
@@ -172,7 +173,7 @@ class ActorAtomView(AtomView):
                    tags=["actors"])
     def get(self, request: Request, handle: str) -> HttpResponse:
         actor = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle)
-        return atom_response(request, key=stream_key(actor), name=actor.name,
+        return atom_response(request, key=kinds.stream_key(actor), name=actor.name,
                              stream_path=f"/api/v1/actors/{actor.handle}/activity/")
 
 
@@ -181,5 +182,5 @@ class ProjectAtomView(AtomView):
                    tags=["projects"])
     def get(self, request: Request, slug: str) -> HttpResponse:
         project = project_for_viewer(viewer=public.ANONYMOUS, slug=slug)
-        return atom_response(request, key=f"project:{project.slug}", name=project.title,
+        return atom_response(request, key=kinds.stream_key(project), name=project.title,
                              stream_path=f"/api/v1/projects/{project.slug}/activity/")

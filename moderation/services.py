@@ -7,65 +7,46 @@ Repeating an action is harmless: nothing changes and no row is written.
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feeds import services as feeds
-from feeds.models import Activity
 from moderation.models import Block, Report
+from novosphere import kinds
 from novosphere.api.errors import Conflict, invalid
+from novosphere.dispatch import BLOCKS_CHANGED, tell_user_sockets_on_commit
 from novosphere.models import audit
 from profiles.models import Actor, User
-from profiles.selectors import actor_for_viewer
 from profiles.services import set_suspended
-from projects.models import CollaborationRequest, Project, ProjectUpdate
-from projects.selectors import project_for_viewer, request_for_viewer, update_for_viewer
 
 logger = logging.getLogger(__name__)
 
-HIDEABLE = {"project": Project, "collaboration": CollaborationRequest, "update": ProjectUpdate}
-
-
-def subject_of(kind: str, thing) -> str:
-    """The audit subject of a moderated object: `project:<slug>`, `collaboration:<id>`, `update:<id>`, `actor:<handle>`."""
-    if kind == "project":
-        return f"project:{thing.slug}"
-    if kind == "actor":
-        return f"actor:{thing.handle}"
-    return f"{kind}:{thing.pk}"
-
-
-def _activities_about(kind: str, pk: int) -> Q:
-    """Activities whose object or target is the request or update `pk` (as `feeds.services.record` names them)."""
-    if kind == "update":
-        return Q(object_type="update", object_id=str(pk))
-    names = ["collaboration", CollaborationRequest._meta.model_name]
-    return Q(object_type__in=names, object_id=str(pk)) | Q(target_type__in=names, target_id=str(pk))
+def hideable_kind(name: str) -> kinds.Kind:
+    """The kind moderators call `name` (`project`, `collaboration`, `update`, `event`),
+    if moderators may hide it; KeyError otherwise."""
+    kind = kinds.kind_for_moderation(name)
+    if kind is None or not kind.hideable:
+        raise KeyError(name)
+    return kind
 
 
 @transaction.atomic
-def set_hidden(*, kind: str, pk: int, hidden: bool, moderator: User, reason: str = "", **why) -> bool:
-    """Hide (or show again) a project, collaboration request or project update; returns whether it changed.
+def set_hidden(*, kind: str, pk, hidden: bool, moderator: User, reason: str = "", **why) -> bool:
+    """Hide (or show again) a project, collaboration request, project update or event; returns whether it changed.
 
-    Projects disappear through `visible_projects` (and with them their
-    activity); requests and updates also mark the activities about them
-    `hidden`, the column the feed reads. Saving fires the search sync, which
-    reindexes the object's document and those that depend on it.
+    The thing disappears through its kind's visibility rule, and the activities
+    about it, and about what follows from it, with it (their audiences follow
+    the save: `feeds.signals`). Saving fires the search sync, which reindexes
+    the object's document and those that depend on it.
     """
-    model = HIDEABLE[kind]
-    thing = model.objects.select_for_update().get(pk=pk)
+    declared = hideable_kind(kind)
+    thing = declared.model._default_manager.select_for_update().get(pk=pk)
     if thing.hidden == hidden:
         return False
-    thing.hidden = hidden
-    thing.save(update_fields=["hidden"])
-    if kind != "project":
-        Activity.objects.filter(_activities_about(kind, pk)).update(hidden=hidden)
+    declared.set_hidden(thing, hidden)
     audit(
-        user=moderator, action=f"{kind}.{'hide' if hidden else 'unhide'}", subject=subject_of(kind, thing),
+        user=moderator, action=f"{kind}.{'hide' if hidden else 'unhide'}", subject=declared.moderation_subject(thing),
         reason=reason, **why,
     )
     logger.info("moderation %s %s hidden=%s by=%s", kind, pk, hidden, moderator.username)
@@ -118,21 +99,7 @@ def unblock_actor(*, blocker: Actor, blocked: Actor, user: User) -> bool:
 def _blocks_changed_on_commit(blocker: Actor) -> None:
     """Open sockets keep the set of authors their reader blocks: tell the blocker's to re-read it."""
     if blocker.user_id is not None:
-        user_id = blocker.user_id
-        transaction.on_commit(lambda: push_blocks_changed(user_id), robust=True)
-
-
-def push_blocks_changed(user_id: int) -> None:
-    """A layer outage costs only liveness: frames are still filtered on every read."""
-    from novosphere.ws_auth import group_for_user
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "blocks.changed"})
-    except Exception:
-        logger.exception("blocks.changed push failed user=%s", user_id)
+        tell_user_sockets_on_commit(blocker.user_id, BLOCKS_CHANGED)
 
 
 # --- Reports -------------------------------------------------------------------
@@ -142,15 +109,16 @@ def reported_target(*, viewer, target_type: str, target_id: str):
     """The object a report names, if `viewer` may see it: 404 otherwise, hidden or unknown alike."""
     from django.http import Http404
 
-    if target_type == Report.TargetType.ACTOR:
-        return actor_for_viewer(viewer=viewer, handle=target_id)
-    if target_type == Report.TargetType.PROJECT:
-        return project_for_viewer(viewer=viewer, slug=target_id)
-    if not target_id.isdigit() or len(target_id) > 18:
+    kind = kinds.kind_for_moderation(target_type)
+    if kind is None:
         raise Http404
-    if target_type == Report.TargetType.COLLABORATION:
-        return request_for_viewer(viewer=viewer, pk=int(target_id))
-    return update_for_viewer(viewer=viewer, pk=int(target_id))
+    try:
+        found = kind.visible_to(viewer).filter(kind.lookup(target_id)).first()
+    except (ValueError, TypeError):  # not an id of this kind at all
+        found = None
+    if found is None:
+        raise Http404
+    return found
 
 
 @transaction.atomic
@@ -181,13 +149,9 @@ def report_content(
 
 def _author_of(report: Report) -> Actor | None:
     """Who a `suspend` resolution suspends: the reported actor, or the author of the reported content."""
-    if report.target_type == Report.TargetType.ACTOR:
-        return Actor.objects.filter(pk=report.target_pk).first()
-    if report.target_type == Report.TargetType.PROJECT:
-        return Actor.objects.filter(owned_projects=report.target_pk).first()
-    if report.target_type == Report.TargetType.COLLABORATION:
-        return Actor.objects.filter(collaboration_requests=report.target_pk).first()
-    return Actor.objects.filter(project_updates=report.target_pk).first()
+    kind = kinds.kind_for_moderation(report.target_type)
+    target = kind.model._default_manager.filter(pk=report.target_pk).first() if kind else None
+    return kind.author_of(target) if target is not None else None
 
 
 @transaction.atomic
@@ -200,9 +164,11 @@ def resolve_report(*, report: Report, moderator: User, action: str, reason: str 
         raise Conflict(_("This report is already resolved."))
     why = {"report": report.pk}
     if action == Report.Resolution.HIDE:
-        if report.target_type not in HIDEABLE:
-            raise invalid("action", _("Only projects, collaboration requests and updates can be hidden."))
-        if not HIDEABLE[report.target_type].objects.filter(pk=report.target_pk).exists():
+        try:
+            kind = hideable_kind(report.target_type)
+        except KeyError:
+            raise invalid("action", _("Only projects, collaboration requests, updates and events can be hidden.")) from None
+        if not kind.model._default_manager.filter(pk=report.target_pk).exists():
             raise Conflict(_("The reported content no longer exists."))
         set_hidden(kind=report.target_type, pk=report.target_pk, hidden=True, moderator=moderator, reason=reason, **why)
     elif action == Report.Resolution.SUSPEND:

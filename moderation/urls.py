@@ -15,6 +15,8 @@ urlpatterns = [
     re_path(rf"^moderation/collaborations/{ID}/unhide/$", views.HideView.as_view(kind="collaboration", hidden=False), name="moderation-collaboration-unhide"),
     re_path(rf"^moderation/updates/{ID}/hide/$", views.HideView.as_view(kind="update", hidden=True), name="moderation-update-hide"),
     re_path(rf"^moderation/updates/{ID}/unhide/$", views.HideView.as_view(kind="update", hidden=False), name="moderation-update-unhide"),
+    re_path(rf"^moderation/events/{SLUG}/hide/$", views.HideView.as_view(kind="event", hidden=True), name="moderation-event-hide"),
+    re_path(rf"^moderation/events/{SLUG}/unhide/$", views.HideView.as_view(kind="event", hidden=False), name="moderation-event-unhide"),
     path("moderation/reports/", views.ReportListView.as_view(), name="moderation-reports"),
     re_path(r"^moderation/reports/(?P<pk>[0-9]{1,18})/resolve/$", views.ReportResolveView.as_view(), name="moderation-report-resolve"),
     path("reports/", views.ReportCreateView.as_view(), name="reports"),

@@ -26,7 +26,6 @@ from moderation.serializers import (
 )
 from profiles.models import Actor
 from profiles.selectors import actor_for_viewer, viewer_actor
-from projects.models import CollaborationRequest, Project, ProjectUpdate
 
 NOT_FOUND = OpenApiResponse(description="Unknown, or hidden from the caller: the same answer.")
 STAFF_ONLY = {
@@ -72,34 +71,28 @@ class SuspensionView(APIView):
 
 
 class HideView(APIView):
-    """Hide (`hidden=True`) or show again one project, collaboration request or update."""
+    """Hide (`hidden=True`) or show again one project, collaboration request, update or event."""
 
     permission_classes = [IsModerator]
     kind = "project"
     hidden = True
 
-    def _target(self, key: str):
-        if self.kind == "project":
-            found = Project.objects.filter(slug=key).values_list("pk", "slug").first()
-        else:
-            model = CollaborationRequest if self.kind == "collaboration" else ProjectUpdate
-            found = model.objects.filter(pk=int(key)).values_list("pk", "pk").first()
-        if found is None:
-            raise Http404
-        return found
-
     @extend_schema(
         request=ModerationInputSerializer, tags=["moderation"],
         responses={200: HiddenStateSerializer, 404: OpenApiResponse(description="No such object."), **STAFF_ONLY},
-        summary="Hide or show again a project, collaboration request or update (moderators); audited",
+        summary="Hide or show again a project, collaboration request, update or event (moderators); audited",
     )
     def post(self, request: Request, **key) -> Response:
         reason = _reason(request)
-        pk, ident = self._target(key.get("slug") or key["pk"])
+        declared = services.hideable_kind(self.kind)
+        # Moderators act on hidden things too: found whoever may see it.
+        thing = declared.find(key.get("slug") or key["pk"])
+        if thing is None:
+            raise Http404
         changed = services.set_hidden(
-            kind=self.kind, pk=pk, hidden=self.hidden, moderator=request.user, reason=reason
+            kind=self.kind, pk=thing.pk, hidden=self.hidden, moderator=request.user, reason=reason
         )
-        return Response({"type": self.kind, "id": str(ident), "hidden": self.hidden, "changed": changed})
+        return Response({"type": self.kind, "id": declared.ident(thing), "hidden": self.hidden, "changed": changed})
 
 
 # --- Reports -----------------------------------------------------------------

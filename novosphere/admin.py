@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from novosphere.api.throttling import login_refused
-from novosphere.models import AuditEntry
+from novosphere.models import AuditEntry, OutboxItem
 
 
 @admin.register(AuditEntry)
@@ -28,3 +28,12 @@ def login_with_limits(request, extra_context=None):
             response["Retry-After"] = str(int(wait) + 1)
             return response
     return admin.site.login(request, extra_context)
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(admin.ModelAdmin):
+    """What is still to be done after a commit: rows that stay here are work that keeps failing."""
+
+    list_display = ["id", "kind", "created", "due", "attempts", "last_error"]
+    list_filter = ["kind"]
+    readonly_fields = ["kind", "payload", "created", "due", "attempts", "last_error"]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEntry(models.Model):
@@ -21,3 +22,26 @@ class AuditEntry(models.Model):
 
 def audit(*, user, action: str, subject: str, **data) -> AuditEntry:
     return AuditEntry.objects.create(user=user, action=action, subject=subject, data=data)
+
+
+class OutboxItem(models.Model):
+    """One piece of work to do after a commit (see `novosphere.publisher`).
+
+    Written in the writer's transaction, so it exists exactly when the change
+    it follows does; deleted once its handler has run. A row still here after
+    the sweep's grace is work whose task or process was lost.
+    """
+
+    kind = models.CharField(max_length=50)  # the registered kind of work: "feeds.fan_out", ...
+    payload = models.JSONField(default=dict)
+    created = models.DateTimeField(default=timezone.now)
+    # Not taken before this: a retry's backoff, or the lease of whoever is running it.
+    due = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due", "id"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

@@ -52,3 +52,10 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+def plain_text(markdown: str) -> str:
+    """What a person reads of a markdown text, without markup: rendered, then every tag dropped."""
+    import html
+
+    return html.unescape(nh3.clean(_markdown.render(markdown or ""), tags=set()))

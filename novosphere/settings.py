@@ -5,6 +5,7 @@ channel layer, in-process background work and the database's own search.
 Each URL that is set switches its part to the real service.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -55,7 +56,11 @@ INSTALLED_APPS = [
     "search",
     "events",
     "moderation",
+    "accounts",
+    "opendata",
     "federation",
+    "delivery",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +204,15 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Repeated reads under /api/v1/ are answered from their last rendering while no
+# write has happened since (novosphere/read_cache.py); at most this old, which
+# bounds what time alone changes. 0 turns it off.
+READ_CACHE_SECONDS = env.float("READ_CACHE_SECONDS", default=1.0)
+READ_CACHE_MAX_ENTRIES = env.int("READ_CACHE_MAX_ENTRIES", default=4096)
+READ_CACHE_MAX_BODY = env.int("READ_CACHE_MAX_BODY", default=512 * 1024)
+READ_CACHE_MAX_BYTES = env.int("READ_CACHE_MAX_BYTES", default=64 * 1024 * 1024)
+READ_CACHE_GENERATION_FILE = env.str("READ_CACHE_GENERATION_FILE", default="")
+
 # Background work (fan-out, indexing): Celery on the Redis broker at scale,
 # in-process after commit on the embedded default.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -210,15 +224,42 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # many seconds (Redis broker); the fan-out is idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
-# Outboxes drained by Celery beat (`celery -A novosphere worker -B`, or a beat
-# process): fan-outs whose task was lost with the broker (a Redis restarted
-# empty), and search documents an unreachable index could not take.
-FEEDS_FANOUT_SWEEP_SECONDS = env.float("FEEDS_FANOUT_SWEEP_SECONDS", default=60.0)
-FEEDS_FANOUT_SWEEP_GRACE = env.float("FEEDS_FANOUT_SWEEP_GRACE", default=60.0)
-SEARCH_PENDING_SWEEP_SECONDS = env.float("SEARCH_PENDING_SWEEP_SECONDS", default=60.0)
+# Webhooks (novosphere/outbound.py makes every outside request): private,
+# loopback and link-local receivers are refused unless this is true (tests,
+# a hub on the same private network).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOKS_MAX_PER_ACCOUNT = env.int("WEBHOOKS_MAX_PER_ACCOUNT", default=10)
+
+# The delivery outbox (delivery/): webhooks now, federation next.
+DELIVERY_TIMEOUT = env.float("DELIVERY_TIMEOUT", default=10.0)  # seconds for one POST, all of it
+# Retries: DELIVERY_RETRY_SECONDS, doubled each time up to the maximum, with jitter.
+DELIVERY_RETRY_SECONDS = env.float("DELIVERY_RETRY_SECONDS", default=1.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
+DELIVERY_DISABLE_AFTER_DAYS = env.float("DELIVERY_DISABLE_AFTER_DAYS", default=3.0)
+DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=60.0)
+DELIVERY_DRAIN_BATCH = env.int("DELIVERY_DRAIN_BATCH", default=100)
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=30.0)
+DELIVERY_SWEEP_GRACE = env.float("DELIVERY_SWEEP_GRACE", default=30.0)
+DELIVERY_IN_PROCESS_THREADS = env.int("DELIVERY_IN_PROCESS_THREADS", default=4)
+
+# The outbox (novosphere.publisher): work set off by a commit is a row until it
+# is done. Celery beat (`celery -A novosphere worker -B`, or a beat process)
+# sweeps every OUTBOX_SWEEP_SECONDS the rows left behind for more than
+# OUTBOX_SWEEP_GRACE seconds: a task lost with the broker (a Redis restarted
+# empty), a process that died between commit and work, a failed handler
+# (retried after OUTBOX_RETRY_SECONDS, doubling up to OUTBOX_RETRY_MAX_SECONDS).
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+OUTBOX_SWEEP_GRACE = env.float("OUTBOX_SWEEP_GRACE", default=60.0)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=1000)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=600.0)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=5.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+TOKEN_PRUNE_SECONDS = env.float("TOKEN_PRUNE_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
-    "feeds-fan-out-pending": {"task": "feeds.tasks.fan_out_pending", "schedule": FEEDS_FANOUT_SWEEP_SECONDS},
-    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": SEARCH_PENDING_SWEEP_SECONDS},
+    "outbox-sweep": {"task": "novosphere.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "search-index-pending": {"task": "search.tasks.index_pending", "schedule": OUTBOX_SWEEP_SECONDS},
+    "delivery-sweep": {"task": "delivery.tasks.sweep", "schedule": DELIVERY_SWEEP_SECONDS},
+    "accounts-prune-tokens": {"task": "accounts.tasks.prune_tokens", "schedule": TOKEN_PRUNE_SECONDS},
 }
 
 # Timelines: streams with more followers than this are merged into home
@@ -230,10 +271,8 @@ FEEDS_FANOUT_BATCH_PAUSE = env.float("FEEDS_FANOUT_BATCH_PAUSE", default=0.0)
 
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 
-# Webhooks (novosphere/outbound.py makes every outside request): private,
-# loopback and link-local receivers are refused unless this is true (tests,
-# a hub on the same private network).
-WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Open data exports read this many rows per query while they stream.
+OPENDATA_BATCH_SIZE = env.int("OPENDATA_BATCH_SIZE", default=500)
 
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -243,11 +282,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Tokens live TOKEN_TTL seconds (30 days) after their last use: each use pushes
+# the expiry back, written at most once per TOKEN_RENEW_INTERVAL (an hour) so
+# reads stay reads. An unused token dies; an expired one is a 401. Celery beat
+# prunes dead tokens every TOKEN_PRUNE_SECONDS (`manage.py prune_tokens` by hand).
+TOKEN_TTL = env.int("TOKEN_TTL", default=30 * 86400)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": None,
-    "AUTO_REFRESH": False,
+    "TOKEN_TTL": timedelta(seconds=TOKEN_TTL),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": env.int("TOKEN_RENEW_INTERVAL", default=3600),
 }
+
+# Keys sent by e-mail: a password reset key works once, for an hour; an address
+# verification key works once, for three days.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 86400)
+
+# --- E-mail ----------------------------------------------------------------------
+# EMAIL_URL as django-environ reads it: smtp://user:password@host:25,
+# smtp+tls://...:587, smtp+ssl://...:465, consolemail:// (the default: printed
+# on the server's output), dummymail:// (dropped).
+vars().update({
+    name: value for name, value in env.email_url("EMAIL_URL", default="consolemail://").items()
+    if value not in (None, "")  # Django's own defaults where the URL says nothing
+})
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Novosphère <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -279,11 +340,18 @@ RATE_LIMITS = {
         # a room of people mistyping passwords stays far below it.
         "login_account": "20/15minute",
         "login_address": "100/5minute",
+        # Every request to the account endpoints (password reset and its key,
+        # e-mail keys), per address or account.
+        "login": "30/minute",
         "follow": "120/minute",
         "collaboration": "30/hour",
         "response": "60/hour",
         "search": "120/minute",
         "report": "30/hour",
+        # Per e-mail address asked for (known or not, so a 429 tells nothing).
+        "password_reset": "5/hour",
+        # Per account: the reset and verification e-mails it is sent.
+        "account_email": "5/hour",
         "ws_connect": "60/minute",
     }.items()
 }
@@ -375,19 +443,18 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- Logging: one line per event ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Every app of the project (each a folder of this checkout), whatever is added later.
+PROJECT_APPS = [name for name in INSTALLED_APPS if "." not in name and (BASE_DIR / name / "apps.py").exists()]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A traceback or a user's text with newlines stays on its event's line.
+    "formatters": {"line": {"()": "novosphere.logs.OneLineFormatter",
+                            "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "novosphere": {"level": LOG_LEVEL},
-        "profiles": {"level": LOG_LEVEL},
-        "projects": {"level": LOG_LEVEL},
-        "feeds": {"level": LOG_LEVEL},
-        "search": {"level": LOG_LEVEL},
-        "federation": {"level": LOG_LEVEL},
+        **{app: {"level": LOG_LEVEL} for app in PROJECT_APPS},
         "django.request": {"level": "ERROR"},
     },
 }

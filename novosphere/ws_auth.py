@@ -66,6 +66,7 @@ def still_authorized(scope) -> bool:
     revoked, the session not ended, the account active, its actor not suspended."""
     from django.contrib.auth import HASH_SESSION_KEY
     from django.contrib.sessions.models import Session
+    from django.db.models import Q
     from django.utils import timezone
     from django.utils.crypto import constant_time_compare
     from knox.models import AuthToken
@@ -73,7 +74,10 @@ def still_authorized(scope) -> bool:
     user = scope.get("user")
     if user is None or not user.is_authenticated:
         return False
-    user.refresh_from_db(fields=["is_active"])
+    try:
+        user.refresh_from_db(fields=["is_active"])
+    except type(user).DoesNotExist:  # the account was erased
+        return False
     actor = getattr(user, "actor", None)
     if not user.is_active or actor is None:
         return False
@@ -82,7 +86,8 @@ def still_authorized(scope) -> bool:
         return False
     if scope.get("auth_by") == "token":
         token = scope.get("auth_token")
-        return token is not None and AuthToken.objects.filter(pk=token.pk).exists()
+        live = AuthToken.objects.filter(pk=token.pk) if token is not None else AuthToken.objects.none()
+        return live.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())).exists()
     session = scope.get("session")
     key = getattr(session, "session_key", None)
     if not key or not Session.objects.filter(session_key=key, expire_date__gt=timezone.now()).exists():
@@ -97,15 +102,6 @@ def group_for_user(user_id: int) -> str:
 
 def recheck_connections(user_id: int) -> None:
     """Ask every open socket of a user to check its credentials again (after commit)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-    from django.db import transaction
+    from novosphere.dispatch import AUTH_CHECK, tell_user_sockets_on_commit
 
-    def send():
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group_for_user(user_id), {"type": "auth.check"})
-
-    # robust: the change is committed; with the layer down the sockets it would
-    # have closed were closed by the same outage (4503) and re-authenticate on reconnect.
-    transaction.on_commit(send, robust=True)
+    tell_user_sockets_on_commit(user_id, AUTH_CHECK)

@@ -5,4 +5,4 @@ class ProfilesConfig(AppConfig):
     name = "profiles"
 
     def ready(self) -> None:
-        from profiles import signals  # noqa: F401 - connects the receivers
+        from profiles import kinds, signals  # noqa: F401 - registers the actor kind, connects the receivers

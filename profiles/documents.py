@@ -3,25 +3,16 @@
 from django.db.models import QuerySet
 
 from profiles.models import Actor
-from profiles.selectors import viewer_actor, visible_actors
-from search.registry import Audience, Document, DocumentType, register
+from search.registry import Document, DocumentType, register
 
 
 class ActorDocuments(DocumentType):
     type = "actor"
     model = Actor
+    kind = "actor"
 
     def queryset(self) -> QuerySet[Actor]:
         return Actor.objects.select_related("city").prefetch_related("skills", "sectors", "interests")
-
-    def visible(self, viewer) -> QuerySet[Actor]:
-        return visible_actors(viewer)
-
-    def excluded_for(self, viewer) -> QuerySet | None:
-        from moderation.selectors import blocked_by
-
-        me = viewer_actor(viewer)
-        return blocked_by(me) if me is not None else None
 
     def document(self, actor: Actor) -> Document:
         skills = [tag.slug for tag in actor.skills.all()]
@@ -51,8 +42,7 @@ class ActorDocuments(DocumentType):
             country=str(actor.country or ""),
             sectors=sectors,
             skills=skills,
-            audience=Audience.PUBLIC,
-            hidden=actor.suspended,
+            **self.audience(actor),
         )
 
     def dependencies(self):

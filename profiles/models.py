@@ -1,13 +1,33 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 
 class User(AbstractUser):
-    """The account; its public face is its person `Actor`."""
+    """The account; its public face is its person `Actor`.
+
+    `email` is the address the account answers to (password resets go there);
+    a new address waits in `pending_email` until its key comes back, so a typo
+    never locks a person out.
+    """
+
+    email_verified = models.BooleanField(default=False)
+    pending_email = models.EmailField(blank=True)
+    # The language of the e-mails the account receives: from Accept-Language at
+    # registration, then as the person sets it on /me.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # Two accounts never share an address, whatever its case; accounts
+            # made without one (the admin's createsuperuser, tests) are left out.
+            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="one_account_per_email"),
+        ]
 
 
 class Tag(models.Model):
@@ -76,6 +96,10 @@ class Actor(models.Model):
     following_count = models.PositiveIntegerField(default=0)
     # A moderator's suspension hides the actor on every path.
     suspended = models.BooleanField(default=False, db_index=True)
+    # What remains of a person who erased their account while their updates and
+    # responses in others' spaces stay: no account, no personal data, shown as
+    # "Former member" beside those, absent everywhere else.
+    erased = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

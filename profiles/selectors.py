@@ -13,9 +13,31 @@ def viewer_actor(user) -> Actor | None:
     return getattr(user, "actor", None)
 
 
+def address_taken(email: str, *, by_other_than=None) -> bool:
+    """Whether another account answers to this e-mail address (case does not matter)."""
+    from profiles.models import User
+
+    others = User.objects.filter(email__iexact=email.strip())
+    if by_other_than is not None:
+        others = others.exclude(pk=by_other_than.pk)
+    return others.exists()
+
+
+def actor_shown(path: str = "") -> Q:
+    """The one rule of a moderator's withdrawal: an actor is shown to others unless suspended.
+    `path` leads from another model to the actor (`author`, `owner`, `memberships__actor`)."""
+    return Q(**{f"{path}__suspended" if path else "suspended": False})
+
+
 def visible_actors(viewer=None) -> QuerySet[Actor]:
-    """Actors anyone may see: every actor but those a moderator suspended."""
-    return Actor.objects.filter(suspended=False)
+    """Actors anyone may see: every actor but those a moderator suspended and what
+    remains of erased accounts (their kept updates and responses still show them)."""
+    return Actor.objects.filter(actor_shown(), erased=False)
+
+
+def withdrawn_actors() -> QuerySet[Actor]:
+    """Actors nobody sees (suspended): few, so a small list where a join would cost more."""
+    return Actor.objects.exclude(actor_shown())
 
 
 def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
@@ -30,13 +52,11 @@ def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
     )
 
 
-def actor_for_viewer(*, viewer, handle: str, kind: str | None = None, for_update: bool = False) -> Actor:
+def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike."""
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
         return queryset.get(handle=handle)
     except Actor.DoesNotExist:
@@ -70,10 +90,34 @@ def peer_cities(city: Actor) -> QuerySet[Actor]:
     )
 
 
-def stream_key(actor: Actor) -> str:
-    """The stream an actor publishes on: `city:<handle>` for cities, `actor:<handle>` otherwise."""
-    prefix = "city" if actor.kind == Actor.Kind.CITY else "actor"
-    return f"{prefix}:{actor.handle}"
+def stream_prefix(actor: Actor) -> str:
+    """Cities publish on `city:<handle>`, other actors on `actor:<handle>`."""
+    return "city" if actor.kind == Actor.Kind.CITY else "actor"
+
+
+class _Stranger:
+    """A signed-in person with no tie to anything: what they may see, every signed-in person may."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    pk = None
+
+    def __init__(self):
+        # An id no row has: every "is the viewer a member, an author, a blocker" is false.
+        self.actor = Actor(pk=0, kind=Actor.Kind.PERSON, handle="", name="")
+
+
+def signed_in_stranger():
+    """The viewer that stands for every signed-in person in `novosphere.kinds.audience_of`."""
+    return _Stranger()
+
+
+def user_of_actor(actor_id: int):
+    """The account of a person actor (None for organizations, cities, and unknown ids)."""
+    actor = Actor.objects.filter(pk=actor_id, user__isnull=False).select_related("user").first()
+    return actor.user if actor is not None else None
 
 
 def group_members(*, group: Actor, viewer) -> list:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.types import OpenApiTypes
@@ -58,6 +59,15 @@ class ActorSummarySerializer(serializers.ModelSerializer):
         fields = ["handle", "name", "kind"]
         read_only_fields = fields
 
+    def to_representation(self, actor):
+        data = super().to_representation(actor)
+        if actor.erased:
+            data["name"] = str(FORMER_MEMBER)
+        return data
+
+
+FORMER_MEMBER = _("Former member")
+
 
 class ActorSerializer(serializers.ModelSerializer):
     """An actor as everyone sees it; also the shape PATCH accepts."""
@@ -106,6 +116,38 @@ class ActorSerializer(serializers.ModelSerializer):
         if city_only and kind != Actor.Kind.CITY:
             raise serializers.ValidationError({city_only[0]: [_("Only cities have this field.")]})
         return attrs
+
+
+class AddressField(serializers.EmailField):
+    """An e-mail address, or null where the account has none."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class MeSerializer(ActorSerializer):
+    """The caller's person actor, with the account's own settings (seen only by its owner)."""
+
+    email = AddressField(
+        source="user.email", max_length=254, required=False,
+        help_text="The account's address. A new one waits in pending_email until its key is sent back "
+        "to POST /api/v1/auth/email/verify/.",
+    )
+    email_verified = serializers.BooleanField(source="user.email_verified", read_only=True)
+    pending_email = AddressField(
+        source="user.pending_email", read_only=True, help_text="A new address waiting for its key, or null.",
+    )
+    language = serializers.ChoiceField(
+        source="user.language", choices=settings.LANGUAGES, required=False,
+        help_text="The language of the e-mails the account receives.",
+    )
+
+    class Meta(ActorSerializer.Meta):
+        fields = [*ActorSerializer.Meta.fields, "email", "email_verified", "pending_email", "language"]
 
 
 class ActorCreateSerializer(ActorSerializer):

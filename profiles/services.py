@@ -16,7 +16,7 @@ from novosphere.models import audit
 from novosphere.roles import GROUP_ROLES, LEAVE
 from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, GroupInvitation, Membership, Tag, User
-from profiles.selectors import can_edit_actor, is_group_admin, viewer_actor
+from profiles.selectors import address_taken, can_edit_actor, is_group_admin, viewer_actor
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ def register_person(
     handle = username.lower()
     if User.objects.filter(username__iexact=username).exists() or Actor.objects.filter(handle=handle).exists():
         raise invalid("username", _("This username is already taken."))
+    if address_taken(email):
+        raise invalid("email", _("This e-mail address is already used by another account."))
     user = User(username=username, email=email, first_name=name[:150])
     try:
         password_validation.validate_password(password, user)
@@ -64,7 +66,9 @@ def register_person(
                 handle=handle, kind=Actor.Kind.PERSON, user=user, name=name, city=city,
                 country=city.country if city else "",
             )
-    except IntegrityError:
+    except IntegrityError:  # taken between the checks and the write
+        if address_taken(email):
+            raise invalid("email", _("This e-mail address is already used by another account.")) from None
         raise invalid("username", _("This username is already taken.")) from None
     logger.info("registered person=%s", handle)
     return user, actor

@@ -12,10 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as account_services
+from accounts.serializers import ErasureSerializer
 from feeds import selectors as follow_selectors
 from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
+from novosphere import kinds
 from novosphere.api.errors import DomainError, Forbidden
 from novosphere.api.throttling import refuse_login_if_limited
 from profiles import selectors, services
@@ -31,6 +34,7 @@ from profiles.serializers import (
     LoginSerializer,
     MembershipInputSerializer,
     MembershipSerializer,
+    MeSerializer,
     PasswordChangeSerializer,
     RegisteredSerializer,
     RegisterSerializer,
@@ -71,7 +75,9 @@ class RegisterView(APIView):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
-            user, actor = services.register_person(**data.validated_data)
+            user, actor = account_services.register_account(
+                **data.validated_data, language=getattr(request, "LANGUAGE_CODE", None)
+            )
             _instance, token = AuthToken.objects.create(user)
         return Response(
             {"token": token, "actor": serialized_actor(request, actor)}, status=status.HTTP_201_CREATED
@@ -164,19 +170,44 @@ class MeView(APIView):
             raise AuthenticationFailed(_("This account has no profile."))
         return me
 
-    @extend_schema(responses=ActorSerializer, tags=["auth"])
-    def get(self, request: Request) -> Response:
-        """The caller's person actor."""
-        return Response(serialized_actor(request, self._me(request), queryset=Actor.objects.all()))
+    def _answer(self, request: Request, me: Actor) -> Response:
+        return Response(serialized_actor(request, me, MeSerializer, queryset=Actor.objects.select_related("user")))
 
-    @extend_schema(request=ActorSerializer, responses=ActorSerializer, tags=["auth"])
+    @extend_schema(responses=MeSerializer, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        """The caller's person actor, with the account's address and language."""
+        return self._answer(request, self._me(request))
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer, tags=["auth"])
     def patch(self, request: Request) -> Response:
-        """Edit the caller's profile."""
+        """Edit the caller's profile; a new `email` is sent a verification key and waits in `pending_email`."""
         me = self._me(request)
-        data = ActorSerializer(me, data=request.data, partial=True)
+        data = MeSerializer(me, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.update_actor(actor=me, editor=request.user, **data.validated_data)
-        return Response(serialized_actor(request, me, queryset=Actor.objects.all()))
+        fields = dict(data.validated_data)
+        account = fields.pop("user", {})
+        with transaction.atomic():
+            if account:
+                account_services.update_account(user=request.user, **account)
+            if fields:
+                services.update_actor(actor=me, editor=request.user, **fields)
+        return self._answer(request, me)
+
+    @extend_schema(
+        request=ErasureSerializer, tags=["auth"],
+        responses={
+            204: OpenApiResponse(description="The account and its personal data are erased; its sockets close"),
+            400: OpenApiResponse(description="Wrong password"),
+            409: OpenApiResponse(description="The caller is the only admin of an organization or city"),
+        },
+        summary="Erase the account: personal data go, updates and responses in others' spaces stay as a former member's",
+    )
+    def delete(self, request: Request) -> Response:
+        self._me(request)
+        data = ErasureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account_services.erase_account(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Actors ------------------------------------------------------------------
@@ -332,7 +363,7 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, **kwargs) -> Response:
         """That actor's stream, newest first (what the caller may see)."""
-        return stream_response(request, selectors.stream_key(self.get_object()))
+        return stream_response(request, kinds.stream_key(self.get_object()))
 
 
 # --- Cities ------------------------------------------------------------------
@@ -408,4 +439,4 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, handle: str) -> Response:
-        return stream_response(request, selectors.stream_key(self._city(handle)))
+        return stream_response(request, kinds.stream_key(self._city(handle)))

@@ -7,35 +7,26 @@ Collaboration requests: title; message, needs, cities, kind and status as body.
 from django.db.models import Q, QuerySet
 
 from profiles.models import Actor, CityLink, Membership
-from profiles.selectors import peer_cities, viewer_actor
+from profiles.selectors import peer_cities
 from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
     Project,
     ProjectMember,
-    Visibility,
 )
-from projects.selectors import EDITOR_ROLES, visible_projects, visible_requests
-from search.registry import Audience, Document, DocumentType, register
-
-AUDIENCES = {
-    Visibility.PUBLIC: Audience.PUBLIC,
-    Visibility.MEMBERS: Audience.SIGNED_IN,
-    Visibility.PRIVATE: Audience.MEMBERS_ONLY,
-}
+from projects.selectors import EDITOR_ROLES
+from search.registry import Document, DocumentType, register
 
 
 class ProjectDocuments(DocumentType):
     type = "project"
     model = Project
+    kind = "project"
 
     def queryset(self) -> QuerySet[Project]:
         return Project.objects.select_related("city", "owner").prefetch_related(
             "sectors", "needed_skills", "memberships"
         )
-
-    def visible(self, viewer) -> QuerySet[Project]:
-        return visible_projects(viewer)
 
     def document(self, project: Project) -> Document:
         sectors = [tag.slug for tag in project.sectors.all()]
@@ -62,10 +53,7 @@ class ProjectDocuments(DocumentType):
             country=str(project.city.country) if project.city else str(project.owner.country or ""),
             sectors=sectors,
             skills=skills,
-            # Mirrors projects.selectors.visible_projects for indexes that cannot call it.
-            audience=AUDIENCES.get(project.visibility, Audience.MEMBERS_ONLY),
-            member_ids=sorted(member.actor_id for member in project.memberships.all()),
-            hidden=project.owner.suspended or project.hidden,
+            **self.audience(project),
         )
 
     def dependencies(self):
@@ -82,60 +70,10 @@ class ProjectDocuments(DocumentType):
 register(ProjectDocuments())
 
 
-def _admins_of(group_ids: list[int]) -> set[int]:
-    group_ids = [pk for pk in group_ids if pk]
-    if not group_ids:
-        return set()
-    return set(
-        Membership.objects.filter(group_id__in=group_ids, role=Membership.Role.ADMIN).values_list("person_id", flat=True)
-    )
-
-
-def _withdrawn(project: Project) -> bool:
-    """Hidden from everyone by `visible_projects`: owner suspended or hidden by a moderator."""
-    return project.owner.suspended or project.hidden
-
-
-def request_audience(request: CollaborationRequest) -> tuple[str, list[int]]:
-    """Who `projects.selectors.visible_requests` lets see `request`, as a stored audience.
-
-    The selector shows a request to whoever may see every project it involves
-    (its target project and the project it comes from), and always to its
-    author and to the people who speak for its named target. So: public when
-    every involved project is public, signed-in when each is public or
-    members-only, and otherwise the explicit list of those who may see every
-    private one (their members, none if an owner is suspended or a moderator
-    hid the project), plus the author and the target's side.
-    """
-    projects = [p for p in (request.to_project, request.from_project) if p is not None]
-    if all(not _withdrawn(p) for p in projects):
-        if all(p.visibility == Visibility.PUBLIC for p in projects):
-            return Audience.PUBLIC, []
-        if all(p.visibility in (Visibility.PUBLIC, Visibility.MEMBERS) for p in projects):
-            return Audience.SIGNED_IN, []
-    allowed: set[int] | None = None
-    for project in projects:
-        if _withdrawn(project):
-            allowed = set()
-        elif project.visibility == Visibility.PRIVATE:
-            members = {member.actor_id for member in project.memberships.all()}
-            allowed = members if allowed is None else allowed & members
-    people = set(allowed or ()) | {request.author_id}
-    # _target_side_q: the named target itself, the admins of a target
-    # organization or city, and the editors of a target project (directly or
-    # as admins of an editing organization).
-    if request.to_actor_id:
-        people.add(request.to_actor_id)
-    people |= _admins_of([request.to_actor_id, request.to_city_id])
-    if request.to_project_id:
-        editors = [m.actor_id for m in request.to_project.memberships.all() if m.role in EDITOR_ROLES]
-        people |= set(editors) | _admins_of(editors)
-    return Audience.MEMBERS_ONLY, sorted(people)
-
-
 class CollaborationDocuments(DocumentType):
     type = "collaboration"
     model = CollaborationRequest
+    kind = "request"
 
     def queryset(self) -> QuerySet[CollaborationRequest]:
         return CollaborationRequest.objects.select_related(
@@ -143,18 +81,6 @@ class CollaborationDocuments(DocumentType):
         ).prefetch_related(
             "needed_skills", "needed_sectors", "to_project__memberships", "from_project__memberships"
         )
-
-    def visible(self, viewer) -> QuerySet[CollaborationRequest]:
-        return visible_requests(viewer)
-
-    def excluded_for(self, viewer) -> QuerySet | None:
-        # The requests of authors the viewer blocks (visible_requests drops them too).
-        from moderation.selectors import blocked_by
-
-        me = viewer_actor(viewer)
-        if me is None:
-            return None
-        return CollaborationRequest.objects.filter(author__in=blocked_by(me)).values("pk")
 
     def document(self, request: CollaborationRequest) -> Document:
         skills = [tag.slug for tag in request.needed_skills.all()]
@@ -179,7 +105,6 @@ class CollaborationDocuments(DocumentType):
         )
         # The city facet counts the first target city, else the origin;
         # the `city` filter also finds the request through its other cities.
-        audience, member_ids = request_audience(request)
         return Document(
             type=self.type,
             object_pk=request.pk,
@@ -192,9 +117,7 @@ class CollaborationDocuments(DocumentType):
             sectors=sectors,
             skills=skills,
             places=list(dict.fromkeys(city.handle for city in cities)),
-            audience=audience,
-            member_ids=member_ids,
-            hidden=request.author.suspended or request.hidden,
+            **self.audience(request),
         )
 
     def dependencies(self):

@@ -54,13 +54,10 @@ def audience(project: Project) -> str:
     return project.visibility
 
 
-def project_for_viewer(*, viewer, slug: str, for_update: bool = False) -> Project:
+def project_for_viewer(*, viewer, slug: str) -> Project:
     """The project `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_projects(viewer)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
-        return queryset.get(slug=slug)
+        return visible_projects(viewer).get(slug=slug)
     except Project.DoesNotExist:
         raise Http404 from None
 
@@ -155,16 +152,23 @@ def invitations_of(person: Actor) -> list[dict]:
     return sorted(items, key=lambda item: item["created"])
 
 
+# An update is shown unless a moderator hid it or its author is suspended.
+UPDATE_SHOWN = Q(hidden=False, author__suspended=False)
+
+
+def visible_project_updates(viewer=None) -> QuerySet[ProjectUpdate]:
+    """Updates `viewer` may see: shown ones (UPDATE_SHOWN) of projects the viewer may see."""
+    return ProjectUpdate.objects.filter(UPDATE_SHOWN, project__in=visible_projects(viewer))
+
+
 def visible_updates(project: Project) -> QuerySet[ProjectUpdate]:
-    """The news posts of a project the reader may see: none a moderator hid, none by suspended authors."""
-    return project.updates.filter(hidden=False, author__suspended=False).select_related("author")
+    """The news posts of a project the reader may already see (UPDATE_SHOWN)."""
+    return project.updates.filter(UPDATE_SHOWN).select_related("author")
 
 
 def update_for_viewer(*, viewer, pk: int) -> ProjectUpdate:
     """The update `pk` if `viewer` may see it (and its project); 404 otherwise, hidden or unknown alike."""
-    update = ProjectUpdate.objects.filter(
-        pk=pk, hidden=False, author__suspended=False, project__in=visible_projects(viewer)
-    ).select_related("project", "author").first()
+    update = visible_project_updates(viewer).filter(pk=pk).select_related("project", "author").first()
     if update is None:
         raise Http404
     return update
@@ -240,29 +244,35 @@ def visible_requests(viewer=None) -> QuerySet[CollaborationRequest]:
     return requests.filter(shown).exclude(author__in=blocked_by(me))
 
 
-def visible_responses(request: CollaborationRequest, viewer) -> QuerySet[CollaborationResponse]:
-    """Responses to `request` the viewer may read: all of them for its author and its
-    target's side, their own for a responder, none for anyone else (who sees
-    `responses_count`); none by suspended responders, none by someone the viewer blocks."""
+def visible_responses_to(viewer=None) -> QuerySet[CollaborationResponse]:
+    """Responses `viewer` may see: to requests the viewer may see, none by suspended
+    responders, none by someone the viewer blocks."""
     from moderation.selectors import blocked_by
 
-    responses = request.responses.filter(responder__suspended=False)
+    responses = CollaborationResponse.objects.filter(request__in=visible_requests(viewer), responder__suspended=False)
+    me = viewer_actor(viewer)
+    if me is not None:
+        responses = responses.exclude(responder__in=blocked_by(me))
+    return responses
+
+
+def visible_responses(request: CollaborationRequest, viewer) -> QuerySet[CollaborationResponse]:
+    """The responses to `request` whose text the viewer may read: all of them for its
+    author and its target's side, their own for a responder, none for anyone else
+    (who sees `responses_count`, and the responses' activity without their text)."""
+    responses = visible_responses_to(viewer).filter(request=request)
     me = viewer_actor(viewer)
     if me is None:
         return responses.none()
     if request.author_id != me.pk and not is_target_side(person=me, request=request):
         responses = responses.filter(responder=me)
-    responses = responses.exclude(responder__in=blocked_by(me))
     return responses.select_related("responder", "on_behalf_of", "on_behalf_of_project")
 
 
-def request_for_viewer(*, viewer, pk: int, for_update: bool = False) -> CollaborationRequest:
+def request_for_viewer(*, viewer, pk: int) -> CollaborationRequest:
     """The request `pk` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
-    queryset = visible_requests(viewer)
-    if for_update:
-        queryset = queryset.select_for_update()
     try:
-        return queryset.get(pk=pk)
+        return visible_requests(viewer).get(pk=pk)
     except (CollaborationRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -118,7 +118,7 @@ def create_project(
     if owner.pk != me.pk:  # the person who acted for the organization keeps the keys too
         ProjectMember.objects.create(project=project, actor=me, role=Role.MAINTAINER)
     _sync_members_count(project)
-    feeds.record(actor=me, type="Create", object=project, streams=_project_streams(project), project=project)
+    feeds.record(actor=me, type="Create", object=project, streams=_project_streams(project))
     logger.info("project created slug=%s by=%s", project.slug, me.handle)
     return project
 
@@ -139,7 +139,7 @@ def update_project(*, project: Project, editor: User, **fields) -> Project:
     _apply_needed_skills(project, needs)
     if sectors is not None:
         project.sectors.set(tags_from_slugs(sectors))
-    feeds.record(actor=me, type="Update", object=project, streams=_project_streams(project), project=project)
+    feeds.record(actor=me, type="Update", object=project, streams=_project_streams(project))
     logger.info("project updated slug=%s by=%s fields=%s", project.slug, me.handle, ",".join(fields))
     return project
 
@@ -244,7 +244,7 @@ def accept_project_invitation(*, project: Project, user: User, actor: Actor) -> 
     membership = ProjectMember.objects.create(project=project, actor=actor, role=invitation.role)
     invitation.delete()
     _sync_members_count(project)
-    feeds.record(actor=actor, type="Join", object=project, streams=[project], project=project)
+    feeds.record(actor=actor, type="Join", object=project, streams=[project])
     audit(user=user, action="project.member.accept", subject=f"project:{project.slug}", actor=actor.handle)
     logger.info("project invitation accepted slug=%s actor=%s", project.slug, actor.handle)
     return membership
@@ -287,7 +287,7 @@ def remove_project_member(*, project: Project, editor: User, actor: Actor) -> No
         )
         project.save(update_fields=["owner"])
     _sync_members_count(project)
-    feeds.record(actor=me, type="Remove", object=actor, target=project, project=project, streams=[project])
+    feeds.record(actor=me, type="Remove", object=actor, target=project, streams=[project])
     audit(user=editor, action="project.member.remove", subject=f"project:{project.slug}", actor=actor.handle)
     logger.info("project member removed slug=%s actor=%s by=%s", project.slug, actor.handle, me.handle)
 
@@ -303,7 +303,7 @@ def post_update(*, project: Project, author: User, body: str) -> ProjectUpdate:
     update = ProjectUpdate.objects.create(project=project, author=me, body=body, html=render_markdown(body))
     feeds.record(
         actor=me, type="Create", object=update, target=project, object_type="update",
-        streams=_project_streams(project), project=project,
+        streams=_project_streams(project),
     )
     logger.info("project update slug=%s id=%s by=%s", project.slug, update.pk, me.handle)
     return update
@@ -358,7 +358,7 @@ def open_collaboration(
     streams = [s for s in (to_city, request.origin_city, to_project, from_project) if s is not None]
     feeds.record(
         actor=me, type="Create", object=request, target=request.target, object_type="collaboration",
-        streams=streams, project=to_project or from_project,
+        streams=streams,
         notify=[(person, Notification.Reason.REQUEST_RECEIVED) for person in recipients],
     )
     logger.info("collaboration opened id=%s by=%s", request.pk, me.handle)
@@ -451,7 +451,6 @@ def accept_response(
     feeds.record(
         actor=me, type="Accept", object=chosen, target=request, object_type="response",
         streams=[s for s in (request.to_city, request.origin_city) if s is not None],
-        project=request.to_project or request.from_project,
         notify=[(chosen.responder, Notification.Reason.ACCEPTED)],
     )
     audit(user=user, action="collaboration.accept", subject=f"collaboration:{request.pk}", response=chosen.pk)
@@ -468,7 +467,6 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
     request.save()
     feeds.record(
         actor=me, type="Reject", object=request, object_type="collaboration",
-        project=request.to_project or request.from_project,
         notify=[(request.author, Notification.Reason.DECLINED)],
     )
     audit(user=user, action="collaboration.decline", subject=f"collaboration:{request.pk}")
@@ -537,7 +535,6 @@ def respond_to_request(
     CollaborationRequest.objects.filter(pk=request.pk).update(responses_count=F("responses_count") + 1)
     feeds.record(
         actor=me, type="Offer", object=response, target=request, object_type="response",
-        project=request.to_project or request.from_project,
         notify=[(request.author, Notification.Reason.RESPONSE)],
     )
     logger.info("collaboration response id=%s request=%s by=%s", response.pk, request.pk, me.handle)

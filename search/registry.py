@@ -5,15 +5,16 @@ An app declares its types in its own `documents.py` and registers them:
     class ProjectDocuments(DocumentType):
         type = "project"
         model = Project
-        def visible(self, viewer): return visible_projects(viewer)
-        def document(self, project): return Document(...)
+        kind = "project"
+        def document(self, project): return Document(..., **self.audience(project))
         ...
     register(ProjectDocuments())
 
 `search` discovers every `documents.py` when Django starts, connects the
-signals that keep the index in sync, and asks each type three things: the
-objects to index, the document of one object, and — at query time — which
-objects a viewer may see, through the app's own visibility selector.
+signals that keep the index in sync, and asks each type two things: the
+objects to index and the document of one object. Who may see a document is
+its kind's rule (`novosphere.kinds`): stored with the document as an audience
+derived from that rule, and what a block hides, asked at query time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import QuerySet
 
+from novosphere import kinds
 from profiles.selectors import viewer_actor
 
 
@@ -73,10 +75,12 @@ def split_key(key: str) -> tuple[str, int]:
 
 
 class DocumentType:
-    """Base class of what one app gives to search for one model."""
+    """Base class of what one app gives to search for one model (of one kind, `novosphere.kinds`)."""
 
     type: str = ""
     model: type[models.Model]
+    # The registry's kind of these objects: its rule says who may see them.
+    kind: str = ""
 
     def queryset(self) -> QuerySet:
         """Every object to index, with what `document` reads prefetched."""
@@ -86,13 +90,31 @@ class DocumentType:
         raise NotImplementedError
 
     def visible(self, viewer) -> QuerySet:
-        """The objects `viewer` may see: the app's visibility selector, nothing else."""
-        raise NotImplementedError
+        """The objects `viewer` may see: the kind's rule (`novosphere.kinds`), nothing else."""
+        return kinds.kind_named(self.kind).visible_to(viewer)
 
     def excluded_for(self, viewer) -> QuerySet | None:
         """Primary keys (a `values("pk")` subquery) of objects hidden from this viewer alone,
-        which no stored audience can say (an author the viewer blocks); None when none are."""
-        return None
+        which no stored audience can say (what a block hides: the kind says); None when none are."""
+        from moderation.selectors import blocked_by
+
+        me = viewer_actor(viewer)
+        if me is None or not self.kind:
+            return None
+        excluded = kinds.kind_named(self.kind).excluded_by_blocks(blocked_by(me))
+        return None if excluded is None else self.model._default_manager.filter(excluded).values("pk")
+
+    def audience(self, obj) -> dict:
+        """`audience`, `member_ids` and `hidden` of `obj`'s document: who may see it, derived from
+        its kind's rule (`novosphere.kinds.audience_of`), for indexes that cannot ask the rule."""
+        kind = kinds.kind_named(self.kind)
+        stored = getattr(obj, "_search_audience", None) or kinds.audience_of(kind, [obj.pk])[obj.pk]
+        if stored == kinds.Audience.EVERYONE:
+            return {"audience": Audience.PUBLIC, "member_ids": [], "hidden": False}
+        if stored == kinds.Audience.SIGNED_IN:
+            return {"audience": Audience.SIGNED_IN, "member_ids": [], "hidden": False}
+        members = kind.audience_members(obj)
+        return {"audience": Audience.MEMBERS_ONLY, "member_ids": members, "hidden": not members}
 
     def dependencies(self) -> list[tuple[type[models.Model], object]]:
         """Models whose changes change documents of this type, each with a function
@@ -168,7 +190,7 @@ def documents_for_keys(keys: Iterable[str]) -> tuple[list[Document], list[str]]:
         if handler is None:
             gone.extend(document_key(type_, pk) for pk in pks)
             continue
-        found = {obj.pk: obj for obj in handler.queryset().filter(pk__in=pks)}
+        found = {obj.pk: obj for obj in _with_audiences(handler, handler.queryset().filter(pk__in=pks))}
         for pk in pks:
             if pk in found:
                 documents.append(handler.document(found[pk]))
@@ -184,12 +206,22 @@ def all_documents(batch_size: int = 500) -> Iterable[Document]:
         last = None
         while True:
             page = queryset.filter(pk__gt=last) if last is not None else queryset
-            batch = list(page[:batch_size])
+            batch = _with_audiences(handler, page[:batch_size])
             if not batch:
                 break
             for obj in batch:
                 yield handler.document(obj)
             last = batch[-1].pk
+
+
+def _with_audiences(handler: DocumentType, objects) -> list:
+    """The objects, each told its audience: two queries for the batch rather than two per document."""
+    objects = list(objects)
+    if objects and handler.kind:  # a type of no registered kind says its own audience
+        audiences = kinds.audience_of(kinds.kind_named(handler.kind), [obj.pk for obj in objects])
+        for obj in objects:
+            obj._search_audience = audiences[obj.pk]
+    return objects
 
 
 def count_documents() -> int:

@@ -48,7 +48,7 @@ def test_schema_documents_every_endpoint_with_shapes(api):
         assert path in schema["paths"], path
     register = schema["paths"]["/api/v1/auth/register/"]["post"]
     assert "requestBody" in register and "201" in register["responses"]
-    assert "ActorRequest" in str(schema["paths"]["/api/v1/me/"]["patch"]["requestBody"])
+    assert "MeRequest" in str(schema["paths"]["/api/v1/me/"]["patch"]["requestBody"])
 
 
 def test_docs_page_works_offline(api):

@@ -8,7 +8,7 @@ from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox import auth as knox_auth
 from knox.crypto import hash_token
 from knox.models import get_token_model
-from knox.settings import CONSTANTS
+from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
 
@@ -17,9 +17,11 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
 
     knox loads every token of the user to prune the expired ones on each
     request, then the view loads the user's actor. Here only the presented
-    token's own expiry is checked (pruning belongs to a periodic job; our
-    tokens do not expire unless `TOKEN_TTL` is set), and the actor comes
-    with the user in the same query.
+    token's own expiry is checked (an expired token is a 401; pruning the
+    others is `accounts.tasks.prune_tokens`, on Celery beat), and the actor
+    comes with the user in the same query. A token in use slides: each use
+    pushes its expiry TOKEN_TTL ahead, written at most once per
+    TOKEN_RENEW_INTERVAL.
     """
 
     def authenticate_credentials(self, token: bytes):
@@ -36,6 +38,8 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()
                 break
+            if knox_settings.AUTO_REFRESH and auth_token.expiry is not None:
+                self.renew_token(auth_token)
             return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)
 

@@ -143,3 +143,12 @@ class ScopedAtomicThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.retry_after
+
+
+def enforce(scope: str, ident: str) -> None:
+    """Count one hit of `ident` (an address, an account) in `scope`; a 429 past the limit."""
+    from rest_framework.exceptions import Throttled
+
+    wait = hit(scope, ident)
+    if wait is not None:
+        raise Throttled(wait=wait)

@@ -55,7 +55,8 @@ class Daphne:
     """One Daphne process; `env` adds settings (REDIS_URL, WS_* limits...)."""
 
     def __init__(self, database: Database, env: dict | None = None, migrate: bool = True,
-                 wait_for_health: bool = True):
+                 wait_for_health: bool = True, argv=None):
+        """`argv(port)`, if given, is the command that serves instead of one plain Daphne."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}/ws/stream/"
@@ -76,12 +77,13 @@ class Daphne:
             )
         self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
+            argv(self.port) if argv else
             [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "novosphere.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_until_serving(healthy=wait_for_health)
 
-    def _wait_until_serving(self, timeout: float = 30, healthy: bool = True) -> None:
+    def _wait_until_serving(self, timeout: float = 120, healthy: bool = True) -> None:
         """Until health answers 200 (or, with `healthy=False`, anything: a part may be down on purpose)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

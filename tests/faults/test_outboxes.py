@@ -6,6 +6,8 @@ from django.db import transaction
 
 from feeds import services as feeds
 from feeds.models import Activity, TimelineEntry
+from novosphere import publisher
+from novosphere.models import OutboxItem
 from search import sync
 from search.backends import get_search_backend
 from search.models import PendingIndexKey, SearchDocument
@@ -22,26 +24,32 @@ def test_a_fan_out_that_never_ran_is_redone_by_the_sweep_once(django_capture_on_
     alice, bob, carol = make_person("alice"), make_person("bob"), make_person("carol")
     with django_capture_on_commit_callbacks(execute=True):
         feeds.follow(follower=alice, target=bob)
-    # Its after-commit work never runs: the task lost with its broker.
+    assert not OutboxItem.objects.exists()  # done work leaves no row
+    # Its after-commit work never runs: the task lost with its broker, the process killed.
     with django_capture_on_commit_callbacks(execute=False):
         feeds.follow(follower=bob, target=carol)
     activity = Activity.objects.get(actor=bob, type="Follow")
-    assert activity.fanned_out is False
+    fan_out = OutboxItem.objects.get(kind="feeds.fan_out")
+    assert fan_out.payload == {"activity": activity.id}
     assert not TimelineEntry.objects.filter(owner=alice, activity=activity).exists()
 
-    assert feeds.fan_out_pending(older_than_seconds=3600) == 0  # too recent: its task may be on its way
-    assert feeds.fan_out_pending(older_than_seconds=0) == 1
+    assert publisher.sweep(older_than_seconds=3600) == 0  # too recent: its task may be on its way
+    # The live push, the fan-out, the deliveries (webhooks), and telling bob's sockets that his follows changed.
+    assert sorted(OutboxItem.objects.values_list("kind", flat=True)) == [
+        "delivery.fan_out", "feeds.fan_out", "feeds.push", "sockets.user"
+    ]
+    assert publisher.sweep(older_than_seconds=0) == 4
     assert TimelineEntry.objects.filter(owner=alice, activity=activity).count() == 1
-    activity.refresh_from_db()
-    assert activity.fanned_out is True
-    assert feeds.fan_out_pending(older_than_seconds=0) == 0
+    assert not OutboxItem.objects.exists()
+    assert publisher.sweep(older_than_seconds=0) == 0
 
 
 @committing
-def test_an_ordinary_fan_out_marks_its_activity_done():
+def test_an_ordinary_delivery_leaves_nothing_in_the_outbox():
     alice, bob = make_person("alice"), make_person("bob")
     feeds.follow(follower=alice, target=bob)
-    assert list(Activity.objects.values_list("fanned_out", flat=True)) == [True]
+    assert TimelineEntry.objects.filter(owner=alice).count() == 1
+    assert not OutboxItem.objects.exists()
 
 
 @pytest.fixture

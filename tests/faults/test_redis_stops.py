@@ -45,8 +45,8 @@ def stack(private_redis, tmp_path):
              "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database.url,
-                 "REDIS_URL": private_redis.url, "FEEDS_FANOUT_SWEEP_SECONDS": "1",
-                 "FEEDS_FANOUT_SWEEP_GRACE": "1"},
+                 "REDIS_URL": private_redis.url, "OUTBOX_SWEEP_SECONDS": "1",
+                 "OUTBOX_SWEEP_GRACE": "1"},
         )))
 
     yield writer_server, reader_server, private_redis, start_worker

@@ -17,7 +17,7 @@ def test_a_push_carries_the_previous_id_on_the_stream_and_a_frame_per_language(c
     assert [event["id"] for event in events] == [first.id, second.id]
     assert events[1]["prev"] == first.id
     assert events[0]["prev"] is None or events[0]["prev"] < first.id
-    assert events[1]["visibility"] == live.PUBLIC and events[1]["project_id"] is None
+    assert events[1]["visibility"] == live.PUBLIC and events[1]["subject_kind"] == "actor"
     assert set(events[1]["frames"]) == {"fr", "en"}
     english, french = (json.loads(events[1]["frames"][language]) for language in ("en", "fr"))
     assert english["id"] == french["id"] == second.id
@@ -28,7 +28,8 @@ def test_private_projects_are_checked_per_reader_and_suspended_authors_never_sen
     channel = listen(layer, live.group_for_stream("actor:alice"))
     project = committed(create_project, creator=alice.user, title="Atelier fermé", visibility="private")
     (created,) = received(layer, channel)
-    assert created["visibility"] == live.PRIVATE and created["project_id"] == project.pk
+    assert created["visibility"] == live.PRIVATE
+    assert (created["subject_kind"], created["subject_id"]) == ("project", str(project.pk))
     alice.suspended = True
     alice.save(update_fields=["suspended"])
     hidden = committed(post_update, alice)

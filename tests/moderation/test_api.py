@@ -3,9 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
+from events.models import Event
 from novosphere.models import AuditEntry
 from profiles.models import Actor
 from projects.models import CollaborationRequest, Project, ProjectUpdate
+from tests.events.conftest import event_body
 from tests.moderation.conftest import post, published_project, published_request
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +19,9 @@ def things(committed, alice_api, bob):
     project = published_project(committed, alice_api, title="Jardin partagé")
     update = committed(alice_api.post, f"/api/v1/projects/{project['slug']}/updates/", {"body": "Première récolte"}, format="json").json()
     request = published_request(committed, alice_api, to_actor="bob")
-    return {"project": project["slug"], "update": update["id"], "collaboration": request["id"]}
+    event = committed(alice_api.post, "/api/v1/events/", event_body(organizers=["alice"]), format="json")
+    assert event.status_code == 201, event.content
+    return {"project": project["slug"], "update": update["id"], "collaboration": request["id"], "event": event.json()["slug"]}
 
 
 def paths(things) -> list[str]:
@@ -30,6 +34,8 @@ def paths(things) -> list[str]:
         f"/api/v1/moderation/collaborations/{things['collaboration']}/unhide/",
         f"/api/v1/moderation/updates/{things['update']}/hide/",
         f"/api/v1/moderation/updates/{things['update']}/unhide/",
+        f"/api/v1/moderation/events/{things['event']}/hide/",
+        f"/api/v1/moderation/events/{things['event']}/unhide/",
         "/api/v1/moderation/reports/",
     ]
 
@@ -46,7 +52,10 @@ def test_anonymous_callers_get_401_and_members_a_clear_403(things, bob_api):
     assert not AuditEntry.objects.filter(action__in=["actor.suspend", "project.hide"]).exists()
 
 
-@pytest.mark.parametrize("kind, model", [("project", Project), ("collaboration", CollaborationRequest), ("update", ProjectUpdate)])
+@pytest.mark.parametrize(
+    "kind, model",
+    [("project", Project), ("collaboration", CollaborationRequest), ("update", ProjectUpdate), ("event", Event)],
+)
 def test_hide_and_unhide_write_one_audit_row_each_and_repeats_change_nothing(
     things, moderator, moderator_api, kind, model
 ):
@@ -98,6 +107,7 @@ def test_a_reason_too_long_is_a_400_that_changes_nothing(things, moderator_api):
 def test_unknown_targets_are_404(moderator_api):
     for path in ["/api/v1/moderation/actors/nobody/suspend/", "/api/v1/moderation/projects/nothing/hide/",
                  "/api/v1/moderation/collaborations/999999/hide/", "/api/v1/moderation/updates/999999/unhide/",
+                 "/api/v1/moderation/events/nothing/hide/",
                  "/api/v1/moderation/reports/999999/resolve/"]:
         assert post(moderator_api, path, {"action": "dismiss"}).status_code == 404, path
 
@@ -108,6 +118,7 @@ def test_every_moderation_endpoint_is_in_the_schema(api):
                  "/api/v1/moderation/projects/{slug}/hide/", "/api/v1/moderation/projects/{slug}/unhide/",
                  "/api/v1/moderation/collaborations/{id}/hide/", "/api/v1/moderation/collaborations/{id}/unhide/",
                  "/api/v1/moderation/updates/{id}/hide/", "/api/v1/moderation/updates/{id}/unhide/",
+                 "/api/v1/moderation/events/{slug}/hide/", "/api/v1/moderation/events/{slug}/unhide/",
                  "/api/v1/moderation/reports/", "/api/v1/moderation/reports/{id}/resolve/",
                  "/api/v1/reports/", "/api/v1/actors/{handle}/block/", "/api/v1/me/blocks/"]:
         assert path in schema["paths"], path

@@ -159,10 +159,11 @@ def test_a_hidden_update_leaves_the_project_page_and_the_feeds(committed, garden
     assert ("update", uid) in feed_objects(bob_api)
 
 
-def test_hiding_marks_only_the_activities_about_that_object(committed, alice_api, bob_api, moderator_api):
+def test_hiding_changes_only_the_activities_about_that_object(committed, alice_api, bob_api, moderator_api):
     first = published_request(committed, alice_api, to_actor="bob")
     second = published_request(committed, alice_api, to_actor="bob")
     committed(post, moderator_api, f"/api/v1/moderation/collaborations/{first['id']}/hide/")
-    hidden = set(Activity.objects.filter(hidden=True).values_list("object_id", flat=True))
-    assert hidden == {str(first["id"])}
-    assert Activity.objects.filter(object_id=str(second["id"]), hidden=False).exists()
+    # The hidden request's activity is left to its kind's rule for each reader; the other keeps its audience.
+    changed = set(Activity.objects.filter(audience="private").values_list("subject_id", flat=True))
+    assert changed == {str(first["id"])}
+    assert Activity.objects.filter(subject_kind="request", subject_id=str(second["id"]), audience="public").exists()

@@ -24,13 +24,16 @@ def test_activity_of_a_hidden_project_or_about_a_hidden_update_is_pushed_without
     committed(services.set_hidden, kind="update", pk=update.pk, hidden=True, moderator=moderator)
     live.push_activity(update_activity.id)  # a late or repeated wake-up
     [event] = received(layer, channel)
-    assert (event["visibility"], event["frames"]) == (live.HIDDEN, {})
+    # No socket takes it: each asks the update's rule, which hides it from everyone.
+    assert not live.shown_without_check(event)
+    assert not any(live.may_see(user=reader, event=event) for reader in (alice.user, moderator))
 
     committed(services.set_hidden, kind="project", pk=project.pk, hidden=True, moderator=moderator)
     created = Activity.objects.get(object_type="project", object_id=project.slug)
     live.push_activity(created.id)
     [event] = received(layer, channel)
-    assert (event["visibility"], event["frames"]) == (live.HIDDEN, {})
+    assert not live.shown_without_check(event)
+    assert not any(live.may_see(user=reader, event=event) for reader in (alice.user, moderator))
     assert Project.objects.get(pk=project.pk).hidden
 
 

@@ -70,7 +70,8 @@ def test_a_request_to_a_project_reaches_owners_and_maintainers(alice_api, bob_ap
     add_member(bob_api, slug, "cid", "contributor")
     open_request(alice_api, to_project=slug)
     assert recipients() == {"bob", "mia"}
-    assert Activity.objects.get(object_type="collaboration").project.slug == slug
+    activity = Activity.objects.get(object_type="collaboration")
+    assert activity.subject_kind == "request" and activity.target_id == slug
 
 
 def test_a_request_from_a_project_of_mine(alice_api, bob):
@@ -285,7 +286,8 @@ def test_requests_involving_a_private_project_are_404_for_outsiders(api, alice_a
     assert {r["id"] for r in alice_api.get("/api/v1/collaborations/").json()["results"]} == {to_private, from_private, public}
     carol_sees = {r["id"] for r in client_for(carol).get("/api/v1/collaborations/").json()["results"]}
     assert carol_sees == {from_private, public}
-    assert Activity.objects.get(object_id=str(to_private), type="Create").project.slug == slug
+    created = Activity.objects.get(object_id=str(to_private), type="Create")
+    assert (created.subject_kind, created.subject_id, created.audience) == ("request", str(to_private), "private")
 
 
 def test_requests_by_a_suspended_author_disappear(api, alice, alice_api, bob):

@@ -258,7 +258,8 @@ def test_update_markdown_renders_with_safe_links(alice_api):
     listed = alice_api.get(f"/api/v1/projects/{slug}/updates/").json()["results"]
     assert [u["id"] for u in listed] == [created["id"]]
     activity = Activity.objects.get(object_type="update")
-    assert activity.type == "Create" and activity.target_id == slug and activity.project.slug == slug
+    assert activity.type == "Create" and activity.target_id == slug
+    assert (activity.subject_kind, activity.subject_id) == ("update", str(created["id"]))
 
 
 def test_only_editors_post_updates_and_body_is_required(alice_api, bob, rennes):

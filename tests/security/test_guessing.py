@@ -62,6 +62,8 @@ HIDDEN = {
     "territory-detail": {"handle": None},
     "territory-members": {"handle": None},
     "territory-accept-city": {"handle": None, "city": "suspended_city"},
+    "city-export": {"handle": "suspended_city"},
+    "territory-export": {"handle": None},
     "actor-block": {"handle": "suspended_person"},
     # Staff only: refused (401/403) before any lookup, whatever the key.
     "moderation-suspend": {"handle": "suspended_person"},
@@ -73,15 +75,27 @@ HIDDEN = {
     "moderation-update-hide": {"pk": None},
     "moderation-update-unhide": {"pk": None},
     "moderation-report-resolve": {"pk": None},
+    "city-activity-atom": {"handle": "suspended_city"},
+    "actor-activity-atom": {"handle": "suspended_person"},
+    "project-activity-atom": {"slug": "private_project"},
+    # Federation: ActivityPub documents of local actors and projects.
+    "nodeinfo": {"version": None},
+    "ap-actor": {"handle": "suspended_person"},
+    "ap-project": {"slug": "private_project"},
+    "ap-outbox": {"kind": None, "name": "suspended_person"},
+    "ap-followers": {"kind": None, "name": "suspended_person"},
+    "ap-following": {"kind": None, "name": "suspended_person"},
 }
 
 # The visible value of each key, used for the keys a case does not vary.
-VISIBLE = {"handle": "rennes", "peer": "nantes", "slug": "open-lab", "pk": "visible_request", "city": "rennes"}
+VISIBLE = {"handle": "rennes", "peer": "nantes", "slug": "open-lab", "pk": "visible_request", "city": "rennes",
+           "kind": "actors", "name": "rennes", "version": "2.0"}
 VISIBLE_BY_ROUTE = {
     "project-remove-member": {"handle": "alice"},
     "territory-detail": {"handle": "bretagne"},
     "territory-members": {"handle": "bretagne"},
     "territory-accept-city": {"handle": "bretagne"},
+    "territory-export": {"handle": "bretagne"},
     "event-detail": {"slug": "open-meetup"},
 }
 
@@ -120,8 +134,10 @@ def keyed_routes() -> list[tuple[str, str, list[str], object]]:
         if not keys or route.endswith(r"\.(?P<format>[a-z0-9]+)/?$"):
             continue
         actions = getattr(pattern.callback, "actions", None)
-        view = pattern.callback.cls
-        if actions:
+        view = getattr(pattern.callback, "cls", None)
+        if view is None:  # a function view (federation's documents): read-only
+            methods = ["get"]
+        elif actions:
             methods = [m for m in actions if m in view.http_method_names and m != "put"]
         else:
             methods = [m for m in ("get", "post", "patch", "delete") if hasattr(view, m)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0002_tag_actor_indexes'),
+        ('profiles', '0003_account_email_language'),
     ]
 
     operations = [

@@ -1,0 +1,27 @@
+"""Celery tasks of the outbox (run by `celery -A novosphere worker`, the sweep by beat)."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from novosphere import publisher
+
+
+# acks_late + reject_on_worker_lost: the message is acknowledged only once the
+# work is done, so a worker that dies mid-task leaves it to be delivered again;
+# handlers are idempotent, so running one twice is harmless.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_outbox_item(item_id: int) -> bool:
+    """Do the work of one outbox row."""
+    return publisher.run_by_id(item_id)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """The sweep (Celery beat, CELERY_BEAT_SCHEDULE): run the rows whose work was lost or failed."""
+    return publisher.sweep()

@@ -1,0 +1,112 @@
+"""The audience stored on activities is derived from each subject's rule and follows every change
+of the subject, whatever path makes it: a service, the moderation API, the admin, a model save."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from feeds.models import Activity
+from feeds.selectors import stale_audiences
+from moderation.services import set_hidden, suspend_actor
+from novosphere import kinds
+from profiles.models import User
+from projects.models import CollaborationRequest, Project
+from tests.conftest import client_for, make_person
+from tests.events.conftest import event_body
+from tests.projects.helpers import create_project, open_request
+
+
+@pytest.fixture
+def moderator(db):
+    return User.objects.create_user("modo", password="correct horse battery staple", is_staff=True)
+
+
+@pytest.fixture
+def world(django_capture_on_commit_callbacks, alice, bob):
+    """Activity about one thing of every kind, all public to begin with."""
+    alice_api, bob_api = client_for(alice), client_for(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        project = create_project(alice_api, title="Air de Rennes")
+        alice_api.post(f"/api/v1/projects/{project['slug']}/updates/", {"body": "Première mesure"}, format="json")
+        request = open_request(bob_api, to_project=project["slug"])
+        assert alice_api.post(f"/api/v1/collaborations/{request['id']}/responses/", {"message": "Volontiers"}, format="json").status_code == 201
+        assert bob_api.post("/api/v1/actors/alice/follow/").status_code in (200, 201)
+        assert alice_api.post("/api/v1/events/", event_body(organizers=["alice"]), format="json").status_code == 201
+    return Project.objects.get(slug=project["slug"])
+
+
+def audiences() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for subject_kind, audience in Activity.objects.values_list("subject_kind", "audience"):
+        found.setdefault(subject_kind, set()).add(audience)
+    return found
+
+
+def test_each_activity_stores_its_subject_and_the_audience_its_rule_gives(world):
+    assert audiences() == {kind: {"public"} for kind in ("actor", "project", "update", "request", "response", "event")}
+    assert stale_audiences() == []
+
+
+def test_a_project_turned_members_only_then_private_takes_what_follows_from_it(world):
+    world.visibility = "members"
+    world.save()  # as the admin's form does: no service in between
+    found = audiences()
+    assert found["project"] == found["update"] == found["request"] == found["response"] == {"members"}
+    assert found["actor"] == found["event"] == {"public"}
+    world.visibility = "private"
+    world.save()
+    found = audiences()
+    assert found["project"] == found["update"] == found["request"] == found["response"] == {"private"}
+    assert stale_audiences() == []
+
+
+def test_moderation_and_suspension_reach_every_activity_that_follows(world, alice, moderator):
+    set_hidden(kind="project", pk=world.pk, hidden=True, moderator=moderator)
+    assert audiences()["update"] == {"private"} and stale_audiences() == []
+    set_hidden(kind="project", pk=world.pk, hidden=False, moderator=moderator)
+    assert audiences()["update"] == {"public"}
+    request = CollaborationRequest.objects.get()
+    set_hidden(kind="collaboration", pk=request.pk, hidden=True, moderator=moderator)
+    assert audiences()["response"] == {"private"} and audiences()["project"] == {"public"}
+    set_hidden(kind="collaboration", pk=request.pk, hidden=False, moderator=moderator)
+    # The owner's suspension hides the actor, the project, its update, the event alice organizes,
+    # and the response she wrote.
+    suspend_actor(actor=alice, suspended=True, moderator=moderator)
+    found = audiences()
+    assert found["project"] == found["update"] == found["event"] == found["response"] == {"private"}
+    assert stale_audiences() == []
+    suspend_actor(actor=alice, suspended=False, moderator=moderator)
+    assert audiences() == {kind: {"public"} for kind in ("actor", "project", "update", "request", "response", "event")}
+
+
+def test_the_check_command_finds_what_a_bulk_update_left_stale_and_the_repair_fixes_it(world):
+    Project.objects.filter(pk=world.pk).update(visibility="private")  # no signal: the audience is now stale
+    assert stale_audiences()
+    with pytest.raises(CommandError):
+        call_command("refresh_audiences", "--check")
+    call_command("refresh_audiences")
+    assert stale_audiences() == []
+    call_command("refresh_audiences", "--check")
+
+
+def test_deleting_a_thing_takes_the_activities_about_it_along(world, alice):
+    from events.models import Event
+
+    event = Event.objects.get()
+    assert Activity.objects.filter(subject_kind="event", subject_id=event.pk).exists()
+    assert client_for(alice).delete(f"/api/v1/events/{event.slug}/").status_code == 204
+    assert not Activity.objects.filter(subject_kind="event").exists()
+
+
+def test_the_stranger_sees_what_every_signed_in_person_sees_and_nothing_more(world, alice):
+    """The signed-in stranger that audiences are derived from is nobody's member, author or target."""
+    from profiles.selectors import signed_in_stranger
+
+    world.visibility = "private"
+    world.save()
+    stranger, carol = signed_in_stranger(), make_person("carol")
+    for kind in kinds.all_kinds():
+        as_stranger = set(kind.visible_to(stranger).values_list("pk", flat=True))
+        assert as_stranger == set(kind.visible_to(carol.user).values_list("pk", flat=True)), kind.name
+    assert world.pk not in kinds.kind_named("project").visible_to(stranger).values_list("pk", flat=True)
+    assert world.pk in kinds.kind_named("project").visible_to(alice.user).values_list("pk", flat=True)
