@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0004_groupinvitation'),
+        ('profiles', '0005_groupinvitation'),
         ('projects', '0003_moderation_hidden'),
     ]
 

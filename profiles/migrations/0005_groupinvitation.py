@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0003_account_email_language'),
+        ('profiles', '0004_remote_handles'),
     ]
 
     operations = [
