@@ -166,7 +166,7 @@ def blocked_from_stream(*, user, key: str) -> bool:
     as their follow is (the stream exists; nothing pretends to be delivered)."""
     from moderation.selectors import blocks
 
-    match = STREAM_KEY.match(key)
+    match = kinds.STREAM_KEY.match(key)
     if not match or match.group(1) != "actor":
         return False
     owner = Actor.objects.filter(handle=match.group(2)).first()

@@ -177,6 +177,7 @@ class Notification(models.Model):
         INVITED = "invited", _("invited to join")
         CITY_LINK = "city_link", _("city link")
         EVENT_REMINDER = "event_reminder", _("event tomorrow")
+        REQUEST_EXPIRED = "request_expired", _("your request reached its deadline")
 
     recipient = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="notifications")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="notifications")
