@@ -23,6 +23,7 @@ from events.selectors import (
 )
 from feeds import services as feeds
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
 from profiles.models import Actor, Membership, User
@@ -239,10 +240,12 @@ def _going_count(event: Event) -> int:
 def _fill_free_places(event: Event) -> list[Attendance]:
     """Move the first people of the waiting list up while places are free, in order."""
     free = None if event.capacity is None else event.capacity - _going_count(event)
-    waiting = Attendance.objects.filter(event=event, status=Attendance.Status.WAITING).select_related("actor").order_by("id")
+    waiting = Attendance.objects.filter(
+        event=event, status__in=ATTENDANCE_LIFE.sources("move_up")
+    ).select_related("actor").order_by("id")
     moved = list(waiting if free is None else waiting[: max(free, 0)])
     for attendance in moved:
-        attendance.status = Attendance.Status.GOING
+        attendance.status = ATTENDANCE_LIFE.check("move_up", attendance.status, refused="")
         attendance.save(update_fields=["status"])
         if _publishes(event):
             feeds.record(actor=attendance.actor, type="Join", object=event)
@@ -260,7 +263,7 @@ def attend(*, event: Event, user: User) -> tuple[Attendance, int | None]:
         return attendance, attendance_position(attendance)
     full = event.capacity is not None and _going_count(event) >= event.capacity
     attendance = Attendance.objects.create(
-        event=event, actor=me, status=Attendance.Status.WAITING if full else Attendance.Status.GOING
+        event=event, actor=me, status=ATTENDANCE_LIFE.check("queue" if full else "attend", ABSENT, refused="")
     )
     if attendance.status == Attendance.Status.GOING and _publishes(event):
         feeds.record(actor=me, type="Join", object=event)
@@ -273,7 +276,9 @@ def leave(*, event: Event, user: User) -> None:
     """Cancel an RSVP; a freed place goes to the first in the waiting list. Repeating it is harmless."""
     me = _require_person(user)
     event = _lock(event)
-    deleted, _ignored = Attendance.objects.filter(event=event, actor=me).delete()
+    deleted, _ignored = Attendance.objects.filter(
+        event=event, actor=me, status__in=ATTENDANCE_LIFE.sources("leave")
+    ).delete()
     if deleted:
         _fill_free_places(event)
         logger.info("rsvp cancelled event=%s actor=%s", event.slug, me.handle)
@@ -346,13 +351,34 @@ def _is_territory_admin(user: User, territory: Territory) -> bool:
     ).exists()
 
 
+# A city's place in a territory: invited (pending) unless an admin of the city
+# adds it (accepted at once); accepted later by an admin of the city.
+PLACE_LIFE = Lifecycle("territory place", TerritoryCity.Status.values, {
+    "invite": transition({ABSENT}, TerritoryCity.Status.PENDING),
+    "join": transition({ABSENT, TerritoryCity.Status.PENDING}, TerritoryCity.Status.ACCEPTED),
+    "accept": transition({TerritoryCity.Status.PENDING}, TerritoryCity.Status.ACCEPTED),
+})
+
+# An RSVP: going while places last, else waiting in line; moved up when a place
+# frees; cancelled (the row goes) from either.
+ATTENDANCE_LIFE = Lifecycle("attendance", Attendance.Status.values, {
+    "attend": transition({ABSENT}, Attendance.Status.GOING),
+    "queue": transition({ABSENT}, Attendance.Status.WAITING),
+    "move_up": transition({Attendance.Status.WAITING}, Attendance.Status.GOING),
+    "leave": transition({Attendance.Status.GOING, Attendance.Status.WAITING}, ABSENT),
+})
+
+
 def _place_city(territory: Territory, city: Actor, user: User) -> TerritoryCity:
     if city.kind != Actor.Kind.CITY:
         raise invalid("city", _("Only cities can be members of a territory."))
     accepted = is_group_admin(user=user, group=city)
-    place, created = TerritoryCity.objects.get_or_create(territory=territory, city=city)
-    if accepted and place.status != TerritoryCity.Status.ACCEPTED:
-        place.status = TerritoryCity.Status.ACCEPTED
+    place = TerritoryCity.objects.filter(territory=territory, city=city).first()
+    if place is None:
+        status = PLACE_LIFE.check("join" if accepted else "invite", ABSENT, refused="")
+        place = TerritoryCity.objects.create(territory=territory, city=city, status=status)
+    if accepted and PLACE_LIFE.allows("join", place.status):
+        place.status = PLACE_LIFE["join"].result
         place.accepted_at = django_timezone.now()
         place.save(update_fields=["status", "accepted_at"])
     return place
@@ -432,9 +458,7 @@ def accept_territory_place(*, territory: Territory, city: Actor, editor: User) -
     place = TerritoryCity.objects.select_for_update().filter(territory=territory, city=city).first()
     if place is None:
         raise Conflict(_("This city was not invited into the territory."))
-    if place.status == TerritoryCity.Status.ACCEPTED:
-        raise Conflict(_("This city is already in the territory."))
-    place.status = TerritoryCity.Status.ACCEPTED
+    place.status = PLACE_LIFE.check("accept", place.status, refused=_("This city is already in the territory."))
     place.accepted_at = django_timezone.now()
     place.save(update_fields=["status", "accepted_at"])
     audit(user=editor, action="territory.accept", subject=f"territory:{territory.handle}", city=city.handle)

@@ -48,20 +48,22 @@ class RemoteActor(models.Model):
         return self.shared_inbox or self.inbox
 
 
-class PendingFollow(models.Model):
-    """A local follower's Follow sent to a remote actor, waiting for its Accept:
-    it grants nothing (no Follow row) until then."""
+class OutgoingFollow(models.Model):
+    """A local follower's Follow sent to a remote actor. Pending (`accepted` empty), it
+    grants nothing (no `feeds.Follow` row) until the remote Accept; its id is what
+    the Undo names later."""
 
-    follower = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="pending_remote_follows")
-    target = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="pending_remote_followers")
+    follower = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="remote_follows_sent")
+    target = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="remote_follows_received")
     uri = models.URLField(max_length=500, unique=True, help_text="the id of the Follow we sent")
     created = models.DateTimeField(auto_now_add=True)
+    accepted = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["follower", "target"], name="one_pending_follow")]
+        constraints = [models.UniqueConstraint(fields=["follower", "target"], name="one_follow_sent")]
 
     def __str__(self) -> str:
-        return f"{self.follower.handle} → {self.target.handle} (pending)"
+        return f"{self.follower.handle} → {self.target.handle}" + ("" if self.accepted else " (pending)")
 
 
 class InboxItem(models.Model):

@@ -59,3 +59,41 @@ def local_counts() -> tuple[int, int]:
     users = local_actors().filter(kind=Actor.Kind.PERSON, user__isnull=False).count()
     posts = Activity.objects.exclude(actor__handle__contains="@").count()
     return users, posts
+
+
+def is_blocked(url_or_domain: str) -> bool:
+    """Whether a URL's or domain's host is blocked (FEDERATION_BLOCKED_DOMAINS or a
+    moderator's block), subdomains included: blocking spam.example blocks a.spam.example."""
+    from django.conf import settings
+
+    from federation.models import DomainBlock
+
+    host = ids.hostname_of(url_or_domain)
+    if not host:
+        return True
+    parts = host.split(".")
+    candidates = {".".join(parts[i:]) for i in range(len(parts))}
+    if candidates & set(settings.FEDERATION_BLOCKED_DOMAINS):
+        return True
+    return DomainBlock.objects.filter(domain__in=candidates).exists()
+
+
+def remote_actor_by_key(key_id: str):
+    from federation.models import RemoteActor
+
+    return RemoteActor.objects.select_related("actor").filter(key_id=key_id).first()
+
+
+def remote_followers_inboxes(targets) -> list[str]:
+    """The inboxes (shared where they have one) of the remote followers of `targets`
+    (actors or projects): one per remote instance rather than one per follower."""
+    from federation.models import RemoteActor
+    from feeds.models import Follow
+    from projects.models import Project
+
+    follows = Follow.objects.none()
+    for target in targets:
+        field = "target_project" if isinstance(target, Project) else "target_actor"
+        follows = follows | Follow.objects.filter(**{field: target})
+    rows = RemoteActor.objects.filter(actor__in=follows.values("follower"), actor__suspended=False)
+    return sorted({shared or inbox for shared, inbox in rows.values_list("shared_inbox", "inbox")})

@@ -53,7 +53,7 @@ def sign_request(
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    headers = {"Host": parts.netloc, "Date": http_date(date)}
+    headers = {"Host": request_host(url), "Date": http_date(date)}
     signed = ["(request-target)", "host", "date"]
     if body is not None:
         headers["Digest"] = digest_of(body)
@@ -67,6 +67,15 @@ def sign_request(
         f'signature="{base64.b64encode(signature).decode()}"'
     )
     return headers
+
+
+def request_host(url: str) -> str:
+    """The Host header a client sends for `url`: the port only when it is not the scheme's default."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    default = 443 if parts.scheme == "https" else 80
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')

@@ -5,6 +5,7 @@ ActivityStreams JSON, not the REST API's."""
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from federation import documents, ids, selectors
@@ -117,3 +118,15 @@ def outbox(request: HttpRequest, kind: str, name: str) -> HttpResponse:
         return error(404, _("Not found."))
     uri = (ids.actor_uri(name) if kind == "actors" else ids.project_uri(name)) + "/outbox"
     return activity_json(documents.collection(uri, 0, []))
+
+
+@csrf_exempt
+def inbox(request: HttpRequest, kind: str | None = None, name: str | None = None) -> HttpResponse:
+    """POST only: a signed activity for one of our actors, or for the instance (shared inbox)."""
+    from federation import inbox as inboxes
+
+    if request.method != "POST":
+        return error(405, _("Only POST is allowed here."))
+    if kind is not None and _owner(kind, name) is None:
+        return error(404, _("Not found."))
+    return inboxes.receive(request)

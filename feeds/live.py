@@ -52,7 +52,9 @@ HIDDEN = "hidden"  # a withdrawn author or an activity naming one: nobody
 
 
 def group_for_stream(key: str) -> str:
-    return "stream." + key.replace(":", ".")
+    # Channel group names allow letters, digits, "-", "_" and "." only; local handles
+    # never hold a ".", so ".." cannot name a local stream (remote: `actor:name@host:port`).
+    return "stream." + key.replace(":", ".").replace("@", "..").replace("[", "-").replace("]", "-")
 
 
 def group_for_inbox(actor_id: int) -> str:

@@ -176,6 +176,7 @@ class Notification(models.Model):
         ADDED_TO_GROUP = "added_to_group", _("added to an organization or city")
         CITY_LINK = "city_link", _("city link")
         EVENT_REMINDER = "event_reminder", _("event tomorrow")
+        REQUEST_EXPIRED = "request_expired", _("your request reached its deadline")
 
     recipient = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="notifications")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="notifications")

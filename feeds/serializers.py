@@ -61,6 +61,8 @@ class ObjectRefSerializer(serializers.Serializer):
 # _summary: translating all of them for every activity of a page was a third
 # of the cost of serializing it.
 CITYLINK_SUMMARY = gettext_noop("%(actor)s is now linked with %(object)s")
+# Nobody edits a request after it is sent: its only update is its deadline closing it.
+REQUEST_EXPIRED_SUMMARY = gettext_noop("%(object)s reached its deadline and is closed")
 SUMMARY_WITH_TARGET = {
     "Create": gettext_noop("%(actor)s created %(object)s in %(target)s"),
     "Update": gettext_noop("%(actor)s updated %(object)s in %(target)s"),
@@ -91,6 +93,8 @@ def _summary(activity: Activity) -> str:
     kind, has_target = activity.type, bool(activity.target_id)
     if activity.object_type == "citylink":
         return _(CITYLINK_SUMMARY) % names
+    if activity.object_type == "collaboration" and kind == "Update":
+        return _(REQUEST_EXPIRED_SUMMARY) % names
     template = (SUMMARY_WITH_TARGET.get(kind) if has_target else None) or SUMMARY_ALONE.get(kind)
     if template is None:
         return _(UNKNOWN_SUMMARY) % {**names, "type": kind}

@@ -74,6 +74,7 @@ def record(
     streams: Iterable = (),
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
+    notify_actor: bool = False,
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
@@ -82,7 +83,9 @@ def record(
     the object, or the target when the object is an actor) decides who may
     see it, now and whenever the subject changes. `notify` lists `(recipient,
     reason)` pairs for the people it concerns directly (a `Notification.Reason`);
-    the author is never notified of their own action, nor is anyone who blocks the author.
+    the author is never notified of their own action (unless `notify_actor`: what
+    happened to their thing without them, a deadline passing), nor is anyone who
+    blocks the author.
     """
     from moderation.selectors import blockers_among
 
@@ -125,7 +128,7 @@ def record(
         if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
     }
     TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=owner, activity=activity) for owner in owners])
-    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if recipient.pk != actor.pk}
+    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if notify_actor or recipient.pk != actor.pk}
     for blocker in blockers_among(author=actor, recipients=list(recipients)):
         del recipients[blocker]
     Notification.objects.bulk_create(

@@ -19,6 +19,7 @@ from novosphere.dispatch import BLOCKS_CHANGED, tell_user_sockets_on_commit
 from novosphere.models import audit
 from profiles.models import Actor, User
 from profiles.services import set_suspended
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,15 @@ def set_hidden(*, kind: str, pk, hidden: bool, moderator: User, reason: str = ""
 
     The thing disappears through its kind's visibility rule, and the activities
     about it, and about what follows from it, with it (their audiences follow
-    the save: `feeds.signals`). Saving fires the search sync, which reindexes
-    the object's document and those that depend on it.
+    the save: `feeds.signals`). Search reindexes the object's document and
+    those that depend on it.
     """
     declared = hideable_kind(kind)
     thing = declared.model._default_manager.select_for_update().get(pk=pk)
     if thing.hidden == hidden:
         return False
     declared.set_hidden(thing, hidden)
+    index_on_commit(thing)  # its document and those that depend on it
     audit(
         user=moderator, action=f"{kind}.{'hide' if hidden else 'unhide'}", subject=declared.moderation_subject(thing),
         reason=reason, **why,

@@ -266,7 +266,8 @@ def describe(obj) -> dict:
 
 # --- stream keys ------------------------------------------------------------------
 
-STREAM_KEY = re.compile(r"^([a-z]{1,20}):([-a-zA-Z0-9_]{1,80})$")
+# A remote actor's stream (federation) is `actor:name@host[:port]`.
+STREAM_KEY = re.compile(r"^([a-z]{1,20}):([-a-zA-Z0-9_]{1,80}(?:@[-a-zA-Z0-9.:\[\]]{1,80})?)$")
 
 
 def stream_key(obj) -> str | None:

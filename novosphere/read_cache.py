@@ -147,7 +147,9 @@ def note_writes(execute, sql, params, many, context):
     """A database execute wrapper: a statement that writes moves the generation on after its commit."""
     result = execute(sql, params, many, context)
     words = sql.lstrip().split(None, 1) if isinstance(sql, str) else ["?"]
-    if words and words[0].upper() not in READ_ONLY_STATEMENTS:
+    # An UPDATE or DELETE that matched nothing (a sweep finding no work) changed nothing.
+    changed = getattr(context["cursor"], "rowcount", -1) != 0
+    if changed and words and words[0].upper() not in READ_ONLY_STATEMENTS:
         connection = context["connection"]
         if connection.in_atomic_block:
             # Once per transaction; dropped with it if it rolls back.

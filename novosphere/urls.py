@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("search.urls")),
     path("", include("events.urls")),
     path("", include("moderation.urls")),
+    path("", include("federation.api_urls")),
     path("", include("webhooks.urls")),
     path("", include("accounts.urls")),
     path("", include("opendata.urls")),

@@ -63,7 +63,8 @@ class Actor(models.Model):
         MEDIA = "media", _("media")
         CLUSTER = "cluster", _("cluster")
 
-    handle = models.SlugField(max_length=50, unique=True)
+    # Local handles are slugs; remote actors (federation) are `name@host[:port]`.
+    handle = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
     user = models.OneToOneField(
         "profiles.User", null=True, blank=True, on_delete=models.CASCADE, related_name="actor"
@@ -113,6 +114,11 @@ class Actor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (@{self.handle})"
+
+    @property
+    def is_remote(self) -> bool:
+        """An actor of another instance (federation): its handle is `name@host`."""
+        return "@" in self.handle
 
     @property
     def is_group(self) -> bool:

@@ -53,7 +53,14 @@ def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
 
 
 def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
-    """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike."""
+    """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike.
+
+    A remote handle (`name@host`) is looked up on its instance the first time,
+    and refreshed when stale (federation)."""
+    if "@" in handle:
+        from federation.services import resolve_handle
+
+        handle = resolve_handle(handle).handle
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)

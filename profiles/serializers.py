@@ -43,11 +43,23 @@ class CityHandleField(KeyField):
 
 @extend_schema_field(OpenApiTypes.STR)
 class ActorHandleField(KeyField):
-    """Any visible actor, named by its handle."""
+    """Any visible actor, named by its handle (`name@host` for an actor of another instance)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "@" in data and len(data) <= 200 and "\x00" not in data:
+            from django.http import Http404
+
+            from federation.services import resolve_handle
+
+            try:
+                data = resolve_handle(data).handle
+            except Http404:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
+        return super().to_internal_value(data)
 
     def get_queryset(self):
         return visible_actors()
@@ -79,6 +91,9 @@ class ActorSerializer(serializers.ModelSerializer):
     interests = tag_list_field()
     is_following = serializers.SerializerMethodField()
     peers = serializers.SerializerMethodField()
+    remote = serializers.BooleanField(
+        source="is_remote", read_only=True, help_text="an actor of another instance, named `name@host`"
+    )
 
     class Meta:
         model = Actor
@@ -86,9 +101,9 @@ class ActorSerializer(serializers.ModelSerializer):
             "handle", "kind", "name", "headline", "bio", "city", "country",
             "skills", "sectors", "interests", "organization_type",
             "region", "latitude", "longitude", "peers",
-            "followers_count", "following_count", "is_following",
+            "followers_count", "following_count", "is_following", "remote",
         ]
-        read_only_fields = ["handle", "kind", "followers_count", "following_count"]
+        read_only_fields = ["handle", "kind", "followers_count", "following_count", "remote"]
         extra_kwargs = {"name": {"required": False}}
 
     @extend_schema_field(serializers.BooleanField())
@@ -214,6 +229,10 @@ class MembershipInputSerializer(serializers.Serializer):
 class FollowStateSerializer(serializers.Serializer):
     is_following = serializers.BooleanField()
     followers_count = serializers.IntegerField()
+    pending = serializers.BooleanField(
+        required=False,
+        help_text="remote actors only: a follow of a remote actor waiting for its instance's Accept (grants nothing yet)"
+    )
 
 
 class CityLinkInputSerializer(serializers.Serializer):

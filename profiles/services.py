@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from feeds.models import Notification
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, Membership, Tag, User
 from profiles.selectors import address_taken, can_edit_actor, is_group_admin, viewer_actor
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ def register_person(
         if address_taken(email):
             raise invalid("email", _("This e-mail address is already used by another account.")) from None
         raise invalid("username", _("This username is already taken.")) from None
+    index_on_commit(actor)
     logger.info("registered person=%s", handle)
     return user, actor
 
@@ -106,8 +109,8 @@ def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
         if actor.suspended == suspended:
             continue
         actor.suspended = suspended
-        # save(), not update(): its signal reindexes the actor's search documents and its projects'.
         actor.save(update_fields=["suspended"])
+        index_on_commit(actor)  # its profile, its projects and its requests leave search
         audit(
             user=moderator, action="actor.suspend" if suspended else "actor.reinstate",
             subject=f"actor:{actor.handle}", **why,
@@ -130,6 +133,7 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     actor.full_clean(exclude=["user", "city"])
     actor.save()
     _set_tags(actor, tags)
+    index_on_commit(actor)
     logger.info("updated actor=%s by=%s fields=%s", actor.handle, editor.username, ",".join([*fields, *tags]))
     return actor
 
@@ -153,7 +157,8 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
     except IntegrityError:
         raise invalid("handle", _("This handle is already taken.")) from None
     _set_tags(actor, tags)
-    Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    membership = Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    index_on_commit(actor, membership)
     logger.info("created %s=%s by=%s", kind, handle, me.handle)
     return actor
 
@@ -164,6 +169,7 @@ def delete_actor(*, actor: Actor, editor: User) -> None:
         raise Forbidden(_("You may not delete this profile."))
     audit(user=editor, action="actor.delete", subject=f"actor:{actor.handle}", kind=actor.kind)
     logger.info("deleted actor=%s by=%s", actor.handle, editor.username)
+    index_on_commit(actor)  # found now, while what depends on it still exists
     if actor.kind == Actor.Kind.PERSON:
         actor.user.delete()  # the account goes with its person
     else:
@@ -182,6 +188,7 @@ def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membe
     membership, created = Membership.objects.update_or_create(
         person=person, group=group, defaults={"role": role}
     )
+    index_on_commit(membership)
     if created:
         feeds.record(
             actor=person, type="Join", object=group, streams=[group],
@@ -193,6 +200,13 @@ def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membe
 
 
 # --- City links --------------------------------------------------------------
+
+# A link between two cities: proposed by one, accepted by the other, ended by either.
+CITY_LINK_LIFE = Lifecycle("city link", CityLink.Status.values, {
+    "propose": transition({ABSENT}, CityLink.Status.PENDING),
+    "accept": transition({CityLink.Status.PENDING}, CityLink.Status.ACCEPTED),
+    "end": transition({CityLink.Status.PENDING, CityLink.Status.ACCEPTED}, ABSENT),
+})
 
 
 def _link_between(city: Actor, peer: Actor) -> CityLink | None:
@@ -216,13 +230,17 @@ def propose_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
     if peer.kind != Actor.Kind.CITY:
         raise invalid("peer", _("Only cities can be linked."))
     existing = _link_between(city, peer)
-    if existing is not None:
-        if existing.status == CityLink.Status.ACCEPTED:
-            raise Conflict(_("These cities are already linked."))
-        if existing.from_city_id == city.pk:
-            raise Conflict(_("This link is already proposed and waits for the peer city."))
-        raise Conflict(_("%(name)s already proposed this link: accept it instead.") % {"name": peer.name})
-    link = CityLink.objects.create(from_city=city, to_city=peer)
+    if existing is None:
+        refused = ""
+    elif existing.status == CityLink.Status.ACCEPTED:
+        refused = _("These cities are already linked.")
+    elif existing.from_city_id == city.pk:
+        refused = _("This link is already proposed and waits for the peer city.")
+    else:
+        refused = _("%(name)s already proposed this link: accept it instead.") % {"name": peer.name}
+    status = CITY_LINK_LIFE.check("propose", existing.status if existing else ABSENT, refused=refused)
+    link = CityLink.objects.create(from_city=city, to_city=peer, status=status)
+    index_on_commit(link)
     audit(user=editor, action="citylink.propose", subject=f"city:{city.handle}", peer=peer.handle)
     logger.info("city link proposed from=%s to=%s", city.handle, peer.handle)
     return link
@@ -235,11 +253,10 @@ def accept_city_link(*, city: Actor, peer: Actor, editor: User) -> CityLink:
     link = CityLink.objects.select_for_update().filter(from_city=peer, to_city=city).first()
     if link is None:
         raise Conflict(_("%(name)s has not proposed a link.") % {"name": peer.name})
-    if link.status == CityLink.Status.ACCEPTED:
-        raise Conflict(_("These cities are already linked."))
-    link.status = CityLink.Status.ACCEPTED
+    link.status = CITY_LINK_LIFE.check("accept", link.status, refused=_("These cities are already linked."))
     link.accepted_at = timezone.now()
     link.save(update_fields=["status", "accepted_at"])
+    index_on_commit(link)
     feeds.record(actor=city, type="Accept", object=peer, target=city, streams=[city, peer], object_type="citylink")
     audit(user=editor, action="citylink.accept", subject=f"city:{city.handle}", peer=peer.handle)
     logger.info("city link accepted %s <-> %s", peer.handle, city.handle)
@@ -251,8 +268,8 @@ def end_city_link(*, city: Actor, peer: Actor, editor: User) -> None:
     """Either side ends a link, pending or accepted."""
     _require_city_admin(editor, city)
     link = _link_between(city, peer)
-    if link is None:
-        raise Conflict(_("These cities are not linked."))
+    CITY_LINK_LIFE.check("end", link.status if link else ABSENT, refused=_("These cities are not linked."))
     audit(user=editor, action="citylink.end", subject=f"city:{city.handle}", peer=peer.handle, status=link.status)
+    index_on_commit(link)
     link.delete()
     logger.info("city link ended %s <-> %s", city.handle, peer.handle)

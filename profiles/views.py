@@ -232,17 +232,30 @@ class FollowMixin:
         me = selectors.viewer_actor(request.user)
         if me is None:
             raise AuthenticationFailed(_("This account has no profile."))
-        if request.method == "POST":
+        remote = isinstance(target, Actor) and target.is_remote
+        if remote:
+            # Across instances: a Follow (or Undo) goes out; pending until the remote Accept.
+            from federation import services as federation
+
+            if request.method == "POST":
+                if not follow_selectors.is_following(follower=me, target=target):
+                    federation.request_follow(follower=me, target=target)
+            else:
+                federation.cancel_follow(follower=me, target=target)
+        elif request.method == "POST":
             follow_services.follow(follower=me, target=target)
         else:
             follow_services.unfollow(follower=me, target=target)
         target.refresh_from_db(fields=["followers_count"])
-        return Response(
-            {
-                "is_following": follow_selectors.is_following(follower=me, target=target),
-                "followers_count": target.followers_count,
-            }
-        )
+        state = {
+            "is_following": follow_selectors.is_following(follower=me, target=target),
+            "followers_count": target.followers_count,
+        }
+        if remote:
+            from federation.services import is_pending
+
+            state["pending"] = is_pending(follower=me, target=target)
+        return Response(state)
 
 
 @extend_schema_view(
@@ -257,7 +270,8 @@ class FollowMixin:
 )
 class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     lookup_field = "handle"
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    # A local handle, or a remote actor's `name@host[:port]` (federation).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+(@[-a-zA-Z0-9_.:\[\]]+)?"
     serializer_class = ActorSerializer
     filterset_class = ActorFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

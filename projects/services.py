@@ -6,7 +6,6 @@ exactly when its action does.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
 from profiles.models import Actor, User
@@ -32,6 +32,7 @@ from projects.models import (
     ProjectMember,
     ProjectUpdate,
 )
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def create_project(
     if owner.pk != me.pk:  # the person who acted for the organization keeps the keys too
         ProjectMember.objects.create(project=project, actor=me, role=Role.MAINTAINER)
     _sync_members_count(project)
+    index_on_commit(project)
     feeds.record(actor=me, type="Create", object=project, streams=_project_streams(project))
     logger.info("project created slug=%s by=%s", project.slug, me.handle)
     return project
@@ -139,6 +141,7 @@ def update_project(*, project: Project, editor: User, **fields) -> Project:
     _apply_needed_skills(project, needs)
     if sectors is not None:
         project.sectors.set(tags_from_slugs(sectors))
+    index_on_commit(project)  # its document, and those of the requests its visibility governs
     feeds.record(actor=me, type="Update", object=project, streams=_project_streams(project))
     logger.info("project updated slug=%s by=%s fields=%s", project.slug, me.handle, ",".join(fields))
     return project
@@ -152,6 +155,7 @@ def delete_project(*, project: Project, editor: User) -> None:
         raise Forbidden(_("Only owners can delete this project."))
     audit(user=editor, action="project.delete", subject=f"project:{project.slug}", title=project.title)
     logger.info("project deleted slug=%s by=%s", project.slug, me.handle)
+    index_on_commit(project)  # found now, while the requests about it still exist
     project.delete()
 
 
@@ -187,6 +191,7 @@ def add_project_member(*, project: Project, editor: User, actor: Actor, role: st
         membership = ProjectMember.objects.create(project=project, actor=actor, role=role)
         created = True
     _sync_members_count(project)
+    index_on_commit(membership)
     if created:
         feeds.record(
             actor=me, type="Add", object=actor, target=project, streams=[project],
@@ -221,6 +226,7 @@ def remove_project_member(*, project: Project, editor: User, actor: Actor) -> No
         if not leaving and not selectors.is_project_owner(person=me, project=project):
             raise Forbidden(_("Only owners can remove an owner."))
         _refuse_if_last_owner(project, membership)
+    index_on_commit(membership)
     membership.delete()
     if project.owner_id == actor.pk:
         # The project's `owner` names one of the remaining owners.
@@ -294,6 +300,7 @@ def open_collaboration(
     )
     request.needed_skills.set(tags_from_slugs(needs.get("skills", [])))
     request.needed_sectors.set(tags_from_slugs(needs.get("sectors", [])))
+    index_on_commit(request)
     recipients = selectors.target_side_people(request)
     streams = [s for s in (to_city, request.origin_city, to_project, from_project) if s is not None]
     feeds.record(
@@ -305,20 +312,22 @@ def open_collaboration(
     return request
 
 
-@dataclass(frozen=True)
-class Transition:
-    party: str  # "author" or "target": who may do it
-    sources: frozenset[str]  # the states it may start from
-    result: str
+# The life of a request, in one place: every status change goes through `_transition`
+# (a person's action) or `close_expired_requests` (its deadline passing).
+TRANSITIONS = Lifecycle("collaboration request", Status.values, {
+    "accept": transition({Status.OPEN}, Status.ACCEPTED, "author"),
+    "decline": transition({Status.OPEN}, Status.DECLINED, "target"),
+    "withdraw": transition({Status.OPEN}, Status.WITHDRAWN, "author"),
+    "close": transition({Status.OPEN}, Status.CLOSED, "author"),
+    "expire": transition({Status.OPEN}, Status.CLOSED, "deadline"),
+})
 
-
-# The life of a request, in one place: every status change goes through `_transition`.
-TRANSITIONS: dict[str, Transition] = {
-    "accept": Transition("author", frozenset({Status.OPEN}), Status.ACCEPTED),
-    "decline": Transition("target", frozenset({Status.OPEN}), Status.DECLINED),
-    "withdraw": Transition("author", frozenset({Status.OPEN}), Status.WITHDRAWN),
-    "close": Transition("author", frozenset({Status.OPEN}), Status.CLOSED),
-}
+# A response: open until the author chooses it or another one.
+RESPONSE_LIFE = Lifecycle("collaboration response", CollaborationResponse.Status.values, {
+    "respond": transition({ABSENT}, CollaborationResponse.Status.OPEN),
+    "choose": transition({CollaborationResponse.Status.OPEN}, CollaborationResponse.Status.ACCEPTED),
+    "pass_over": transition({CollaborationResponse.Status.OPEN}, CollaborationResponse.Status.NOT_CHOSEN),
+})
 
 PARTY_NAMES = {"author": "the author", "target": "the target's side"}
 DONE = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", "close": "closed"}
@@ -330,6 +339,8 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
     Wrong party: 403. Wrong state: 409. Either way nothing has changed.
     """
     rule = TRANSITIONS[action]
+    if rule.party not in PARTY_NAMES:
+        raise ValueError(f"{action} is not a person's action")
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
     allowed = (
         request.author_id == person.pk
@@ -340,30 +351,45 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
         raise Forbidden(
             _("Only %(party)s can %(action)s this request.") % {"party": PARTY_NAMES[rule.party], "action": action}
         )
-    if request.status not in rule.sources:
-        raise Conflict(
-            _("This request is %(status)s: it can no longer be %(done)s.")
-            % {"status": request.status, "done": DONE[action]}
-        )
-    request.status = rule.result
+    request.status = TRANSITIONS.check(
+        action, request.status,
+        refused=_("This request is %(status)s: it can no longer be %(done)s.")
+        % {"status": request.status, "done": DONE[action]},
+    )
     if rule.result != Status.ACCEPTED:
         request.closed_at = timezone.now()
     return request
 
 
 def close_expired_requests() -> int:
-    """Close every open request past its deadline; returns how many.
+    """Close every open request past its deadline, through the table; returns how many.
 
     Called on read (list and detail) and before each transition, so nobody
     sees or acts on an open request whose deadline has passed; one indexed
-    UPDATE, cheap when there is nothing to close.
+    query when there is nothing to close. Each closing is what a person
+    expects to see: the request reads closed everywhere (search included),
+    its author is notified, and its stream says it closed at its deadline.
     """
     now = timezone.now()
-    expired = CollaborationRequest.objects.filter(status=Status.OPEN, deadline__lte=now)
+    expired = CollaborationRequest.objects.filter(status__in=TRANSITIONS.sources("expire"), deadline__lte=now)
     # Checked first so that ordinary reads never take SQLite's write lock.
     if not expired.exists():
         return 0
-    return expired.update(status=Status.CLOSED, closed_at=now, updated=now)
+    closed = 0
+    with transaction.atomic():
+        for request in expired.select_for_update().select_related("author", "to_project", "from_project"):
+            request.status = TRANSITIONS.check("expire", request.status, refused="")
+            request.closed_at = now
+            request.save(update_fields=["status", "closed_at", "updated"])
+            index_on_commit(request)
+            feeds.record(
+                actor=request.author, type="Update", object=request, object_type="collaboration",
+                notify=[(request.author, Notification.Reason.REQUEST_EXPIRED)], notify_actor=True,
+            )
+            closed += 1
+    if closed:
+        logger.info("collaboration requests closed at their deadline count=%d", closed)
+    return closed
 
 
 @transaction.atomic
@@ -376,18 +402,19 @@ def accept_response(
     request = _transition(request=request, action="accept", person=me)
     response_id = response.pk if isinstance(response, CollaborationResponse) else response
     chosen = CollaborationResponse.objects.filter(
-        pk=response_id, request=request, status=CollaborationResponse.Status.OPEN
+        pk=response_id, request=request, status__in=RESPONSE_LIFE.sources("choose")
     ).select_related("responder").first()
     if chosen is None:
         raise invalid("response", _("Choose an open response to this request."))
-    chosen.status = CollaborationResponse.Status.ACCEPTED
+    chosen.status = RESPONSE_LIFE["choose"].result
     chosen.save(update_fields=["status"])
-    request.responses.filter(status=CollaborationResponse.Status.OPEN).update(
-        status=CollaborationResponse.Status.NOT_CHOSEN
+    request.responses.filter(status__in=RESPONSE_LIFE.sources("pass_over")).update(
+        status=RESPONSE_LIFE["pass_over"].result
     )
     request.accepted_response = chosen
     request.closed_at = timezone.now()
     request.save()
+    index_on_commit(request)
     feeds.record(
         actor=me, type="Accept", object=chosen, target=request, object_type="response",
         streams=[s for s in (request.to_city, request.origin_city) if s is not None],
@@ -405,6 +432,7 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
     me = _person(user)
     request = _transition(request=request, action="decline", person=me)
     request.save()
+    index_on_commit(request)
     feeds.record(
         actor=me, type="Reject", object=request, object_type="collaboration",
         notify=[(request.author, Notification.Reason.DECLINED)],
@@ -420,6 +448,7 @@ def withdraw_request(*, request: CollaborationRequest, user: User) -> Collaborat
     close_expired_requests()
     request = _transition(request=request, action="withdraw", person=_person(user))
     request.save()
+    index_on_commit(request)
     logger.info("collaboration withdrawn id=%s", request.pk)
     return request
 
@@ -430,6 +459,7 @@ def close_request(*, request: CollaborationRequest, user: User) -> Collaboration
     close_expired_requests()
     request = _transition(request=request, action="close", person=_person(user))
     request.save()
+    index_on_commit(request)
     logger.info("collaboration closed id=%s", request.pk)
     return request
 
@@ -473,6 +503,7 @@ def respond_to_request(
     except IntegrityError:
         raise Conflict(_("You already have an open response to this request.")) from None
     CollaborationRequest.objects.filter(pk=request.pk).update(responses_count=F("responses_count") + 1)
+    index_on_commit(response)
     feeds.record(
         actor=me, type="Offer", object=response, target=request, object_type="response",
         notify=[(request.author, Notification.Reason.RESPONSE)],

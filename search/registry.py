@@ -10,9 +10,10 @@ An app declares its types in its own `documents.py` and registers them:
         ...
     register(ProjectDocuments())
 
-`search` discovers every `documents.py` when Django starts, connects the
-signals that keep the index in sync, and asks each type two things: the
-objects to index and the document of one object. Who may see a document is
+`search` discovers every `documents.py` when Django starts, and asks each type: the objects to
+index, the document of one object, and the models whose changes change its
+documents (`dependencies`, read by `search.sync.index_on_commit` when a
+service writes). Who may see a document is
 its kind's rule (`novosphere.kinds`): stored with the document as an audience
 derived from that rule, and what a block hides, asked at query time.
 """
@@ -141,23 +142,12 @@ _registry: dict[str, DocumentType] = {}
 
 def register(document_type: DocumentType) -> DocumentType:
     """Make `document_type` searchable; registering the same type again replaces it."""
-    from search.sync import connect_signals, disconnect_signals
-
-    replaced = _registry.get(document_type.type)
-    if replaced is not None and replaced is not document_type:
-        disconnect_signals(replaced)  # or its models would still index under this type
     _registry[document_type.type] = document_type
-
-    connect_signals(document_type)
     return document_type
 
 
 def unregister(type_: str) -> None:
-    from search.sync import disconnect_signals
-
-    document_type = _registry.pop(type_, None)
-    if document_type is not None:
-        disconnect_signals(document_type)
+    _registry.pop(type_, None)
 
 
 def exclusions_for(viewer) -> dict[str, QuerySet]:

@@ -1,32 +1,33 @@
-"""Keeping the index in step with the database: changed objects are indexed right after commit.
+"""Keeping the index in step with the database: what a service writes is indexed right after commit.
 
-Signals (post_save, post_delete, m2m_changed) on every model a document type
-reads note the keys of the documents they change; after the transaction
-commits, those documents are rebuilt from the database and sent to the
-backend in one call. A rolled-back transaction indexes nothing it wrote. An
-index that fails is logged and never fails the write that triggered it: the
-keys it could not take are kept in `PendingIndexKey` (the index's outbox), and
-`index_pending` (`manage.py reindex --pending`, the periodic
-`search.tasks.index_pending`) indexes them once the backend answers again.
+Every service that writes something a document reads calls `index_on_commit`
+with what it wrote (bulk `update()`s included; model signals are not used,
+since a bulk update skips them). That publishes one `search.index` piece of
+work (`novosphere.publisher`) in the writer's transaction: a rolled-back
+transaction indexes nothing, and a process that dies after its commit leaves
+the work to the outbox's sweep. After commit, the documents are rebuilt from
+the database and sent to the backend in one call, in-process, on the
+embedded default and at scale alike (one document per changed object keeps
+it to milliseconds).
 
-This runs in-process after commit, on the embedded default and at scale
-alike; one document per changed object keeps it to milliseconds.
+An index that fails is logged and never fails the write: the keys it could
+not take are kept in `PendingIndexKey`, one row per document however many
+writes touched it during an outage, and `index_pending` (`manage.py reindex
+--pending`, the periodic `search.tasks.index_pending`) indexes them once the
+backend answers again.
 """
 
 import logging
-import threading
 from collections.abc import Iterable
 
-from django.db import DatabaseError, models, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import DatabaseError, models
 from django.utils import timezone
 
+from novosphere.publisher import publish_on_commit
 from search import registry
 from search.models import PendingIndexKey
 
 logger = logging.getLogger(__name__)
-
-_pending = threading.local()
 
 
 def index_keys(keys: Iterable[str]) -> bool:
@@ -86,65 +87,26 @@ def index_pending(*, batch_size: int = 500) -> tuple[int, int]:
     return indexed, remaining
 
 
-def schedule(keys: Iterable[str]) -> None:
-    """Index `keys` once the current transaction commits (at once outside a transaction)."""
-    pending = getattr(_pending, "keys", None)
-    if pending is None:
-        pending = _pending.keys = set()
-    pending.update(keys)
-    # Several signals in one transaction schedule several flushes; the first
-    # takes every pending key and the others find nothing left to do.
-    transaction.on_commit(_flush, robust=True)
-
-
-def _flush() -> None:
-    keys = getattr(_pending, "keys", None) or set()
-    _pending.keys = set()
-    index_keys(sorted(keys))
-
-
-def _uid(document_type: registry.DocumentType, model, signal_name: str) -> str:
-    return f"search:{document_type.type}:{model._meta.label}:{signal_name}"
-
-
-def _watched(document_type: registry.DocumentType) -> list[tuple[type[models.Model], object]]:
-    own = (document_type.model, lambda instance: [instance.pk])
-    return [own, *document_type.dependencies()]
-
-
-def connect_signals(document_type: registry.DocumentType) -> None:
-    type_ = document_type.type
-    for position, (model, pks_of) in enumerate(_watched(document_type)):
-
-        def changed(sender, instance, pks_of=pks_of, **kwargs):
-            if kwargs.get("raw"):  # fixtures being loaded: reindex afterwards
-                return
-            schedule(registry.document_key(type_, pk) for pk in pks_of(instance) if pk is not None)
-
-        post_save.connect(changed, sender=model, weak=False, dispatch_uid=_uid(document_type, model, f"save{position}"))
-        post_delete.connect(
-            changed, sender=model, weak=False, dispatch_uid=_uid(document_type, model, f"delete{position}")
-        )
-
-    model = document_type.model
-    for field in model._meta.many_to_many:
-        through = field.remote_field.through
-
-        def m2m(sender, instance, action, reverse, pk_set, **kwargs):
-            if action not in ("post_add", "post_remove", "post_clear"):
-                return
+def affected_keys(instance: models.Model) -> set[str]:
+    """The keys of the documents a change to `instance` changes: its own, if its model is
+    indexed, and those whose types declare they depend on its model."""
+    keys = set()
+    for document_type in registry.document_types():
+        if isinstance(instance, document_type.model) and instance.pk is not None:
+            keys.add(registry.document_key(document_type.type, instance.pk))
+        for model, pks_of in document_type.dependencies():
             if isinstance(instance, model):
-                schedule([registry.document_key(type_, instance.pk)])
-            elif pk_set:
-                schedule(registry.document_key(type_, pk) for pk in pk_set)
-
-        m2m_changed.connect(m2m, sender=through, weak=False, dispatch_uid=_uid(document_type, through, "m2m"))
+                keys.update(registry.document_key(document_type.type, pk) for pk in pks_of(instance) if pk is not None)
+    return keys
 
 
-def disconnect_signals(document_type: registry.DocumentType) -> None:
-    for position, (model, _pks_of) in enumerate(_watched(document_type)):
-        post_save.disconnect(sender=model, dispatch_uid=_uid(document_type, model, f"save{position}"))
-        post_delete.disconnect(sender=model, dispatch_uid=_uid(document_type, model, f"delete{position}"))
-    for field in document_type.model._meta.many_to_many:
-        through = field.remote_field.through
-        m2m_changed.disconnect(sender=through, dispatch_uid=_uid(document_type, through, "m2m"))
+def index_on_commit(*objects: models.Model, keys: Iterable[str] = ()) -> None:
+    """Bring the documents of `objects` (and those that depend on them) up to date after commit.
+
+    Services call it for what they write, bulk updates included; for a deletion,
+    before deleting, while what depends on the object can still be found."""
+    wanted = set(keys)
+    for instance in objects:
+        wanted |= affected_keys(instance)
+    if wanted:
+        publish_on_commit("search.index", {"keys": sorted(wanted)})

@@ -65,26 +65,37 @@ def redis_url():
     return url
 
 
+# The builders write straight to the tables, and index what they write as the
+# services do (search.sync.index_on_commit), so search sees them after commit.
+
+
+def indexed(*objects):
+    from search.sync import index_on_commit
+
+    index_on_commit(*objects)
+    return objects[0]
+
+
 def make_city(handle: str, name: str | None = None, country: str = "FR", **fields) -> Actor:
-    return Actor.objects.create(
+    return indexed(Actor.objects.create(
         handle=handle, kind=Actor.Kind.CITY, name=name or handle.title(), country=country, **fields
-    )
+    ))
 
 
 def make_org(handle: str, city: Actor | None = None, **fields) -> Actor:
     fields.setdefault("organization_type", "association")
-    return Actor.objects.create(
+    return indexed(Actor.objects.create(
         handle=handle, kind=Actor.Kind.ORGANIZATION, name=handle.title(), city=city,
         country=city.country if city else "FR", **fields,
-    )
+    ))
 
 
 def make_person(username: str, city: Actor | None = None, **fields) -> Actor:
     user = User.objects.create_user(username=username, password="correct horse battery staple")
-    return Actor.objects.create(
+    return indexed(Actor.objects.create(
         handle=username, kind=Actor.Kind.PERSON, user=user, name=username.title(), city=city,
         country=city.country if city else "FR", **fields,
-    )
+    ))
 
 
 def token_for(actor: Actor) -> str:
@@ -99,13 +110,13 @@ def client_for(actor: Actor) -> APIClient:
 
 
 def link_cities(a: Actor, b: Actor, accepted: bool = True) -> CityLink:
-    return CityLink.objects.create(
+    return indexed(CityLink.objects.create(
         from_city=a, to_city=b, status=CityLink.Status.ACCEPTED if accepted else CityLink.Status.PENDING
-    )
+    ))
 
 
 def make_admin(person: Actor, group: Actor) -> Membership:
-    return Membership.objects.create(person=person, group=group, role=Membership.Role.ADMIN)
+    return indexed(Membership.objects.create(person=person, group=group, role=Membership.Role.ADMIN))
 
 
 @pytest.fixture

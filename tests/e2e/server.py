@@ -55,9 +55,10 @@ class Daphne:
     """One Daphne process; `env` adds settings (REDIS_URL, WS_* limits...)."""
 
     def __init__(self, database: Database, env: dict | None = None, migrate: bool = True,
-                 wait_for_health: bool = True, argv=None):
-        """`argv(port)`, if given, is the command that serves instead of one plain Daphne."""
-        self.port = free_port()
+                 wait_for_health: bool = True, argv=None, port: int | None = None):
+        """`argv(port)`, if given, is the command that serves instead of one plain Daphne;
+        `port`, when the settings must name it beforehand (PUBLIC_URL of a federating instance)."""
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}/ws/stream/"
         self.env = {

@@ -21,8 +21,8 @@ committing = pytest.mark.django_db(transaction=True)
 
 @pytest.mark.django_db
 def test_a_fan_out_that_never_ran_is_redone_by_the_sweep_once(django_capture_on_commit_callbacks):
-    alice, bob, carol = make_person("alice"), make_person("bob"), make_person("carol")
     with django_capture_on_commit_callbacks(execute=True):
+        alice, bob, carol = make_person("alice"), make_person("bob"), make_person("carol")
         feeds.follow(follower=alice, target=bob)
     assert not OutboxItem.objects.exists()  # done work leaves no row
     # Its after-commit work never runs: the task lost with its broker, the process killed.

@@ -41,7 +41,7 @@ def world(alice, bob, rennes, api):
 
 def test_every_kind_is_registered_once_with_its_own_name():
     names = [kind.name for kind in kinds.all_kinds()]
-    assert sorted(names) == ["actor", "event", "project", "request", "response", "update"]
+    assert sorted(names) == ["actor", "event", "project", "remote", "request", "response", "update"]
     for name in names:
         assert kinds.kind_named(name).name == name
 

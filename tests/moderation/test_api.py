@@ -7,6 +7,7 @@ from events.models import Event
 from novosphere.models import AuditEntry
 from profiles.models import Actor
 from projects.models import CollaborationRequest, Project, ProjectUpdate
+from tests.conftest import indexed
 from tests.events.conftest import event_body
 from tests.moderation.conftest import post, published_project, published_request
 
@@ -79,7 +80,7 @@ def test_hide_and_unhide_write_one_audit_row_each_and_repeats_change_nothing(
 
 
 def test_suspend_and_reinstate_are_audited_and_find_a_suspended_actor(moderator, moderator_api, alice, committed):
-    committed(alice.save)  # indexed for search
+    committed(indexed, alice)  # indexed for search, as a service would
     assert APIClient().get("/api/v1/search/", {"q": "alice"}).json()["count"] == 1
     response = committed(post, moderator_api, "/api/v1/moderation/actors/alice/suspend/", {"reason": "fraude"})
     assert response.json() == {"handle": "alice", "suspended": True, "changed": True}

@@ -6,7 +6,7 @@ from feeds.models import Activity, Follow, Notification
 from moderation.models import Block
 from novosphere.models import AuditEntry
 from profiles.models import Actor
-from tests.conftest import make_org
+from tests.conftest import indexed, make_org
 from tests.moderation.conftest import (
     feed_ids,
     notification_reasons,
@@ -153,7 +153,7 @@ def search(client, q: str, path: str = "/api/v1/search/"):
 def test_search_leaves_out_the_blocked_persons_profile_and_requests_for_the_blocker(
         committed, alice_api, bob, bob_api, carol_api):
     bob.name = "Bob Zanzibar"
-    committed(bob.save)  # reindexed through the save signal
+    committed(indexed, bob)  # indexed for search, as a service would
     request = published_request(committed, bob_api, title="Capteurs Zanzibar", to_city="rennes")
 
     def found(client):

@@ -167,6 +167,7 @@ def test_the_table_says_who_does_what():
         "decline": ("target", {"open"}, "declined"),
         "withdraw": ("author", {"open"}, "withdrawn"),
         "close": ("author", {"open"}, "closed"),
+        "expire": ("deadline", {"open"}, "closed"),
     }
 
 
@@ -219,6 +220,21 @@ def test_past_deadline_requests_read_as_closed_and_take_no_action(alice_api, bob
     assert [r["status"] for r in alice_api.get("/api/v1/collaborations/").json()["results"]] == ["closed"]
     assert respond(bob_api, request_id).status_code == 409
     assert alice_api.post(f"/api/v1/collaborations/{request_id}/withdraw/").status_code == 409
+
+
+def test_a_request_closed_by_its_deadline_tells_its_author_once(alice, alice_api, bob_api):
+    request_id = open_request(alice_api, to_actor="bob", title="Cherche partenaire IoT")["id"]
+    CollaborationRequest.objects.filter(pk=request_id).update(deadline=timezone.now() - timedelta(minutes=1))
+    assert bob_api.get("/api/v1/collaborations/").status_code == 200  # the first read closes it
+    assert alice_api.get(f"/api/v1/collaborations/{request_id}/").json()["status"] == "closed"
+    notification = Notification.objects.get(reason=Notification.Reason.REQUEST_EXPIRED)
+    assert notification.recipient == alice
+    inbox = alice_api.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert inbox[0]["activity"]["summary"] == "Cherche partenaire IoT reached its deadline and is closed"
+    french = alice_api.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="fr").json()["results"]
+    assert french[0]["activity"]["summary"] == "Cherche partenaire IoT a atteint sa date limite : elle est close"
+    bob_api.get("/api/v1/collaborations/")
+    assert Notification.objects.filter(reason=Notification.Reason.REQUEST_EXPIRED).count() == 1
 
 
 # --- Responses ---------------------------------------------------------------

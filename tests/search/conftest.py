@@ -7,7 +7,7 @@ import pytest
 
 from profiles.models import Actor, Tag
 from projects.models import Project, ProjectMember, Visibility
-from tests.conftest import make_city, make_org, make_person
+from tests.conftest import indexed, make_city, make_org, make_person
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ def make_project(slug: str, title: str, owner: Actor, *, visibility=Visibility.P
     ProjectMember.objects.create(project=project, actor=owner, role=ProjectMember.Role.OWNER)
     for member in members:
         ProjectMember.objects.create(project=project, actor=member, role=ProjectMember.Role.CONTRIBUTOR)
-    return project
+    return indexed(project)
 
 
 @dataclass

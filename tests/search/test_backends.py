@@ -139,15 +139,15 @@ class TestDatabaseBackend(BackendContract):
         """The stored audiences, as the sync keeps them, let through what the selectors do, viewer by viewer."""
         from profiles.selectors import visible_actors
         from projects.selectors import visible_projects, visible_requests
-        from tests.conftest import make_admin, make_org, make_person
+        from tests.conftest import indexed, make_admin, make_org, make_person
         from tests.search.test_collaborations import make_request
 
-        carol = make_person("carol")  # signed in, author of requests to hidden projects
-        dan = make_person("dan")  # admin of an organization that edits the private project
         with django_capture_on_commit_callbacks(execute=True):
+            carol = make_person("carol")  # signed in, author of requests to hidden projects
+            dan = make_person("dan")  # admin of an organization that edits the private project
             editors = make_org("editeurs", territory.rennes)
             make_admin(dan, editors)
-            territory.secret_project.memberships.create(actor=editors, role="maintainer")
+            indexed(territory.secret_project.memberships.create(actor=editors, role="maintainer"))
             make_request(carol, "Vers le secret", "Demande", to_project=territory.secret_project)
             make_request(carol, "Depuis les membres", "Demande", from_project=territory.members_project,
                          to_city=territory.quebec)
@@ -158,7 +158,7 @@ class TestDatabaseBackend(BackendContract):
             make_request(carol, "Ouverte", "Demande", to_actor=territory.societe)
             # Suspending an owner hides its projects, its requests and those to its projects.
             territory.labs.suspended = True
-            territory.labs.save()
+            indexed(territory.labs).save()
         viewers = (ANONYMOUS, territory.alice.user, territory.bob.user, carol.user, dan.user)
 
         def check():

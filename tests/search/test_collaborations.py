@@ -8,7 +8,7 @@ from django.utils import timezone
 from projects.models import CollaborationRequest, CollaborationResponse, Visibility
 from search.backends import get_search_backend
 from search.registry import all_documents
-from tests.conftest import client_for, link_cities, make_person
+from tests.conftest import client_for, indexed, link_cities, make_person
 from tests.search.conftest import tags
 
 
@@ -19,7 +19,7 @@ def make_request(author, title, message, **fields) -> CollaborationRequest:
     )
     request.needed_skills.set(tags(*skills))
     request.needed_sectors.set(tags(*sectors))
-    return request
+    return indexed(request)
 
 
 def hits(response) -> list[str]:
@@ -87,17 +87,17 @@ def test_status_responses_and_visibility_changes_reach_the_index(api, territory,
     public, secret = requests_
     carol = make_person("carol")
     with django_capture_on_commit_callbacks(execute=True):
-        CollaborationResponse.objects.create(request=public, responder=carol, message="Partante.")
+        indexed(CollaborationResponse.objects.create(request=public, responder=carol, message="Partante."))
         public.status = CollaborationRequest.Status.CLOSED
-        public.save()
+        indexed(public).save()
     assert str(public.pk) in hits(api.get("/api/v1/search/", {"q": "hydrogene closed"}))
     with django_capture_on_commit_callbacks(execute=True):
         territory.secret_project.visibility = Visibility.PUBLIC
-        territory.secret_project.save()
+        indexed(territory.secret_project).save()
     assert hits(api.get("/api/v1/search/", {"q": "audit cryptographique"})) == [str(secret.pk)]
     with django_capture_on_commit_callbacks(execute=True):
         territory.societe.suspended = True  # the author
-        territory.societe.save()
+        indexed(territory.societe).save()
     assert hits(api.get("/api/v1/search/", {"q": "audit cryptographique"})) == []
 
 

@@ -15,6 +15,7 @@ from search.registry import (
     register,
     unregister,
 )
+from search.sync import index_on_commit
 
 
 class TagDocuments(DocumentType):
@@ -50,7 +51,7 @@ def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_
 ):
     with django_capture_on_commit_callbacks(execute=True):
         public = Tag.objects.create(slug="hydrogene")
-        Tag.objects.create(slug="interne-audit")
+        index_on_commit(public, Tag.objects.create(slug="interne-audit"))  # as its app's service would
     backend = get_search_backend()
     results = backend.search("appel", filters={"type": "collaboration"}, viewer=AnonymousUser())
     assert [hit["id"] for hit in results["results"]] == [str(public.pk)]
@@ -58,6 +59,7 @@ def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_
     body = api.get("/api/v1/search/", {"q": "partenaires", "type": "collaboration"}).json()
     assert body["count"] == 1
     with django_capture_on_commit_callbacks(execute=True):
+        index_on_commit(public)
         public.delete()
     assert backend.search("appel", viewer=AnonymousUser())["count"] == 0
 
@@ -67,7 +69,7 @@ def test_unregistering_stops_indexing(collaborations, django_capture_on_commit_c
     unregister("collaboration")
     assert {handler.type for handler in document_types()} == {"actor", "project"}
     with django_capture_on_commit_callbacks(execute=True):
-        Tag.objects.create(slug="orphelin")
+        index_on_commit(Tag.objects.create(slug="orphelin"))
     assert not SearchDocument.objects.filter(type="collaboration").exists()
     assert get_search_backend().search("orphelin")["count"] == 0
 

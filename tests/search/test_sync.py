@@ -12,7 +12,7 @@ from projects.models import ProjectMember, Visibility
 from search.backends import get_search_backend
 from search.models import SearchDocument
 from tests.conftest import client_for, make_city, make_person
-from tests.search.conftest import make_project, tags
+from tests.search.conftest import make_project
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,6 +53,8 @@ def test_profile_edits_and_deletion_through_the_api(django_capture_on_commit_cal
 
 @pytest.mark.django_db
 def test_project_changes_tags_members_and_deletion(django_capture_on_commit_callbacks):
+    from projects import services as projects
+
     owner, member = make_person("owner"), make_person("member")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         project = make_project("hydro", "Hydrogène vert", owner, visibility=Visibility.PRIVATE)
@@ -61,30 +63,31 @@ def test_project_changes_tags_members_and_deletion(django_capture_on_commit_call
     assert found("hydrogene", viewer=member.user) == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        ProjectMember.objects.create(project=project, actor=member)
+        projects.add_project_member(project=project, editor=owner.user, actor=member,
+                                    role=ProjectMember.Role.CONTRIBUTOR)
     assert found("hydrogene", viewer=member.user) == ["hydro"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        project.needed_skills.add(*tags("electrochimie"))
-        project.visibility = Visibility.PUBLIC
-        project.save()
+        projects.update_project(project=project, editor=owner.user, visibility=Visibility.PUBLIC,
+                                needs={"skills": ["electrochimie"]})
     assert found("hydrogene", skill="electrochimie") == ["hydro"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        project.delete()
+        projects.delete_project(project=project, editor=owner.user)
     assert found("hydrogene", viewer=owner.user) == []
 
 
 @pytest.mark.django_db
 def test_a_suspension_hides_the_actor_and_its_projects(django_capture_on_commit_callbacks):
+    from profiles.services import set_suspended
+
     owner = make_person("owner")
+    moderator = make_person("moderatrice").user
     with django_capture_on_commit_callbacks(execute=True):
         make_project("eolien", "Éolien en mer", owner)
     assert found("eolien") == ["eolien"]
     with django_capture_on_commit_callbacks(execute=True):
-        Actor.objects.filter(pk=owner.pk).update(suspended=True)
-        owner.refresh_from_db()
-        owner.save()
+        set_suspended(actors=[owner], suspended=True, moderator=moderator)
     assert found("eolien") == []
     assert found("owner") == []
 
@@ -134,3 +137,28 @@ def test_reindex_rebuilds_everything_with_a_progress_bar(territory, capsys):
     assert found("confidentielle", viewer=territory.alice.user) == ["secret"]
     call_command("reindex", "--no-progress")
     assert found("quebec").count("quebec") == 1  # a second reindex replaces, it does not duplicate
+
+
+@pytest.mark.django_db
+def test_a_request_past_its_deadline_reads_closed_in_search_too(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.models import CollaborationRequest
+    from tests.projects.helpers import open_request
+
+    alice, bob = make_person("alice"), make_person("bob")
+    with django_capture_on_commit_callbacks(execute=True):
+        request_id = open_request(client_for(alice), to_actor="bob", title="Cherche partenaire hydrolien")["id"]
+    key = f"collaboration:{request_id}"
+    assert "open" in SearchDocument.objects.get(key=key).body.split()
+    assert found("closed") == []
+    # The deadline passes (moved in the database, as the clock would move past it).
+    CollaborationRequest.objects.filter(pk=request_id).update(deadline=timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        listed = client_for(bob).get("/api/v1/collaborations/").json()["results"]  # a read closes it
+    assert [r["status"] for r in listed] == ["closed"]
+    words = SearchDocument.objects.get(key=key).body.split()
+    assert "closed" in words and "open" not in words
+    assert found("closed") == [str(request_id)]

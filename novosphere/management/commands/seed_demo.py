@@ -25,4 +25,11 @@ class Command(BaseCommand):
         with tqdm(total=total, desc="seed_demo", unit="item", disable=options["verbosity"] == 0) as progress:
             for part in parts:
                 seeded.update(part.seed(progress) if part is profiles_demo else part.seed(progress, seeded))
+        # The demo is written straight to the tables, not through the services that
+        # index what they write: rebuild the search index from it once.
+        from search.backends import get_search_backend
+        from search.registry import all_documents
+
+        indexed = get_search_backend().reindex(all_documents())
+        logger.info("seed_demo indexed %d search documents", indexed)
         logger.info("seed_demo done: %s", ", ".join(f"{k}={len(v)}" for k, v in seeded.items()))

@@ -1,0 +1,162 @@
+"""Two real instances federating: separate databases, separate Daphne processes,
+each with its own PUBLIC_URL, talking ActivityPub over HTTP on the loopback.
+
+The story: discovery, a follow across and its Accept, a project update arriving
+live on the far side's websocket, unfollow, and a domain block, with the bad
+inputs refused on the way.
+"""
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.e2e.server import ROOT, Daphne, Database, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def start_instance(host: str) -> tuple[Daphne, Database]:
+    database = Database()
+    port = free_port()
+    daphne = Daphne(database, port=port, env={
+        "PUBLIC_URL": f"http://{host}:{port}",
+        "FEDERATION_ALLOW_PRIVATE": "true",
+        "WS_SWEEP_SECONDS": "1",
+    })
+    return daphne, database
+
+
+@pytest.fixture(scope="module")
+def instances():
+    # Two hosts for one loopback, so that a domain block names one instance only.
+    lyon, lyon_db = start_instance("localhost")
+    quebec, quebec_db = start_instance("127.0.0.1")
+    yield lyon, quebec
+    for name, daphne in (("lyon", lyon), ("quebec", quebec)):
+        print(f"--- {name} log\n" + daphne.logs()[-6000:])
+    for daphne, database in ((lyon, lyon_db), (quebec, quebec_db)):
+        daphne.stop()
+        database.drop()
+
+
+def host_of(daphne: Daphne) -> str:
+    return daphne.env["PUBLIC_URL"].split("//", 1)[1]
+
+
+def get_raw(daphne: Daphne, path: str, accept: str = "application/activity+json") -> tuple[int, dict]:
+    request = urllib.request.Request(daphne.base + path, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def post_raw(daphne: Daphne, path: str, body: bytes, headers: dict) -> int:
+    request = urllib.request.Request(daphne.base + path, data=body, method="POST",
+                                     headers={"Content-Type": "application/activity+json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def eventually(check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def make_staff(daphne: Daphne, username: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         f"from profiles.models import User; User.objects.filter(username='{username}').update(is_staff=True)"],
+        cwd=ROOT, env=daphne.env, check=True,
+    )
+
+
+def test_two_instances_federate(instances):
+    lyon, quebec = instances
+    lyon_host, quebec_host = host_of(lyon), host_of(quebec)
+
+    camille = lyon.register("camille")
+    assert lyon.request("POST", "/api/v1/projects/", {"title": "Vélo partagé", "slug": "velo"}, token=camille)[0] == 201
+    louis = quebec.register("louis")
+
+    # discovery, on the far side's own endpoints
+    status, jrd = get_raw(lyon, f"/.well-known/webfinger?resource=acct:camille@{lyon_host}", "application/jrd+json")
+    assert status == 200 and jrd["links"][0]["href"] == f"http://{lyon_host}/actors/camille"
+    status, group = get_raw(lyon, "/projects/velo")
+    assert (status, group["type"]) == (200, "Group")
+    assert get_raw(lyon, "/nodeinfo/2.1", "application/json")[1]["software"]["name"] == "novosphere"
+
+    # the far side looks camille up by name@host
+    status, remote = quebec.request("GET", f"/api/v1/actors/camille@{lyon_host}/", token=louis)
+    assert status == 200, remote
+    assert remote["remote"] is True and remote["name"] == "Camille"
+
+    # follow across: pending, then accepted by lyon
+    status, state = quebec.request("POST", f"/api/v1/actors/camille@{lyon_host}/follow/", token=louis)
+    assert status == 200
+    assert eventually(lambda: quebec.request("GET", f"/api/v1/actors/camille@{lyon_host}/", token=louis)[1]["is_following"])
+    assert eventually(lambda: lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 1)
+    status, followers = lyon.request("GET", "/api/v1/actors/camille/followers/")
+    assert followers["results"][0]["handle"] == f"louis@{quebec_host}"
+
+    # a project update on lyon arrives live on quebec's websocket
+    async def live_update():
+        async with connect(quebec.ws + f"?token={louis}") as ws:
+            await asyncio.sleep(0.3)
+            status, _update = lyon.request("POST", "/api/v1/projects/velo/updates/",
+                                           {"body": "Premier **prototype** roulant !"}, token=camille)
+            assert status == 201
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                if frame.get("type") == "activity" and frame["activity"]["actor"]["handle"] == f"camille@{lyon_host}":
+                    return frame["activity"]
+
+    activity = asyncio.run(asyncio.wait_for(live_update(), 40))
+    assert activity["type"] == "Create"
+    assert activity["object"]["type"] == "article"
+    assert activity["object"]["name"] == "Vélo partagé"
+    status, home = quebec.request("GET", "/api/v1/feed/", token=louis)
+    assert any(item["id"] == activity["id"] for item in home["results"])
+
+    # bad inputs are refused by the real server, nothing stored
+    activity_body = json.dumps({"id": f"http://{quebec_host}/x", "type": "Follow",
+                                "actor": f"http://{quebec_host}/actors/louis",
+                                "object": f"http://{lyon_host}/actors/camille"}).encode()
+    assert post_raw(lyon, "/actors/camille/inbox", activity_body, {}) == 401
+    forged_sig = {"Signature": f'keyId="http://{quebec_host}/actors/louis#main-key",algorithm="rsa-sha256",'
+                               f'headers="(request-target) host date digest",signature="AAAA"',
+                  "Date": "Tue, 01 Dec 2026 10:00:00 GMT", "Digest": "SHA-256=AAAA"}
+    assert post_raw(lyon, "/actors/camille/inbox", activity_body, forged_sig) == 401
+    assert post_raw(lyon, "/inbox", b"x" * 300_000, {}) == 413
+    assert lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 1
+
+    # unfollow: an Undo reaches lyon
+    quebec.request("DELETE", f"/api/v1/actors/camille@{lyon_host}/follow/", token=louis)
+    assert eventually(lambda: lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 0)
+
+    # lyon's moderator blocks quebec: its follow is refused, nothing is stored
+    lyon.register("moderator")
+    make_staff(lyon, "moderator")
+    moderator = lyon.request("POST", "/api/v1/auth/token/",
+                             {"username": "moderator", "password": "a long enough passphrase"})[1]["token"]
+    status, block = lyon.request("POST", "/api/v1/moderation/domains/", {"domain": "127.0.0.1"}, token=moderator)
+    assert (status, block["changed"]) == (201, True)
+    status, state = quebec.request("POST", f"/api/v1/actors/camille@{lyon_host}/follow/", token=louis)
+    assert state["pending"] is True
+    time.sleep(1.0)
+    assert lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 0
+    assert quebec.request("GET", f"/api/v1/actors/camille@{lyon_host}/", token=louis)[1]["is_following"] is False
