@@ -25,12 +25,19 @@ def calendar_for(events, *, name: str, base_url: str = "") -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", _text(name))
     for event in events:
         calendar.add_component(_vevent(event, base_url))
     # Times are written with their TZID; calendar apps need the zone's definition beside them.
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def _text(value: str) -> icalendar.vText:
+    """A TEXT value, escaped (RFC 5545 §3.3.11): line breaks become `\\n`, never a new
+    content line. An X- property such as X-WR-CALNAME has no type icalendar knows, so
+    without this its value went out raw, and a name holding CR/LF broke the calendar."""
+    return icalendar.vText(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _vevent(event: Event, base_url: str) -> icalendar.Event:
@@ -42,12 +49,12 @@ def _vevent(event: Event, base_url: str) -> icalendar.Event:
     component.add("created", event.created.astimezone(UTC))
     component.add("dtstart", event.start.astimezone(zone))
     component.add("dtend", event.end.astimezone(zone))
-    component.add("summary", event.title)
+    component.add("summary", _text(event.title))
     if event.description:
-        component.add("description", event.description)
+        component.add("description", _text(event.description))
     location = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
     if location:
-        component.add("location", location)
+        component.add("location", _text(location))
     elif event.online_url:
         component.add("location", event.online_url)
     if event.latitude is not None and event.longitude is not None:

@@ -1,9 +1,12 @@
 """Reads about events and territories. Who may see an event is decided here and nowhere else."""
 
 import copy
+import heapq
 from collections import deque
 from datetime import datetime, timedelta
+from itertools import islice
 
+from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
@@ -120,6 +123,12 @@ def in_window(queryset: QuerySet[Event], *, start: datetime | None, end: datetim
 
     Each occurrence is a copy of its event whose `start` and `end` are those of the
     occurrence. Without a window, each event appears once.
+
+    At most `EVENTS_MAX_OCCURRENCES_PER_LIST` entries: the series are merged lazily
+    in time order and expansion stops there, so what one account's many daily
+    events cost a reader is bounded by that figure, not by their number times
+    the window's length. The entries kept are the earliest: a narrower window
+    shows the rest.
     """
     if start is None and end is None:
         return list(queryset)
@@ -130,11 +139,11 @@ def in_window(queryset: QuerySet[Event], *, start: datetime | None, end: datetim
         queryset = queryset.filter(Q(end__gt=start) | ~Q(recurrence=""))
     # Without an end, a series expands over one year from the start of the window.
     series_end = end if end is not None else start + timedelta(days=366)
-    found = []
-    for event in queryset:
+
+    def entries(event: Event):
         if not event.recurrence:
-            found.append(event)
-            continue
+            yield event
+            return
         for begins, finishes in recurrence.occurrences(
             rule=event.recurrence, start=event.start, end=event.end, timezone=event.timezone,
             window_start=start, window_end=series_end,
@@ -142,9 +151,10 @@ def in_window(queryset: QuerySet[Event], *, start: datetime | None, end: datetim
             occurrence = copy.copy(event)
             occurrence.start, occurrence.end = begins, finishes
             occurrence.is_occurrence = True
-            found.append(occurrence)
-    found.sort(key=lambda event: (event.start, event.slug))
-    return found
+            yield occurrence
+
+    merged = heapq.merge(*(entries(event) for event in queryset), key=lambda event: (event.start, event.slug))
+    return list(islice(merged, settings.EVENTS_MAX_OCCURRENCES_PER_LIST))
 
 
 def attendance_position(attendance: Attendance) -> int | None:

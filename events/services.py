@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone as django_timezone
@@ -66,6 +67,18 @@ def _check_times(event: Event) -> None:
         except recurrence.RecurrenceError as error:
             raise invalid("recurrence", str(error)) from None
         event.recurrence = recurrence.normalize(event.recurrence)
+
+
+def _check_recurring_quota(event: Event, organizers: list[Actor]) -> None:
+    """A recurring series costs every reader of dated lists: an organizer keeps at most
+    `EVENTS_MAX_RECURRING_PER_ORGANIZER` of them (one-off events are not counted)."""
+    if not event.recurrence:
+        return
+    series = Event.objects.exclude(recurrence="").exclude(pk=event.pk)
+    for organizer in organizers:
+        if series.filter(organizers=organizer).count() >= settings.EVENTS_MAX_RECURRING_PER_ORGANIZER:
+            raise invalid("recurrence", _("%(name)s already has %(count)d recurring events: end one first.") % {
+                "name": organizer.name, "count": settings.EVENTS_MAX_RECURRING_PER_ORGANIZER})
 
 
 def _check_place(event: Event) -> None:
@@ -159,15 +172,13 @@ def create_event(*, creator: User, title: str, organizers: list[Actor], start: d
     me = _require_person(creator)
     projects = fields.get("projects", [])
     _check_organizers(me, organizers, projects)
-    if slug:
-        if slug in RESERVED_SLUGS or Event.objects.filter(slug=slug).exists():
-            raise invalid("slug", _("This slug is already taken."))
-    else:
-        slug = _unique_slug(title)
+    # A taken slug gets the next free one: refusing would tell that a hidden event exists.
+    slug = _unique_slug(slug or title)
     event = Event(slug=slug, title=title, start=start, end=end, festival=festival)
     event.uid = uid or f"{slug}-{uuid.uuid4().hex[:12]}@novosphere"
     relations = _apply(event, {"organizers": organizers, **fields})
     _check_times(event)
+    _check_recurring_quota(event, organizers)
     _check_place(event)
     _check_festival(event, festival, me, creator)
     event.full_clean(exclude=["organizers"], validate_constraints=False)
@@ -204,6 +215,8 @@ def update_event(*, event: Event, editor: User, **fields) -> Event:
         )
     relations = _apply(event, fields)
     _check_times(event)
+    if "recurrence" in fields:
+        _check_recurring_quota(event, list(fields.get("organizers") or event.organizers.all()))
     _check_place(event)
     if "festival" in fields:
         _check_festival(event, event.festival, me, editor)

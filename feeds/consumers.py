@@ -218,6 +218,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if not isinstance(key, str) or not await db(live.stream_is_visible)(user=self.user, key=key):
             await self._error("unknown_stream", gettext_noop("No such stream."), frame)
             return
+        if await db(live.blocked_from_stream)(user=self.user, key=key):
+            await self._error("blocked", "You cannot follow this account.", frame)
+            return
         if key not in self.subscriptions and len(self.subscriptions) >= settings.WS_MAX_SUBSCRIPTIONS:
             await self._error("too_many_subscriptions", gettext_noop("Too many subscriptions on this connection."), frame)
             return

@@ -161,6 +161,18 @@ def stream_is_visible(*, user, key: str) -> bool:
     return kinds.stream_is_visible(user, key)
 
 
+def blocked_from_stream(*, user, key: str) -> bool:
+    """Whether the owner of the actor stream `key` blocks `user`: the subscribe is refused
+    as their follow is (the stream exists; nothing pretends to be delivered)."""
+    from moderation.selectors import blocks
+
+    match = kinds.STREAM_KEY.match(key)
+    if not match or match.group(1) != "actor":
+        return False
+    owner = Actor.objects.filter(handle=match.group(2)).first()
+    return blocks(blocker=owner, blocked=getattr(user, "actor", None))
+
+
 # --- the push: once per activity, after commit ---------------------------------
 
 

@@ -182,6 +182,7 @@ class Notification(models.Model):
         DECLINED = "declined", _("your request was declined")
         ADDED_TO_PROJECT = "added_to_project", _("added to a project")
         ADDED_TO_GROUP = "added_to_group", _("added to an organization or city")
+        INVITED = "invited", _("invited to join")
         CITY_LINK = "city_link", _("city link")
         EVENT_REMINDER = "event_reminder", _("event tomorrow")
         REQUEST_EXPIRED = "request_expired", _("your request reached its deadline")

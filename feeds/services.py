@@ -75,6 +75,7 @@ def record(
     object_type: str | None = None,
     notify: Iterable[tuple[Actor, str]] = (),
     notify_actor: bool = False,
+    publish: bool = True,
 ) -> Activity:
     """Record one activity inside the caller's transaction; it is dispatched after commit.
 
@@ -85,7 +86,8 @@ def record(
     reason)` pairs for the people it concerns directly (a `Notification.Reason`);
     the author is never notified of their own action (unless `notify_actor`: what
     happened to their thing without them, a deadline passing), nor is anyone who
-    blocks the author.
+    blocks the author. `publish=False` puts it on no stream and no timeline: only
+    the notified see it (an invitation is told to the invitee alone, not announced).
     """
     from moderation.selectors import blockers_among
 
@@ -112,8 +114,8 @@ def record(
         audience=kinds.audience_of(subject_kind, [subject.pk])[subject.pk] if subject is not None else kinds.Audience.EVERYONE,
         published=timezone.now(),
     )
-    publishers = {kinds.stream_key(actor): actor}
-    for stream in streams:
+    publishers = {kinds.stream_key(actor): actor} if publish else {}
+    for stream in streams if publish else ():
         publishers.setdefault(kinds.stream_key(stream), stream)
     # Which streams are too big to copy to each follower is decided here, once.
     limit = settings.FEEDS_FANOUT_MAX_FOLLOWERS
@@ -127,7 +129,7 @@ def record(
     # the websocket sends it: the author, and a person another's action is
     # published on ("Alice followed Bob" is on Bob's stream), see it at once,
     # whatever the fan-out's delay. The fan-out only reaches followers.
-    owners = {actor.pk} | {
+    owners = ({actor.pk} if publish else set()) | {
         publisher.pk for publisher in publishers.values()
         if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
     }

@@ -340,6 +340,9 @@ RATE_LIMITS = {
         # a room of people mistyping passwords stays far below it.
         "login_account": "20/15minute",
         "login_address": "100/5minute",
+        # Every request to the account endpoints (password reset and its key,
+        # e-mail keys), per address or account.
+        "login": "30/minute",
         "follow": "120/minute",
         "collaboration": "30/hour",
         "response": "60/hour",
@@ -431,6 +434,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# What recurring events may cost readers: entries in one dated list of events,
+# and recurring series per organizer (bench/recurring_events.py).
+EVENTS_MAX_OCCURRENCES_PER_LIST = env.int("EVENTS_MAX_OCCURRENCES_PER_LIST", default=1000)
+EVENTS_MAX_RECURRING_PER_ORGANIZER = env.int("EVENTS_MAX_RECURRING_PER_ORGANIZER", default=20)
 # JSON bodies and websocket frames nest at most this deep (ours need 4).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 

@@ -148,6 +148,24 @@ class Membership(models.Model):
         return f"{self.person.handle} {self.role} of {self.group.handle}"
 
 
+class GroupInvitation(models.Model):
+    """An offer to join an organization or a city; it grants nothing until the person accepts
+    (then it becomes a `Membership` and is deleted), and is deleted when they decline."""
+
+    person = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="group_invitations")
+    group = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(Actor, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [models.UniqueConstraint(fields=["person", "group"], name="one_invitation_per_group")]
+
+    def __str__(self) -> str:
+        return f"{self.person.handle} invited as {self.role} of {self.group.handle}"
+
+
 class CityLink(models.Model):
     """A link between a city and a peer city abroad: proposed, then accepted by the peer."""
 

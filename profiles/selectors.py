@@ -3,7 +3,7 @@
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from profiles.models import Actor, CityLink, Membership
+from profiles.models import Actor, CityLink, GroupInvitation, Membership
 
 
 def viewer_actor(user) -> Actor | None:
@@ -125,3 +125,20 @@ def user_of_actor(actor_id: int):
     """The account of a person actor (None for organizations, cities, and unknown ids)."""
     actor = Actor.objects.filter(pk=actor_id, user__isnull=False).select_related("user").first()
     return actor.user if actor is not None else None
+
+
+def group_members(*, group: Actor, viewer) -> list:
+    """Active members; the group's admins also see the invitations still open."""
+    members = list(group.members.filter(person__suspended=False).select_related("person"))
+    if is_group_admin(user=viewer, group=group):
+        members += list(group.invitations.filter(person__suspended=False).select_related("person"))
+    return members
+
+
+def group_invitations_of(person: Actor) -> QuerySet[GroupInvitation]:
+    return GroupInvitation.objects.filter(person=person, group__suspended=False).select_related("group", "invited_by")
+
+
+def speaks_from(*, person: Actor, city: Actor) -> bool:
+    """Whether `person` may say something comes from `city`: their home city, or one they are a member of."""
+    return person.city_id == city.pk or Membership.objects.filter(person=person, group=city).exists()

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from novosphere.api.parsers import KeyField
-from profiles.models import Actor, CityLink, Membership
+from profiles.models import Actor, CityLink, GroupInvitation, Membership
 from profiles.selectors import visible_actors
 
 
@@ -216,11 +216,18 @@ class RegisteredSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
+    """A member (`status: active`) or an invitation (`status: invited`), which grants nothing yet."""
+
     actor = ActorSummarySerializer(source="person", read_only=True)
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = Membership
-        fields = ["actor", "role", "created"]
+        fields = ["actor", "role", "status", "created"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
+    def get_status(self, item) -> str:
+        return "invited" if isinstance(item, GroupInvitation) else "active"
 
 
 class MembershipInputSerializer(serializers.Serializer):

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 
 from feeds import services as feeds
 from feeds.models import Notification
+from moderation.selectors import blocks
 from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
+from novosphere.roles import GROUP_ROLES, LEAVE
 from novosphere.ws_auth import recheck_connections
-from profiles.models import Actor, CityLink, Membership, Tag, User
+from profiles.models import Actor, CityLink, GroupInvitation, Membership, Tag, User
 from profiles.selectors import address_taken, can_edit_actor, is_group_admin, viewer_actor
 from search.sync import index_on_commit
 
@@ -179,27 +181,109 @@ def delete_actor(*, actor: Actor, editor: User) -> None:
         actor.delete()
 
 
+def _role_in(group: Actor, person: Actor | None) -> str | None:
+    if person is None:
+        return None
+    return Membership.objects.filter(group=group, person=person).values_list("role", flat=True).first()
+
+
+def _other_admins(group: Actor, person: Actor) -> int:
+    return Membership.objects.filter(group=group, role=Membership.Role.ADMIN).exclude(person=person).count()
+
+
 @transaction.atomic
-def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membership:
-    """Add a person to an organization or city, or change their role; by the group's admins."""
+def add_member(*, group: Actor, editor: User, person: Actor, role: str) -> Membership | GroupInvitation:
+    """Invite a person to an organization or city, or change a member's role (GROUP_ROLES says who may).
+
+    An invitation grants nothing: the person is told, and becomes a member only by
+    accepting. A person who blocks the inviter cannot be invited by them."""
     if not group.is_group:
         raise invalid("actor", _("Only organizations and cities have members."))
-    if not is_group_admin(user=editor, group=group):
-        raise Forbidden(_("Only admins of %(name)s can add members.") % {"name": group.name})
+    me = viewer_actor(editor)
+    group = Actor.objects.select_for_update().get(pk=group.pk)  # role changes of one group queue here
     if person.kind != Actor.Kind.PERSON:
         raise invalid("actor", _("Only people can be members."))
-    membership, created = Membership.objects.update_or_create(
-        person=person, group=group, defaults={"role": role}
+    membership = Membership.objects.filter(group=group, person=person).first()
+    GROUP_ROLES.check(
+        by=_role_in(group, me), current=membership.role if membership else None, new=role,
+        is_self=me is not None and me.pk == person.pk, others_at_top=_other_admins(group, person),
     )
-    index_on_commit(membership)
+    if membership is not None:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        index_on_commit(membership)
+        audit(user=editor, action="membership.role", subject=f"actor:{group.handle}", person=person.handle, role=role)
+        logger.info("membership group=%s person=%s role=%s by=%s", group.handle, person.handle, role, me.handle)
+        return membership
+    if blocks(blocker=person, blocked=me):
+        raise Forbidden(_("You cannot invite this person."))
+    invitation, created = GroupInvitation.objects.update_or_create(
+        group=group, person=person, defaults={"role": role, "invited_by": me}
+    )
     if created:
         feeds.record(
-            actor=person, type="Join", object=group, streams=[group],
-            notify=[(person, Notification.Reason.ADDED_TO_GROUP)],
+            actor=me, type="Invite", object=person, target=group, publish=False,
+            notify=[(person, Notification.Reason.INVITED)],
         )
-    audit(user=editor, action="membership.set", subject=f"actor:{group.handle}", person=person.handle, role=role)
-    logger.info("membership group=%s person=%s role=%s by=%s", group.handle, person.handle, role, editor.username)
+    audit(user=editor, action="membership.invite", subject=f"actor:{group.handle}", person=person.handle, role=role)
+    logger.info("invitation group=%s person=%s role=%s by=%s", group.handle, person.handle, role, me.handle)
+    return invitation
+
+
+def _invitation_for(group: Actor, person: Actor | None) -> GroupInvitation:
+    invitation = GroupInvitation.objects.select_for_update().filter(group=group, person=person).first()
+    if invitation is None:
+        raise Conflict(_("There is no invitation to accept or decline."))
+    return invitation
+
+
+@transaction.atomic
+def accept_group_invitation(*, group: Actor, user: User) -> Membership:
+    """The invited person accepts: only now are they a member, and only now is it announced."""
+    me = viewer_actor(user)
+    invitation = _invitation_for(group, me)
+    membership = Membership.objects.create(person=me, group=group, role=invitation.role)
+    invitation.delete()
+    index_on_commit(membership)
+    feeds.record(actor=me, type="Join", object=group, streams=[group])
+    audit(user=user, action="membership.accept", subject=f"actor:{group.handle}", role=membership.role)
+    logger.info("invitation accepted group=%s person=%s", group.handle, me.handle)
     return membership
+
+
+@transaction.atomic
+def decline_group_invitation(*, group: Actor, user: User) -> None:
+    me = viewer_actor(user)
+    _invitation_for(group, me).delete()
+    audit(user=user, action="membership.decline", subject=f"actor:{group.handle}")
+    logger.info("invitation declined group=%s person=%s", group.handle, me.handle)
+
+
+@transaction.atomic
+def remove_member(*, group: Actor, editor: User, person: Actor) -> None:
+    """A member leaves, or one allowed by GROUP_ROLES removes them; an invitation is withdrawn
+    by an admin (or declined by the person) the same way."""
+    me = viewer_actor(editor)
+    group = Actor.objects.select_for_update().get(pk=group.pk)
+    membership = Membership.objects.filter(group=group, person=person).first()
+    if membership is None:
+        invitation = GroupInvitation.objects.filter(group=group, person=person).first()
+        if invitation is None:
+            raise invalid("actor", _("%(name)s is not a member.") % {"name": person.name})
+        # Withdrawing an invitation is taking away the role it offers.
+        GROUP_ROLES.check(by=_role_in(group, me), current=invitation.role, new=LEAVE,
+                          is_self=me is not None and me.pk == person.pk, others_at_top=1)
+        invitation.delete()
+        audit(user=editor, action="membership.withdraw", subject=f"actor:{group.handle}", person=person.handle)
+        return
+    GROUP_ROLES.check(
+        by=_role_in(group, me), current=membership.role, new=LEAVE,
+        is_self=me is not None and me.pk == person.pk, others_at_top=_other_admins(group, person),
+    )
+    index_on_commit(membership)
+    membership.delete()
+    audit(user=editor, action="membership.remove", subject=f"actor:{group.handle}", person=person.handle)
+    logger.info("membership ended group=%s person=%s by=%s", group.handle, person.handle, me.handle)
 
 
 # --- City links --------------------------------------------------------------

@@ -19,7 +19,7 @@ from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
 from novosphere import kinds
-from novosphere.api.errors import DomainError
+from novosphere.api.errors import DomainError, Forbidden
 from novosphere.api.throttling import refuse_login_if_limited
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
@@ -302,11 +302,16 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         services.delete_actor(actor=self.get_object(), editor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=MembershipSerializer(many=True), methods=["GET"], tags=["actors"])
-    @extend_schema(request=MembershipInputSerializer, responses={201: MembershipSerializer}, methods=["POST"], tags=["actors"])
+    @extend_schema(
+        responses=MembershipSerializer(many=True), methods=["GET"], tags=["actors"],
+        summary="Members and their roles; admins also see open invitations (`status: invited`)",
+    )
+    @extend_schema(
+        request=MembershipInputSerializer, responses={201: MembershipSerializer}, methods=["POST"], tags=["actors"],
+        summary="Invite a person (`status: invited`), or change a member's role (admins)",
+    )
     @action(detail=True, methods=["get", "post"])
     def members(self, request: Request, **kwargs) -> Response:
-        """Members of an organization or city and their roles; admins add (POST)."""
         group = self.get_object()
         if request.method == "POST":
             data = MembershipInputSerializer(data=request.data)
@@ -316,9 +321,41 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
                 role=data.validated_data["role"],
             )
             return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
-        memberships = group.members.filter(person__suspended=False).select_related("person")
-        page = self.paginate_queryset(memberships)
+        page = self.paginate_queryset(selectors.group_members(group=group, viewer=request.user))
         return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None, responses={204: None}, tags=["actors"],
+        summary="Leave (your own handle), remove a member or withdraw an invitation (as the role rules allow)",
+    )
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)",
+            permission_classes=[permissions.IsAuthenticated])
+    def remove_member(self, request: Request, handle: str, member: str) -> Response:
+        person = selectors.actor_for_viewer(viewer=request.user, handle=member)
+        services.remove_member(group=self.get_object(), editor=request.user, person=person)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _invited_group(self, request: Request, member: str) -> Actor:
+        me = selectors.viewer_actor(request.user)
+        if me is None or me.handle != member:
+            raise Forbidden(_("Only the invited person can answer an invitation."))
+        return self.get_object()
+
+    @extend_schema(request=None, responses={200: MembershipSerializer}, tags=["actors"],
+                   summary="Accept an invitation (the invited person): you become a member")
+    @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)/accept",
+            permission_classes=[permissions.IsAuthenticated])
+    def accept_invitation(self, request: Request, handle: str, member: str) -> Response:
+        group = self._invited_group(request, member)
+        return Response(MembershipSerializer(services.accept_group_invitation(group=group, user=request.user)).data)
+
+    @extend_schema(request=None, responses={204: None}, tags=["actors"],
+                   summary="Decline an invitation (the invited person)")
+    @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)/decline",
+            permission_classes=[permissions.IsAuthenticated])
+    def decline_invitation(self, request: Request, handle: str, member: str) -> Response:
+        services.decline_group_invitation(group=self._invited_group(request, member), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _actor_page(self, request: Request, queryset) -> Response:
         page = self.paginate_queryset(actors_for(request, queryset))

@@ -111,7 +111,9 @@ def seed_projects(cities: dict[str, Actor], people: list[Actor], progress) -> li
         others = [p for p in rng.sample(people, 4) if p.pk != owner.pk]
         for position, member in enumerate(others[:3]):
             role = "maintainer" if position == 0 else "contributor"
+            # Invited, and the demo people say yes.
             services.add_project_member(project=project, editor=owner.user, actor=member, role=role)
+            services.accept_project_invitation(project=project, user=member.user, actor=member)
         for body in UPDATES[: index % 3 + 1]:
             services.post_update(project=project, author=owner.user, body=body)
         projects.append(project)

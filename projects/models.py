@@ -75,6 +75,24 @@ class ProjectMember(models.Model):
         return f"{self.actor.handle} {self.role} of {self.project.slug}"
 
 
+class ProjectInvitation(models.Model):
+    """An offer to join a project (a person, or an organization through its admins); it
+    grants nothing until accepted (then it becomes a `ProjectMember` and is deleted)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="project_invitations")
+    role = models.CharField(max_length=12, choices=ProjectMember.Role.choices, default=ProjectMember.Role.CONTRIBUTOR)
+    invited_by = models.ForeignKey(Actor, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "actor"], name="one_invitation_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.actor.handle} invited as {self.role} of {self.project.slug}"
+
+
 class ProjectUpdate(models.Model):
     """A news post on a project page: markdown as written, and its sanitized HTML."""
 

@@ -17,6 +17,7 @@ from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
     Project,
+    ProjectInvitation,
     ProjectMember,
     ProjectUpdate,
     Visibility,
@@ -61,6 +62,22 @@ def project_for_viewer(*, viewer, slug: str) -> Project:
         raise Http404 from None
 
 
+def project_for_invitee(*, viewer, slug: str) -> Project:
+    """A project the viewer may see, or one they (or an organization they administer) are
+    invited to, so that an invitation to a private project can be answered; 404 otherwise."""
+    me = viewer_actor(viewer)
+    invited = ProjectInvitation.objects.filter(Q(actor=me) | Q(actor__in=administered_groups(person=me))) if me else None
+    queryset = visible_projects(viewer)
+    if invited is not None:
+        queryset = Project.objects.filter(
+            Q(pk__in=queryset.values("pk")) | Q(pk__in=invited.values("project"), hidden=False)
+        )
+    try:
+        return queryset.get(slug=slug)
+    except Project.DoesNotExist:
+        raise Http404 from None
+
+
 def with_project_viewer_state(queryset: QuerySet[Project], viewer) -> QuerySet[Project]:
     """Annotate `is_following` for the caller (False for anonymous callers)."""
     from feeds.models import Follow
@@ -100,8 +117,39 @@ def is_project_member(*, person: Actor | None, project: Project) -> bool:
     return person is not None and ProjectMember.objects.filter(project=project, actor=person).exists()
 
 
-def project_members(project: Project) -> QuerySet[ProjectMember]:
-    return project.memberships.filter(actor__suspended=False).select_related("actor")
+def project_members(project: Project, viewer=None) -> list:
+    """Active members; those who manage the project also see the invitations still open."""
+    members = list(project.memberships.filter(actor__suspended=False).select_related("actor"))
+    if can_edit_project(person=viewer_actor(viewer), project=project):
+        members += list(project.invitations.filter(actor__suspended=False).select_related("actor"))
+    return members
+
+
+def invitations_of(person: Actor) -> list[dict]:
+    """What `person`, or an organization they administer, is invited to: groups and projects, oldest first.
+
+    The invitee learns the name of what they are invited to (they cannot consent to
+    what they cannot name); nothing else of a private project shows."""
+    from profiles.selectors import group_invitations_of
+
+    items = [
+        {"kind": invitation.group.kind, "id": invitation.group.handle, "name": invitation.group.name,
+         "actor": person, "role": invitation.role, "invited_by": invitation.invited_by,
+         "created": invitation.created,
+         "accept_url": f"/api/v1/actors/{invitation.group.handle}/members/{person.handle}/accept/"}
+        for invitation in group_invitations_of(person)
+    ]
+    invited = ProjectInvitation.objects.filter(
+        Q(actor=person) | Q(actor__in=administered_groups(person=person)), project__hidden=False,
+    ).select_related("project", "actor", "invited_by")
+    items += [
+        {"kind": "project", "id": invitation.project.slug, "name": invitation.project.title,
+         "actor": invitation.actor, "role": invitation.role, "invited_by": invitation.invited_by,
+         "created": invitation.created,
+         "accept_url": f"/api/v1/projects/{invitation.project.slug}/members/{invitation.actor.handle}/accept/"}
+        for invitation in invited
+    ]
+    return sorted(items, key=lambda item: item["created"])
 
 
 # An update is shown unless a moderator hid it or its author is suspended.
@@ -209,10 +257,16 @@ def visible_responses_to(viewer=None) -> QuerySet[CollaborationResponse]:
 
 
 def visible_responses(request: CollaborationRequest, viewer) -> QuerySet[CollaborationResponse]:
-    """The responses to `request` the viewer may see (`visible_responses_to`)."""
-    return visible_responses_to(viewer).filter(request=request).select_related(
-        "responder", "on_behalf_of", "on_behalf_of_project"
-    )
+    """The responses to `request` whose text the viewer may read: all of them for its
+    author and its target's side, their own for a responder, none for anyone else
+    (who sees `responses_count`, and the responses' activity without their text)."""
+    responses = visible_responses_to(viewer).filter(request=request)
+    me = viewer_actor(viewer)
+    if me is None:
+        return responses.none()
+    if request.author_id != me.pk and not is_target_side(person=me, request=request):
+        responses = responses.filter(responder=me)
+    return responses.select_related("responder", "on_behalf_of", "on_behalf_of_project")
 
 
 def request_for_viewer(*, viewer, pk: int) -> CollaborationRequest:

@@ -15,6 +15,7 @@ from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
     Project,
+    ProjectInvitation,
     ProjectMember,
     ProjectUpdate,
 )
@@ -92,11 +93,31 @@ class ProjectUpdateInputSerializer(ProjectSerializer):
 
 
 class ProjectMemberSerializer(serializers.ModelSerializer):
+    """A member (`status: active`) or an invitation (`status: invited`), which grants nothing yet."""
+
     actor = ActorSummarySerializer(read_only=True)
+    status = serializers.SerializerMethodField()
 
     class Meta:
         model = ProjectMember
-        fields = ["actor", "role", "created"]
+        fields = ["actor", "role", "status", "created"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
+    def get_status(self, item) -> str:
+        return "invited" if isinstance(item, ProjectInvitation) else "active"
+
+
+class InvitationSerializer(serializers.Serializer):
+    """What the caller (or an organization they administer) was invited to."""
+
+    kind = serializers.ChoiceField(choices=[("project", _("project")), ("organization", _("organization")), ("city", _("city"))])
+    id = serializers.CharField(help_text="The project's slug, or the organization's or city's handle.")
+    name = serializers.CharField()
+    actor = ActorSummarySerializer(help_text="Who is invited: you, or an organization you administer.")
+    role = serializers.CharField()
+    invited_by = ActorSummarySerializer(allow_null=True)
+    created = serializers.DateTimeField()
+    accept_url = serializers.CharField()
 
 
 class ProjectMemberInputSerializer(serializers.Serializer):

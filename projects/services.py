@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,14 +22,16 @@ from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
+from novosphere.roles import LEAVE, PROJECT_ROLES
 from profiles.models import Actor, User
-from profiles.selectors import administered_groups, is_group_admin, viewer_actor
+from profiles.selectors import administered_groups, is_group_admin, speaks_from, viewer_actor
 from profiles.services import tags_from_slugs
 from projects import selectors
 from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
     Project,
+    ProjectInvitation,
     ProjectMember,
     ProjectUpdate,
 )
@@ -49,11 +51,9 @@ def _person(user: User) -> Actor:
 
 
 def _free_slug(title: str, wanted: str | None) -> str:
-    if wanted:
-        if Project.objects.filter(slug=wanted).exists():
-            raise invalid("slug", _("This slug is already taken."))
-        return wanted
-    base = (slugify(title) or "projet")[:70]
+    """The wanted slug, or the next free one: refusing a taken slug would tell whether a
+    project hidden from the caller exists, so a taken one is never an error."""
+    base = (wanted or slugify(title) or "projet")[:70]
     slug, n = base, 1
     while Project.objects.filter(slug=slug).exists():
         n += 1
@@ -167,66 +167,125 @@ def _sync_members_count(project: Project) -> None:
     project.members_count = count
 
 
-@transaction.atomic
-def add_project_member(*, project: Project, editor: User, actor: Actor, role: str) -> ProjectMember:
-    """Add a person or an organization to a project, or change their role; by owners and maintainers.
+def _role_of(project: Project, person: Actor | None) -> str | None:
+    """The strongest role `person` holds in `project`, directly or as admin of a member organization."""
+    if person is None:
+        return None
+    roles = set(ProjectMember.objects.filter(
+        Q(actor=person) | Q(actor__in=administered_groups(person=person)), project=project,
+    ).values_list("role", flat=True))
+    return next((role for role in Role.values if role in roles), None)  # Role lists the strongest first
 
-    Only owners make owners, and the last owner cannot be demoted.
-    """
+
+def _other_owners(project: Project, actor: Actor) -> int:
+    return ProjectMember.objects.filter(project=project, role=Role.OWNER).exclude(actor=actor).count()
+
+
+def _speaks_for(me: Actor, actor: Actor) -> bool:
+    """`me` answers for `actor`: themself, or an organization they administer."""
+    return actor.pk == me.pk or administered_groups(person=me).filter(pk=actor.pk).exists()
+
+
+@transaction.atomic
+def add_project_member(
+    *, project: Project, editor: User, actor: Actor, role: str
+) -> ProjectMember | ProjectInvitation:
+    """Invite a person or an organization to a project, or change a member's role (PROJECT_ROLES says who may).
+
+    An invitation grants nothing until accepted; the invitee is told. Someone who
+    blocks the inviter (an organization: any of its admins) cannot be invited by them."""
     me = _person(editor)
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not selectors.can_edit_project(person=me, project=project):
-        raise Forbidden(_("Only owners and maintainers can manage members."))
     if actor.kind == Actor.Kind.CITY:
         raise invalid("actor", _("Cities cannot be project members."))
-    if role == Role.OWNER and not selectors.is_project_owner(person=me, project=project):
-        raise Forbidden(_("Only owners can make someone an owner."))
     membership = ProjectMember.objects.filter(project=project, actor=actor).first()
+    PROJECT_ROLES.check(
+        by=_role_of(project, me), current=membership.role if membership else None, new=role,
+        is_self=_speaks_for(me, actor), others_at_top=_other_owners(project, actor),
+    )
     if membership is not None:
-        if membership.role == Role.OWNER and role != Role.OWNER:
-            _refuse_if_last_owner(project, membership)
         membership.role = role
         membership.save(update_fields=["role"])
-        created = False
-    else:
-        membership = ProjectMember.objects.create(project=project, actor=actor, role=role)
-        created = True
-    _sync_members_count(project)
-    index_on_commit(membership)
+        index_on_commit(membership)
+        audit(user=editor, action="project.member.role", subject=f"project:{project.slug}", actor=actor.handle, role=role)
+        logger.info("project member slug=%s actor=%s role=%s by=%s", project.slug, actor.handle, role, me.handle)
+        return membership
+    answering = [actor] if actor.kind == Actor.Kind.PERSON else list(
+        Actor.objects.filter(memberships__group=actor, memberships__role="admin")
+    )
+    if any(blocks(blocker=person, blocked=me) for person in answering):
+        raise Forbidden(_("You cannot invite this person."))
+    invitation, created = ProjectInvitation.objects.update_or_create(
+        project=project, actor=actor, defaults={"role": role, "invited_by": me}
+    )
     if created:
         feeds.record(
-            actor=me, type="Add", object=actor, target=project, streams=[project],
-            notify=[(actor, Notification.Reason.ADDED_TO_PROJECT)] if actor.kind == Actor.Kind.PERSON else [],
+            actor=me, type="Invite", object=actor, target=project, publish=False,
+            notify=[(person, Notification.Reason.INVITED) for person in answering],
         )
-    audit(user=editor, action="project.member.set", subject=f"project:{project.slug}", actor=actor.handle, role=role)
-    logger.info("project member slug=%s actor=%s role=%s by=%s", project.slug, actor.handle, role, me.handle)
+    audit(user=editor, action="project.member.invite", subject=f"project:{project.slug}", actor=actor.handle, role=role)
+    logger.info("project invitation slug=%s actor=%s role=%s by=%s", project.slug, actor.handle, role, me.handle)
+    return invitation
+
+
+def _invitation(project: Project, actor: Actor) -> ProjectInvitation:
+    invitation = ProjectInvitation.objects.select_for_update().filter(project=project, actor=actor).first()
+    if invitation is None:
+        raise Conflict(_("There is no invitation to accept or decline."))
+    return invitation
+
+
+def _require_invitee(me: Actor, actor: Actor) -> None:
+    if not _speaks_for(me, actor):
+        raise Forbidden(_("Only the invited person can answer an invitation."))
+
+
+@transaction.atomic
+def accept_project_invitation(*, project: Project, user: User, actor: Actor) -> ProjectMember:
+    """The invitee (or an admin of the invited organization) accepts: only now a member, only now announced."""
+    me = _person(user)
+    _require_invitee(me, actor)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    invitation = _invitation(project, actor)
+    membership = ProjectMember.objects.create(project=project, actor=actor, role=invitation.role)
+    invitation.delete()
+    _sync_members_count(project)
+    index_on_commit(membership)
+    feeds.record(actor=actor, type="Join", object=project, streams=[project])
+    audit(user=user, action="project.member.accept", subject=f"project:{project.slug}", actor=actor.handle)
+    logger.info("project invitation accepted slug=%s actor=%s", project.slug, actor.handle)
     return membership
 
 
-def _refuse_if_last_owner(project: Project, membership: ProjectMember) -> None:
-    owners = ProjectMember.objects.filter(project=project, role=Role.OWNER).exclude(pk=membership.pk)
-    if not owners.exists():
-        raise Conflict(_("A project keeps at least one owner: name another owner first."))
+@transaction.atomic
+def decline_project_invitation(*, project: Project, user: User, actor: Actor) -> None:
+    me = _person(user)
+    _require_invitee(me, actor)
+    _invitation(project, actor).delete()
+    audit(user=user, action="project.member.decline", subject=f"project:{project.slug}", actor=actor.handle)
 
 
 @transaction.atomic
 def remove_project_member(*, project: Project, editor: User, actor: Actor) -> None:
-    """Remove a member (owners and maintainers), or leave (anyone, for themself).
-
-    Maintainers cannot remove owners; the last owner can neither leave nor be removed.
-    """
+    """Leave (for yourself or an organization you administer), remove a member or withdraw an
+    invitation, as PROJECT_ROLES allows; the last owner can neither leave nor be removed."""
     me = _person(editor)
     project = Project.objects.select_for_update().get(pk=project.pk)
     membership = ProjectMember.objects.filter(project=project, actor=actor).first()
-    leaving = actor.pk == me.pk or actor.pk in set(administered_groups(person=me).values_list("pk", flat=True))
-    if not leaving and not selectors.can_edit_project(person=me, project=project):
-        raise Forbidden(_("Only owners and maintainers can remove members."))
     if membership is None:
-        raise invalid("actor", _("%(handle)s is not a member of this project.") % {"handle": actor.handle})
-    if membership.role == Role.OWNER:
-        if not leaving and not selectors.is_project_owner(person=me, project=project):
-            raise Forbidden(_("Only owners can remove an owner."))
-        _refuse_if_last_owner(project, membership)
+        invitation = ProjectInvitation.objects.filter(project=project, actor=actor).first()
+        if invitation is None:
+            raise invalid("actor", _("%(name)s is not a member of this project.") % {"name": actor.name})
+        # Withdrawing an invitation is taking away the role it offers.
+        PROJECT_ROLES.check(by=_role_of(project, me), current=invitation.role, new=LEAVE,
+                            is_self=_speaks_for(me, actor), others_at_top=1)
+        invitation.delete()
+        audit(user=editor, action="project.member.withdraw", subject=f"project:{project.slug}", actor=actor.handle)
+        return
+    PROJECT_ROLES.check(
+        by=_role_of(project, me), current=membership.role, new=LEAVE,
+        is_self=_speaks_for(me, actor), others_at_top=_other_owners(project, actor),
+    )
     index_on_commit(membership)
     membership.delete()
     if project.owner_id == actor.pk:
@@ -292,6 +351,8 @@ def open_collaboration(
         raise invalid("deadline", _("The deadline must be in the future."))
     if from_project is not None and not selectors.is_project_member(person=me, project=from_project):
         raise invalid("from_project", _("You can only send requests from projects you are a member of."))
+    if origin_city is not None and not speaks_from(person=me, city=origin_city):
+        raise invalid("origin_city", _("A request comes from your home city or a city you are a member of."))
     needs = needs or {}
     request = CollaborationRequest.objects.create(
         title=title, message=message, kind=kind, author=me, deadline=deadline,

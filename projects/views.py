@@ -11,8 +11,9 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from profiles.selectors import visible_actors
+from profiles.selectors import viewer_actor, visible_actors
 from profiles.views import FollowMixin
 from projects import selectors, services
 from projects.filters import CollaborationRequestFilter, ProjectFilter
@@ -21,6 +22,7 @@ from projects.serializers import (
     AcceptInputSerializer,
     CollaborationRequestSerializer,
     CollaborationResponseSerializer,
+    InvitationSerializer,
     ProjectMemberInputSerializer,
     ProjectMemberSerializer,
     ProjectSerializer,
@@ -104,7 +106,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
         responses={200: ProjectMemberSerializer(many=True), 404: NOT_FOUND}, tags=["projects"],
     )
     @extend_schema(
-        methods=["POST"], summary="Add a member or change a role (owners and maintainers)",
+        methods=["POST"], summary="Invite someone (`status: invited`), or change a member's role, as the role rules allow",
         request=ProjectMemberInputSerializer, responses={201: ProjectMemberSerializer, **REFUSED}, tags=["projects"],
     )
     @action(detail=True, methods=["get", "post"])
@@ -115,11 +117,35 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
             data.is_valid(raise_exception=True)
             membership = services.add_project_member(project=project, editor=request.user, **data.validated_data)
             return Response(ProjectMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(selectors.project_members(project))
+        page = self.paginate_queryset(selectors.project_members(project, viewer=request.user))
         return self.get_paginated_response(ProjectMemberSerializer(page, many=True).data)
 
     @extend_schema(
-        summary="Remove a member (owners and maintainers) or leave (yourself); the last owner stays",
+        summary="Accept an invitation (the invited person, or an admin of the invited organization)",
+        request=None, responses={200: ProjectMemberSerializer, **REFUSED}, tags=["projects"],
+    )
+    @action(detail=True, methods=["post"], url_path=rf"members/(?P<handle>{SLUG})/accept",
+            permission_classes=[permissions.IsAuthenticated])
+    def accept_invitation(self, request: Request, slug: str, handle: str) -> Response:
+        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        project = selectors.project_for_invitee(viewer=request.user, slug=slug)
+        membership = services.accept_project_invitation(project=project, user=request.user, actor=actor)
+        return Response(ProjectMemberSerializer(membership).data)
+
+    @extend_schema(
+        summary="Decline an invitation (the invited person, or an admin of the invited organization)",
+        request=None, responses={204: None, **REFUSED}, tags=["projects"],
+    )
+    @action(detail=True, methods=["post"], url_path=rf"members/(?P<handle>{SLUG})/decline",
+            permission_classes=[permissions.IsAuthenticated])
+    def decline_invitation(self, request: Request, slug: str, handle: str) -> Response:
+        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        project = selectors.project_for_invitee(viewer=request.user, slug=slug)
+        services.decline_project_invitation(project=project, user=request.user, actor=actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Leave (yourself), remove a member or withdraw an invitation, as the role rules allow; the last owner stays",
         request=None, responses={204: None, **REFUSED}, tags=["projects"],
     )
     @action(detail=True, methods=["delete"], url_path=rf"members/(?P<handle>{SLUG})", permission_classes=[permissions.IsAuthenticated])
@@ -281,3 +307,14 @@ class CollaborationViewSet(
         return Response(SuggestionSerializer(suggestions, many=True).data)
 
 
+
+
+class MyInvitationsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=InvitationSerializer(many=True), tags=["auth"],
+                   summary="What you (or an organization you administer) are invited to join")
+    def get(self, request: Request) -> Response:
+        me = viewer_actor(request.user)
+        items = selectors.invitations_of(me) if me is not None else []
+        return Response({"results": InvitationSerializer(items, many=True).data, "next": None})

@@ -147,3 +147,16 @@ def alice_api(alice):
 @pytest.fixture
 def bob_api(bob):
     return client_for(bob)
+
+
+def invite_and_accept(inviter, members_path: str, handle: str, role: str):
+    """POST `{actor, role}` to a members list; an invitation is then accepted by the invitee
+    (an organization: by one of its admins). Answers the POST's response."""
+    response = inviter.post(members_path, {"actor": handle, "role": role}, format="json")
+    if response.status_code == 201 and response.json().get("status") == "invited":
+        invitee = Actor.objects.get(handle=handle)
+        if invitee.kind != Actor.Kind.PERSON:
+            invitee = Actor.objects.filter(memberships__group=invitee, memberships__role="admin").first()
+        accepted = client_for(invitee).post(f"{members_path}{handle}/accept/")
+        assert accepted.status_code == 200, accepted.content
+    return response

@@ -334,6 +334,7 @@ def test_removal_from_a_private_project_stops_its_activity_on_open_sockets(serve
     slug = project["slug"]
     assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
                           token=owner_token)[0] == 201
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/{member}/accept/", token=member_token)[0] == 200
     assert server.request("POST", f"/api/v1/projects/{slug}/follow/", token=member_token)[0] == 200
 
     async def scenario():
@@ -417,6 +418,7 @@ def test_private_project_activity_reaches_members_and_not_others(server, unique)
     slug = project["slug"]
     assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
                           token=owner_token)[0] == 201
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/{member}/accept/", token=member_token)[0] == 200
     # Both follow the owner: the project's news is on the owner's stream too.
     for token in (member_token, outsider_token):
         assert server.request("POST", f"/api/v1/actors/{owner}/follow/", token=token)[0] == 200

@@ -122,3 +122,30 @@ def test_a_hidden_projects_activity_is_not_resumed(server):
     assert serious in objects
     assert doubtful not in objects
     assert hidden_slug not in objects  # nor the project's creation or dora's follow of it
+
+
+def test_a_blocked_person_cannot_subscribe_to_the_blocker_and_deep_frames_are_an_error(server):
+    dan, eve = server.register("dan"), server.register("eve")
+    assert server.request("POST", "/api/v1/actors/eve/block/", token=dan)[0] == 200
+    # Like the follow: refused, with a reason, rather than pretending to deliver.
+    assert server.request("POST", "/api/v1/actors/dan/follow/", token=eve)[0] == 403
+
+    async def scenario():
+        async with connect(server.ws + f"?token={eve}") as ws:
+            await ws.send(json.dumps({"type": "subscribe", "stream": "actor:dan"}))
+            refused = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            # A frame nested 1,000 deep (2,000 bytes) is an error frame, not a 1011 close.
+            await ws.send("[" * 1000 + "]" * 1000)
+            deep = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            await ws.send(json.dumps({"type": "subscribe", "stream": "actor:eve"}))
+            still_up = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        async with connect(server.ws + f"?token={dan}") as ws:
+            await ws.send(json.dumps({"type": "subscribe", "stream": "actor:eve"}))
+            blocker_may = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        return refused, deep, still_up, blocker_may
+
+    refused, deep, still_up, blocker_may = run(scenario())
+    assert (refused["type"], refused["code"]) == ("error", "blocked")
+    assert (deep["type"], deep["code"]) == ("error", "bad_json")
+    assert still_up == {"type": "subscribed", "stream": "actor:eve"}
+    assert blocker_may == {"type": "subscribed", "stream": "actor:eve"}

@@ -59,7 +59,7 @@ def test_create_organization_makes_the_caller_admin(alice_api, alice, rennes):
     assert response.json()["organization_type"] == "fablab"
     assert Membership.objects.get(group__handle="labfab").person == alice
     members = alice_api.get("/api/v1/actors/labfab/members/").json()["results"]
-    assert members == [{"actor": {"handle": "alice", "name": "Alice", "kind": "person"}, "role": "admin", "created": members[0]["created"]}]
+    assert members == [{"actor": {"handle": "alice", "name": "Alice", "kind": "person"}, "role": "admin", "status": "active", "created": members[0]["created"]}]
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_admins_add_members_and_others_cannot(alice, bob, rennes):
     make_admin(alice, org)
     carol = make_person("carol", rennes)
     added = client_for(alice).post("/api/v1/actors/cantine/members/", {"actor": "bob", "role": "member"}, format="json")
-    assert added.status_code == 201 and added.json()["role"] == "member"
+    assert added.status_code == 201 and added.json()["role"] == "member" and added.json()["status"] == "invited"
     refused = client_for(bob).post("/api/v1/actors/cantine/members/", {"actor": "carol"}, format="json")
     assert refused.status_code == 403
     assert not Membership.objects.filter(person=carol).exists()

@@ -20,7 +20,10 @@ def create_project(client, **overrides) -> dict:
 
 
 def add_member(client, slug: str, handle: str, role: str = "contributor"):
-    return client.post(f"/api/v1/projects/{slug}/members/", {"actor": handle, "role": role}, format="json")
+    """Invite `handle`, who accepts at once (memberships are invitations)."""
+    from tests.conftest import invite_and_accept
+
+    return invite_and_accept(client, f"/api/v1/projects/{slug}/members/", handle, role)
 
 
 def in_days(days: int) -> str:

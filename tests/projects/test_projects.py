@@ -69,7 +69,6 @@ def test_writes_without_a_token_are_401(api, alice_api):
         ({"owner": "nobody"}, "owner"),
         ({"owner": "bob"}, "owner"),
         ({"owner": "labfab"}, "owner"),
-        ({"slug": "taken"}, "slug"),
     ],
 )
 def test_bad_project_input_is_a_400_naming_the_field_and_writes_nothing(alice_api, bob, rennes, overrides, field):
@@ -138,11 +137,11 @@ def test_adding_a_member_counts_and_notifies_them(alice_api, bob, bob_api):
     added = add_member(alice_api, slug, "bob", "contributor")
     assert added.status_code == 201
     assert added.json() == {"actor": {"handle": "bob", "name": "Bob", "kind": "person"}, "role": "contributor",
-                            "created": added.json()["created"]}
-    assert alice_api.get(f"/api/v1/projects/{slug}/").json()["members_count"] == 2
+                            "status": "invited", "created": added.json()["created"]}
+    assert alice_api.get(f"/api/v1/projects/{slug}/").json()["members_count"] == 2  # bob accepted
     notification = Notification.objects.get(recipient=bob)
-    assert notification.reason == Notification.Reason.ADDED_TO_PROJECT
-    assert notification.activity.type == "Add" and notification.activity.target_id == slug
+    assert notification.reason == Notification.Reason.INVITED
+    assert notification.activity.type == "Invite" and notification.activity.target_id == slug
     # Changing a role neither adds a row nor notifies again.
     assert add_member(alice_api, slug, "bob", "maintainer").status_code == 201
     assert Project.objects.get(slug=slug).members_count == 2

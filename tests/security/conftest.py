@@ -11,7 +11,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from profiles.models import Actor, Membership
-from tests.conftest import client_for, make_admin, make_city, make_org, make_person
+from tests.conftest import (
+    client_for,
+    invite_and_accept,
+    make_admin,
+    make_city,
+    make_org,
+    make_person,
+)
 
 # A word that appears only in hidden things: if a surface shows it to someone
 # without access, that surface leaks.
@@ -64,7 +71,7 @@ def world(db, django_capture_on_commit_callbacks, rennes) -> World:
             body = {"title": title, "summary": f"{word} {SHARED}", "stage": "idea", "city": "rennes",
                     "visibility": visibility, "sectors": ["sante"], "needs": {"skills": ["iot"], "text": ""}}
             slug = _ok(owner_api.post("/api/v1/projects/", body, format="json"))["slug"]
-            _ok(owner_api.post(f"/api/v1/projects/{slug}/members/", {"actor": "dora", "role": "contributor"}, format="json"))
+            _ok(invite_and_accept(owner_api, f"/api/v1/projects/{slug}/members/", "dora", "contributor"))
             _ok(owner_api.post(f"/api/v1/projects/{slug}/updates/", {"body": f"{word} news"}, format="json"))
         return slug
 

@@ -164,3 +164,113 @@ def test_links_come_from_public_url_when_set(api, rennes, settings):
         make_org(f"org{n}", rennes)
     page = api.get("/api/v1/actors/?page_size=1", HTTP_HOST="localhost:6666").json()
     assert page["next"].startswith("https://rennes.example.org/api/v1/actors/")
+
+
+def test_a_name_with_line_breaks_does_not_break_a_calendar(api, rennes):
+    from profiles.models import Actor
+
+    Actor.objects.filter(pk=rennes.pk).update(name="Rennes\r\nX-INJECTED:1")  # as old data or the admin may hold
+    response = api.get("/api/v1/cities/rennes/events.ics")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "X-WR-CALNAME:Rennes\\nX-INJECTED:1\r\n" in body
+    assert "\r\nX-INJECTED" not in body
+
+
+def test_a_taken_slug_gets_a_free_one_without_telling_a_hidden_project_exists(alice_api, bob_api):
+    secret = alice_api.post("/api/v1/projects/", {"title": "Secret", "slug": "labo", "visibility": "private"},
+                            format="json").json()["slug"]
+    assert bob_api.get(f"/api/v1/projects/{secret}/").status_code == 404
+    mine = bob_api.post("/api/v1/projects/", {"title": "Mon labo", "slug": "labo"}, format="json")
+    assert mine.status_code == 201 and mine.json()["slug"] not in ("labo",)
+    assert mine.json()["slug"].startswith("labo-")
+
+
+def test_an_event_slug_is_taken_the_same_way(alice_api, alice, rennes):
+    body = {"title": "Apéro", "slug": "apero", "kind": "meetup", "organizers": ["alice"], "city": "rennes",
+            "online_url": "https://visio.example.org/a", "start": "2030-05-01T18:00:00+02:00",
+            "end": "2030-05-01T20:00:00+02:00", "timezone": "Europe/Paris", "visibility": "private"}
+    first = alice_api.post("/api/v1/events/", body, format="json")
+    assert first.status_code == 201, first.content
+    second = client_for_new_person(rennes).post("/api/v1/events/", {**body, "organizers": ["zed"]}, format="json")
+    assert second.status_code == 201, second.content
+    assert second.json()["slug"] != "apero"
+
+
+def client_for_new_person(city):
+    from tests.conftest import client_for
+
+    return client_for(make_person("zed", city))
+
+
+def request_body(**extra):
+    return {"title": "Cherche", "message": "Un mot secret: azalée", "kind": "partnership",
+            "needs": {"skills": [], "sectors": []}, "deadline": "2030-01-01T00:00:00+00:00", **extra}
+
+
+def test_origin_city_is_one_of_the_authors_cities(alice_api, alice, bob, quebec):
+    refused = alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="quebec"),
+                             format="json")
+    assert refused.status_code == 400 and "origin_city" in refused.json()
+    assert alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="rennes"),
+                          format="json").status_code == 201
+    from tests.conftest import make_admin
+
+    make_admin(alice, quebec)  # a member of Québec may speak from there
+    assert alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="quebec"),
+                          format="json").status_code == 201
+
+
+def test_the_text_of_a_response_is_read_by_the_author_the_target_and_the_responder_only(
+    alice_api, bob_api, api, rennes
+):
+    from tests.conftest import client_for
+
+    carol, eve = make_person("carol", rennes), make_person("eve", rennes)
+    request_id = alice_api.post("/api/v1/collaborations/", request_body(to_city="rennes"),
+                                format="json").json()["id"]
+    carol_api, eve_api = client_for(carol), client_for(eve)
+    assert carol_api.post(f"/api/v1/collaborations/{request_id}/responses/", {"message": "Offre de carol"},
+                          format="json").status_code == 201
+    assert eve_api.post(f"/api/v1/collaborations/{request_id}/responses/", {"message": "Offre d'eve"},
+                        format="json").status_code == 201
+
+    def read(client):
+        return sorted(item["message"] for item in client.get(f"/api/v1/collaborations/{request_id}/responses/")
+                      .json()["results"])
+
+    assert read(alice_api) == ["Offre d'eve", "Offre de carol"]
+    assert read(carol_api) == ["Offre de carol"]
+    assert read(bob_api) == [] and read(api) == []
+    assert api.get(f"/api/v1/collaborations/{request_id}/").json()["responses_count"] == 2
+    stream = alice_api.get("/api/v1/cities/rennes/activity/").json()["results"] + \
+        alice_api.get("/api/v1/actors/carol/activity/").json()["results"]
+    assert "Offre" not in json.dumps(stream)
+
+
+def test_remote_images_in_markdown_are_not_embedded(alice_api):
+    slug = alice_api.post("/api/v1/projects/", {"title": "Atelier"}, format="json").json()["slug"]
+    update = alice_api.post(f"/api/v1/projects/{slug}/updates/",
+                            {"body": "Voici ![notre photo](https://tracker.example/pixel.gif)"}, format="json").json()
+    assert "<img" not in update["html"]
+    assert '<a href="https://tracker.example/pixel.gif" rel="noopener noreferrer">notre photo</a>' in update["html"]
+
+
+def daily_event(n: int, organizer: str = "alice") -> dict:
+    return {"title": f"Chaque jour {n}", "kind": "meetup", "organizers": [organizer], "city": "rennes",
+            "online_url": "https://visio.example.org/a", "start": "2027-01-01T09:00:00+01:00",
+            "end": "2027-01-01T10:00:00+01:00", "timezone": "Europe/Paris", "recurrence": "FREQ=DAILY"}
+
+
+def test_recurring_events_are_bounded_per_organizer_and_per_list(alice_api, api, settings):
+    settings.EVENTS_MAX_RECURRING_PER_ORGANIZER = 3
+    settings.EVENTS_MAX_OCCURRENCES_PER_LIST = 50
+    codes = [alice_api.post("/api/v1/events/", daily_event(n), format="json").status_code for n in range(4)]
+    assert codes == [201, 201, 201, 400]
+    one_off = {**daily_event(9), "recurrence": None}
+    assert alice_api.post("/api/v1/events/", one_off, format="json").status_code == 201
+    page = api.get("/api/v1/events/", {"from": "2027-01-01", "to": "2029-12-31", "page_size": 100}).json()
+    # The earliest 50 entries, in time order, whatever the series' length.
+    assert page["count"] == 50 and len(page["results"]) == 50
+    starts = [item["start"] for item in page["results"]]
+    assert starts == sorted(starts) and starts[-1].startswith("2027-01-17")  # 4 the first day, then 3 a day

@@ -75,6 +75,8 @@ HIDDEN = {
     "moderation-collaboration-unhide": {"pk": "private_request"},
     "moderation-update-hide": {"pk": None},
     "moderation-update-unhide": {"pk": None},
+    "moderation-event-hide": {"slug": "private_event"},
+    "moderation-event-unhide": {"slug": "private_event"},
     "moderation-report-resolve": {"pk": None},
     "city-activity-atom": {"handle": "suspended_city"},
     "actor-activity-atom": {"handle": "suspended_person"},

@@ -1,5 +1,5 @@
-"""Property 4: a pending city link, a pending place in a territory or an unanswered
-request grants no access. Each test also accepts the pending thing at the end and
+"""Property 4: a pending city link, a pending place in a territory, an unanswered
+request or an invitation not yet accepted grants no access. Each test also accepts the pending thing at the end and
 watches the access appear, so it cannot pass by checking a path that never grants."""
 
 from datetime import timedelta
@@ -112,5 +112,110 @@ def test_an_unanswered_response_opens_no_private_project(alice, bob_api, alice_a
     paths = [f"/api/v1/projects/{project}/", f"/api/v1/projects/{project}/updates/",
              f"/api/v1/projects/{project}/activity/"]
     assert [bob_api.get(path).status_code for path in paths] == [404, 404, 404]
-    alice_api.post(f"/api/v1/projects/{project}/members/", {"actor": "bob", "role": "contributor"}, format="json")
+    invited = alice_api.post(f"/api/v1/projects/{project}/members/", {"actor": "bob", "role": "contributor"},
+                             format="json")
+    assert invited.status_code == 201 and invited.json()["status"] == "invited"
+    assert [bob_api.get(path).status_code for path in paths] == [404, 404, 404]  # an invitation grants nothing
+    assert bob_api.post(f"/api/v1/projects/{project}/members/bob/accept/").status_code == 200
     assert [bob_api.get(path).status_code for path in paths] == [200, 200, 200]
+
+
+# --- Invitations (memberships are offered, not imposed) -------------------------
+
+
+def names(response) -> list[str]:
+    return [item["actor"]["handle"] for item in response.json()["results"]]
+
+
+def test_an_invitation_to_a_private_project_opens_nothing_until_accepted(
+    alice_api, bob, bob_api, rennes, django_capture_on_commit_callbacks
+):
+    from feeds.models import Activity, Notification
+
+    fan = client_for(make_person("fan", rennes))
+    assert fan.post("/api/v1/actors/bob/follow/").status_code == 200
+    project = alice_api.post("/api/v1/projects/", {"title": "Labo fermé", "visibility": "private"},
+                             format="json").json()["slug"]
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = alice_api.post(f"/api/v1/projects/{project}/members/", {"actor": "bob", "role": "maintainer"},
+                                 format="json")
+    assert invited.status_code == 201 and invited.json()["status"] == "invited"
+    # Bob has no rights: no page, no updates to post, no members to invite.
+    assert bob_api.get(f"/api/v1/projects/{project}/").status_code == 404
+    assert bob_api.post(f"/api/v1/projects/{project}/updates/", {"body": "x"}, format="json").status_code == 404
+    assert bob_api.get(f"/api/v1/projects/{project}/members/").status_code == 404
+    # He is told, by a notification and in his invitations, under the project's name.
+    told = Notification.objects.get(recipient=bob, reason=Notification.Reason.INVITED)
+    assert told.activity.type == "Invite" and told.activity.target_id == project
+    mine = bob_api.get("/api/v1/me/invitations/").json()["results"]
+    assert [(item["kind"], item["id"], item["name"], item["role"]) for item in mine] == [
+        ("project", project, "Labo fermé", "maintainer")]
+    # Nothing is announced in his name: no Join, no Add on his stream nor his followers' feed.
+    assert not Activity.objects.filter(type__in=["Join", "Add"]).exists()
+    for listing in (fan.get("/api/v1/feed/"), bob_api.get("/api/v1/actors/bob/activity/")):
+        assert [item["type"] for item in listing.json()["results"]] in ([], ["Follow"])
+    # Managers see the invitation; members only members.
+    assert [(item["actor"]["handle"], item["status"]) for item in
+            alice_api.get(f"/api/v1/projects/{project}/members/").json()["results"]] == [
+        ("alice", "active"), ("bob", "invited")]
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = bob_api.post(f"/api/v1/projects/{project}/members/bob/accept/")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "active"
+    assert bob_api.get(f"/api/v1/projects/{project}/").json()["members_count"] == 2
+    assert Activity.objects.filter(type="Join", actor=bob, object_id=project).exists()
+    assert bob_api.get("/api/v1/me/invitations/").json()["results"] == []
+
+
+def test_an_invitation_to_an_organization_grants_nothing_and_can_be_declined(alice, bob, bob_api, rennes):
+    from profiles.models import Membership
+
+    cantine = make_org("cantine", rennes)
+    make_admin(alice, cantine)
+    alice_api = client_for(alice)
+    assert alice_api.post("/api/v1/actors/cantine/members/", {"actor": "bob", "role": "admin"},
+                          format="json").json()["status"] == "invited"
+    assert bob_api.patch("/api/v1/actors/cantine/", {"headline": "pris"}, format="json").status_code == 403
+    assert bob_api.post("/api/v1/actors/cantine/members/", {"actor": "bob", "role": "admin"},
+                        format="json").status_code == 403
+    assert names(client_for(make_person("eve", rennes)).get("/api/v1/actors/cantine/members/")) == ["alice"]
+    assert names(alice_api.get("/api/v1/actors/cantine/members/")) == ["alice", "bob"]
+    # Only the invited person answers.
+    assert alice_api.post("/api/v1/actors/cantine/members/bob/accept/").status_code == 403
+    assert bob_api.post("/api/v1/actors/cantine/members/bob/decline/").status_code == 204
+    assert bob_api.post("/api/v1/actors/cantine/members/bob/accept/").status_code == 409
+    assert not Membership.objects.filter(person=bob).exists()
+    # Invited again, he accepts and only then may edit.
+    alice_api.post("/api/v1/actors/cantine/members/", {"actor": "bob", "role": "admin"}, format="json")
+    accepted = bob_api.post("/api/v1/actors/cantine/members/bob/accept/").json()
+    assert (accepted["actor"]["handle"], accepted["role"], accepted["status"]) == ("bob", "admin", "active")
+    assert Membership.objects.get(person=bob).role == "admin"
+    assert bob_api.patch("/api/v1/actors/cantine/", {"headline": "pris"}, format="json").status_code == 200
+
+
+def test_a_person_who_blocks_someone_cannot_be_invited_by_them(alice, bob, bob_api, alice_api, rennes):
+    from profiles.models import GroupInvitation
+    from projects.models import ProjectInvitation
+
+    cantine = make_org("cantine", rennes)
+    make_admin(alice, cantine)
+    project = alice_api.post("/api/v1/projects/", {"title": "Atelier"}, format="json").json()["slug"]
+    assert bob_api.post("/api/v1/actors/alice/block/").status_code == 200
+    assert alice_api.post("/api/v1/actors/cantine/members/", {"actor": "bob"}, format="json").status_code == 403
+    assert alice_api.post(f"/api/v1/projects/{project}/members/", {"actor": "bob"}, format="json").status_code == 403
+    assert not GroupInvitation.objects.exists() and not ProjectInvitation.objects.exists()
+
+
+def test_anyone_leaves_and_the_last_admin_stays_until_another_takes_over(alice, bob, bob_api, alice_api, rennes):
+    from tests.conftest import invite_and_accept
+
+    cantine = make_org("cantine", rennes)
+    make_admin(alice, cantine)
+    invite_and_accept(alice_api, "/api/v1/actors/cantine/members/", "bob", "member")
+    assert bob_api.delete("/api/v1/actors/cantine/members/bob/").status_code == 204
+    # The only admin can neither leave nor demote itself.
+    assert alice_api.delete("/api/v1/actors/cantine/members/alice/").status_code == 409
+    assert alice_api.post("/api/v1/actors/cantine/members/", {"actor": "alice", "role": "member"},
+                          format="json").status_code == 409
+    invite_and_accept(alice_api, "/api/v1/actors/cantine/members/", "bob", "admin")
+    assert alice_api.delete("/api/v1/actors/cantine/members/alice/").status_code == 204
+    assert names(bob_api.get("/api/v1/actors/cantine/members/")) == ["bob"]

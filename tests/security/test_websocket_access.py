@@ -87,6 +87,7 @@ def test_removal_from_an_organization_stops_what_it_granted_on_open_sockets(daph
         status, _body = daphne.request("POST", f"/api/v1/actors/{org}/members/", {"actor": admin, "role": "admin"},
                                        token=tokens[founder])
         assert status == 201
+        assert daphne.request("POST", f"/api/v1/actors/{org}/members/{admin}/accept/", token=tokens[admin])[0] == 200
 
     def ask(title):
         body = {"title": title, "message": "m", "kind": "partnership", "to_actor": org,

@@ -92,6 +92,7 @@ def world(daphne) -> LiveWorld:
         for person in (member, world.insider):
             world.call(owner, "POST", f"/api/v1/projects/{slug}/members/", {"actor": person, "role": "contributor"},
                        expect=201)
+            world.call(person, "POST", f"/api/v1/projects/{slug}/members/{person}/accept/", expect=200)
         world.call(owner, "POST", f"/api/v1/projects/{slug}/updates/", {"body": f"{word} news"}, expect=201)
         return slug
 

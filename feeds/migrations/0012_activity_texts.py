@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feeds', '0010_notification_request_expired'),
+        ('feeds', '0011_alter_notification_reason'),
     ]
 
     operations = [
