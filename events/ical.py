@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 from django.conf import settings
+from django.utils.translation import gettext as _
 from icalendar.parser import Contentline
 
 from events.models import Event
@@ -78,7 +79,7 @@ PROPERTY_OF_FIELD = {
 
 class ICalendarError(ValueError):
     def __init__(self, line: int, message: str):
-        super().__init__(f"line {line}: {message}")
+        super().__init__(_("line %(line)s: %(message)s") % {"line": line, "message": message})
         self.line = line
 
 
@@ -115,33 +116,34 @@ def _scan(text: str) -> list[dict]:
     """Check the structure line by line; answer each VEVENT's line and where its properties are."""
     lines = _logical_lines(text)
     if not lines:
-        raise ICalendarError(1, "the file is empty")
+        raise ICalendarError(1, _("the file is empty"))
     stack: list[str] = []
     events: list[dict] = []
     for index, (number, line) in enumerate(lines):
         try:
             name, _params, value = Contentline(line).parts()
         except ValueError:
-            raise ICalendarError(number, f"not an iCalendar content line: {line[:60]!r}") from None
+            raise ICalendarError(number, _("not an iCalendar content line: %(line)s") % {"line": repr(line[:60])}) from None
         name = name.upper()
         if not stack and (name, value.upper()) != ("BEGIN", "VCALENDAR"):
-            raise ICalendarError(number, "expected BEGIN:VCALENDAR")
+            raise ICalendarError(number, _("expected BEGIN:VCALENDAR"))
         if name == "BEGIN":
             if stack and stack[-1] == "VEVENT" and value.upper() != "VALARM":
-                raise ICalendarError(number, f"BEGIN:{value} inside a VEVENT (END:VEVENT missing?)")
+                raise ICalendarError(number, _("BEGIN:%(value)s inside a VEVENT (END:VEVENT missing?)") % {"value": value})
             stack.append(value.upper())
             if value.upper() == "VEVENT":
                 events.append({"line": number, "properties": {}})
         elif name == "END":
             if not stack or stack[-1] != value.upper():
-                raise ICalendarError(number, f"END:{value} does not close {stack[-1] if stack else 'anything'}")
+                raise ICalendarError(number, (_("END:%(value)s does not close %(open)s") % {"value": value, "open": stack[-1]} if stack
+                    else _("END:%(value)s closes nothing") % {"value": value}))
             stack.pop()
             if not stack and number != lines[-1][0]:
-                raise ICalendarError(lines[index + 1][0], "content after END:VCALENDAR")
+                raise ICalendarError(lines[index + 1][0], _("content after END:VCALENDAR"))
         elif stack and stack[-1] == "VEVENT":
             events[-1]["properties"].setdefault(name, number)
     if stack:
-        raise ICalendarError(lines[-1][0], f"BEGIN:{stack[-1]} is never closed")
+        raise ICalendarError(lines[-1][0], _("BEGIN:%(value)s is never closed") % {"value": stack[-1]})
     return events
 
 
@@ -161,7 +163,7 @@ def parse_calendar(data: bytes, *, default_timezone: str | None = None) -> list[
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise ICalendarError(line, "the file is not UTF-8 text") from None
+        raise ICalendarError(line, _("the file is not UTF-8 text")) from None
     scanned = _scan(text)
     try:
         calendar = icalendar.Calendar.from_ical(text)
@@ -175,7 +177,7 @@ def parse_calendar(data: bytes, *, default_timezone: str | None = None) -> list[
             raise ICalendarError(properties.get(str(name).upper(), line), f"{name}: {message}")
         for required in ("UID", "DTSTART", "SUMMARY"):
             if required not in component:
-                raise ICalendarError(line, f"this VEVENT has no {required}")
+                raise ICalendarError(line, _("this VEVENT has no %(property)s") % {"property": required})
         start_value = component.decoded("DTSTART")
         zone_name = getattr(getattr(start_value, "tzinfo", None), "key", None)
         if zone_name is None:
@@ -185,7 +187,7 @@ def parse_calendar(data: bytes, *, default_timezone: str | None = None) -> list[
         except (ZoneInfoNotFoundError, ValueError):
             zone_name, zone = "UTC", ZoneInfo("UTC")
             if getattr(start_value, "tzinfo", None) is None and "TZID" in component["DTSTART"].params:
-                raise ICalendarError(properties["DTSTART"], f"unknown time zone {component['DTSTART'].params['TZID']}") from None
+                raise ICalendarError(properties["DTSTART"], _("unknown time zone %(zone)s") % {"zone": component["DTSTART"].params["TZID"]}) from None
         try:
             start = _as_datetime(start_value, zone)
             if "DTEND" in component:
@@ -195,9 +197,9 @@ def parse_calendar(data: bytes, *, default_timezone: str | None = None) -> list[
             else:
                 end = start + (timedelta(days=1) if not isinstance(start_value, datetime) else timedelta(hours=1))
         except (TypeError, ValueError) as error:
-            raise ICalendarError(properties.get("DTEND", properties["DTSTART"]), f"not a date or time: {error}") from None
+            raise ICalendarError(properties.get("DTEND", properties["DTSTART"]), _("not a date or time: %(error)s") % {"error": error}) from None
         if end <= start:
-            raise ICalendarError(properties.get("DTEND", properties.get("DURATION", line)), "the end comes before the start")
+            raise ICalendarError(properties.get("DTEND", properties.get("DURATION", line)), _("the end comes before the start"))
         geo = component.get("GEO")
         rrule = component.get("RRULE")
         found.append(

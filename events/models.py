@@ -2,6 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from profiles.models import Actor, Tag
 from projects.models import Visibility
@@ -124,8 +125,8 @@ class TerritoryCity(models.Model):
     """A city's place in a territory: pending until an admin of the city accepts it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        ACCEPTED = "accepted", _("accepted")
+        PENDING = "pending", pgettext_lazy("membership status", "pending")
+        ACCEPTED = "accepted", pgettext_lazy("membership status", "accepted")
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="city_places")
     city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="territory_places")

@@ -10,6 +10,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule, rrulestr
+from django.utils.translation import gettext as _
 
 # Finer rules than daily would let one event flood every list and calendar.
 ALLOWED_FREQUENCIES = {"YEARLY", "MONTHLY", "WEEKLY", "DAILY"}
@@ -33,23 +34,23 @@ def build(value: str, *, start: datetime, timezone: str) -> rrule:
     """The rule `value` anchored at `start` in `timezone`; RecurrenceError when it is not valid."""
     value = normalize(value)
     if not value or "\n" in value or "DTSTART" in value:
-        raise RecurrenceError("Give one RRULE value, such as FREQ=MONTHLY;BYDAY=1TH.")
+        raise RecurrenceError(_("Give one RRULE value, such as FREQ=MONTHLY;BYDAY=1TH."))
     parts = dict(part.partition("=")[::2] for part in value.split(";"))
     if "FREQ" not in parts:
-        raise RecurrenceError("FREQ is required.")
+        raise RecurrenceError(_("FREQ is required."))
     if parts["FREQ"] not in ALLOWED_FREQUENCIES:
-        raise RecurrenceError("FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY.")
+        raise RecurrenceError(_("FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY."))
     # An aware start keeps wall-clock times (dateutil replaces fields, it does not add
     # hours) and lets UNTIL be given in UTC, as RFC 5545 asks when DTSTART has a zone.
     local_start = start.astimezone(ZoneInfo(timezone))
     try:
         rule = rrulestr(value, dtstart=local_start)
     except (ValueError, TypeError) as error:
-        raise RecurrenceError(f"Not a valid RRULE: {error}") from None
+        raise RecurrenceError(_("Not a valid RRULE: %(error)s") % {"error": error}) from None
     if not isinstance(rule, rrule):
-        raise RecurrenceError("Give one RRULE value.")
+        raise RecurrenceError(_("Give one RRULE value."))
     if rule._freq > DAILY:  # belt and braces: rrulestr also knows HOURLY and finer
-        raise RecurrenceError("FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY.")
+        raise RecurrenceError(_("FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY."))
     return rule
 
 

@@ -278,7 +278,8 @@ class BoundingBoxField(serializers.CharField):
 
 
 class MapQuerySerializer(serializers.Serializer):
-    type = serializers.MultipleChoiceField(choices=["actor", "project", "event"], required=False,
+    type = serializers.MultipleChoiceField(choices=[("actor", _("actor")), ("project", _("project")), ("event", _("event"))],
+                                           required=False,
                                            help_text="Repeat or comma-separate; all by default.")
     kind = serializers.CharField(max_length=20, required=False,
                                  help_text="An actor's kind, a project's stage or an event's kind.")
@@ -286,7 +287,7 @@ class MapQuerySerializer(serializers.Serializer):
     city = CityField(required=False)
     territory = TerritoryHandleField(required=False)
     bbox = BoundingBoxField(required=False, help_text="minLon,minLat,maxLon,maxLat")
-    cluster = serializers.ChoiceField(choices=["city"], required=False)
+    cluster = serializers.ChoiceField(choices=[("city", _("one point per city"))], required=False)
 
     def to_internal_value(self, data):
         if hasattr(data, "getlist"):
@@ -303,7 +304,9 @@ class GeometrySerializer(serializers.Serializer):
 
 
 class FeaturePropertiesSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["actor", "project", "event", "cluster"])
+    type = serializers.ChoiceField(choices=[
+        ("actor", _("actor")), ("project", _("project")), ("event", _("event")), ("cluster", _("cluster of points"))
+    ])
     id = serializers.CharField()
     title = serializers.CharField()
     kind = serializers.CharField()

@@ -190,7 +190,7 @@ def create_event(*, creator: User, title: str, organizers: list[Actor], start: d
     _set_relations(event, relations)
     if _publishes(event):
         feeds.record(actor=organizers[0], type="Create", object=event,
-                     streams=[*organizers, *([event.city] if event.city else [])])
+                     streams=[*organizers, *([event.city] if event.city else []), *_event_projects(event)])
     audit(user=creator, action="event.create", subject=f"event:{slug}")
     logger.info("created event=%s by=%s", slug, me.handle)
     return event
@@ -250,6 +250,12 @@ def _going_count(event: Event) -> int:
     return Attendance.objects.filter(event=event, status=Attendance.Status.GOING).count()
 
 
+def _event_projects(event: Event) -> list:
+    """The projects an event is attached to: its activity is published on their streams too,
+    so that the projects' followers see it."""
+    return list(event.organizer_projects.all())
+
+
 def _fill_free_places(event: Event) -> list[Attendance]:
     """Move the first people of the waiting list up while places are free, in order."""
     free = None if event.capacity is None else event.capacity - _going_count(event)
@@ -261,7 +267,7 @@ def _fill_free_places(event: Event) -> list[Attendance]:
         attendance.status = ATTENDANCE_LIFE.check("move_up", attendance.status, refused="")
         attendance.save(update_fields=["status"])
         if _publishes(event):
-            feeds.record(actor=attendance.actor, type="Join", object=event)
+            feeds.record(actor=attendance.actor, type="Join", object=event, streams=_event_projects(event))
         logger.info("moved up event=%s actor=%s", event.slug, attendance.actor.handle)
     return moved
 
@@ -279,7 +285,7 @@ def attend(*, event: Event, user: User) -> tuple[Attendance, int | None]:
         event=event, actor=me, status=ATTENDANCE_LIFE.check("queue" if full else "attend", ABSENT, refused="")
     )
     if attendance.status == Attendance.Status.GOING and _publishes(event):
-        feeds.record(actor=me, type="Join", object=event)
+        feeds.record(actor=me, type="Join", object=event, streams=_event_projects(event))
     logger.info("rsvp event=%s actor=%s status=%s", event.slug, me.handle, attendance.status)
     return attendance, attendance_position(attendance)
 
@@ -523,7 +529,8 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
                 # Name the line of the VEVENT whose content the event refused.
                 field_name, messages = next(iter(detail.items()))
                 line = item.properties.get(PROPERTY_OF_FIELD.get(field_name, ""), item.line)
-                raise invalid("file", f"line {line}: {field_name}: {' '.join(str(m) for m in messages)}") from None
+                raise invalid("file", _("line %(line)s: %(field)s: %(messages)s") % {
+                    "line": line, "field": field_name, "messages": " ".join(str(m) for m in messages)}) from None
             raise
     logger.info("imported calendar organizer=%s created=%s updated=%s", organizer.handle, counts["created"], counts["updated"])
     return counts

@@ -22,6 +22,8 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from feeds import live
 from feeds.sweep import sweeper
@@ -166,28 +168,28 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY_FRAMES)
             return
         if text_data is None or len(text_data) > settings.WS_MAX_FRAME_BYTES:
-            await self._error("bad_frame", f"Frames are JSON text of at most {settings.WS_MAX_FRAME_BYTES} bytes.")
+            await self._error("bad_frame", gettext_noop("Frames are JSON text of at most %(bytes)s bytes."), bytes=settings.WS_MAX_FRAME_BYTES)
             return
         try:
             frame = loads_bounded(text_data)
         except ValueError:
-            await self._error("bad_json", "This frame is not valid JSON (or nests too deeply).")
+            await self._error("bad_json", gettext_noop("This frame is not valid JSON (or nests too deeply)."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self._error("bad_frame", "A frame is a JSON object with a string `type`.")
+            await self._error("bad_frame", gettext_noop("A frame is a JSON object with a string `type`."))
             return
         handler = {"resume": self._resume, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}.get(
             frame["type"]
         )
         if handler is None:
-            await self._error("unknown_type", "Unknown frame type; use resume, subscribe or unsubscribe.")
+            await self._error("unknown_type", gettext_noop("Unknown frame type; use resume, subscribe or unsubscribe."))
             return
         await handler(frame)
 
     async def _resume(self, frame: dict) -> None:
         after = frame.get("after")
         if not isinstance(after, str) or not live.CURSOR.match(after):
-            await self._error("bad_cursor", "`after` must be an activity id.", frame)
+            await self._error("bad_cursor", gettext_noop("`after` must be an activity id."), frame)
             return
         limit = settings.WS_RESUME_LIMIT
         keys = sorted(self.home_keys)
@@ -214,13 +216,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _subscribe(self, frame: dict) -> None:
         key = frame.get("stream")
         if not isinstance(key, str) or not await db(live.stream_is_visible)(user=self.user, key=key):
-            await self._error("unknown_stream", "No such stream.", frame)
+            await self._error("unknown_stream", gettext_noop("No such stream."), frame)
             return
         if await db(live.blocked_from_stream)(user=self.user, key=key):
             await self._error("blocked", "You cannot follow this account.", frame)
             return
         if key not in self.subscriptions and len(self.subscriptions) >= settings.WS_MAX_SUBSCRIPTIONS:
-            await self._error("too_many_subscriptions", "Too many subscriptions on this connection.", frame)
+            await self._error("too_many_subscriptions", gettext_noop("Too many subscriptions on this connection."), frame)
             return
         if key not in self.subscriptions and key not in self.home_keys:
             await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
@@ -231,7 +233,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _unsubscribe(self, frame: dict) -> None:
         key = frame.get("stream")
         if not isinstance(key, str) or key not in self.subscriptions:
-            await self._error("not_subscribed", "Not subscribed to this stream.", frame)
+            await self._error("not_subscribed", gettext_noop("Not subscribed to this stream."), frame)
             return
         self.subscriptions.discard(key)
         if key not in self.home_keys:
@@ -364,8 +366,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     # --- sending ------------------------------------------------------------
 
-    async def _error(self, code: str, message: str, frame: dict | None = None) -> None:
-        await self._send_json({"type": "error", "code": code, "message": message})
+    async def _error(self, code: str, message: str, frame: dict | None = None, **values) -> None:
+        """An error frame; `message` (marked with gettext_noop) is translated into the socket's language."""
+        with translation.override(self.language):
+            text = translation.gettext(message) % values if values else translation.gettext(message)
+        await self._send_json({"type": "error", "code": code, "message": text})
 
     async def _send_json(self, payload: dict) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))

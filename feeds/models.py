@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from novosphere.kinds import Audience
 from profiles.models import Actor
@@ -52,17 +53,18 @@ class Activity(models.Model):
     """Something that happened, Activity Streams 2.0 shaped."""
 
     class Type(models.TextChoices):
-        CREATE = "Create", _("created")
-        UPDATE = "Update", _("updated")
-        DELETE = "Delete", _("deleted")
-        FOLLOW = "Follow", _("followed")
-        JOIN = "Join", _("joined")
-        LEAVE = "Leave", _("left")
-        ADD = "Add", _("added")
-        REMOVE = "Remove", _("removed")
-        OFFER = "Offer", _("offered")
-        ACCEPT = "Accept", _("accepted")
-        REJECT = "Reject", _("declined")
+        # Verbs ("X accepted …"); the statuses of the same words are states, in their own context.
+        CREATE = "Create", pgettext_lazy("activity type", "created")
+        UPDATE = "Update", pgettext_lazy("activity type", "updated")
+        DELETE = "Delete", pgettext_lazy("activity type", "deleted")
+        FOLLOW = "Follow", pgettext_lazy("activity type", "followed")
+        JOIN = "Join", pgettext_lazy("activity type", "joined")
+        LEAVE = "Leave", pgettext_lazy("activity type", "left")
+        ADD = "Add", pgettext_lazy("activity type", "added")
+        REMOVE = "Remove", pgettext_lazy("activity type", "removed")
+        OFFER = "Offer", pgettext_lazy("activity type", "offered")
+        ACCEPT = "Accept", pgettext_lazy("activity type", "accepted")
+        REJECT = "Reject", pgettext_lazy("activity type", "declined")
 
     # A ULID allocated in commit order by `feeds.services.next_activity_id`.
     id = models.CharField(primary_key=True, max_length=26, editable=False)
@@ -74,6 +76,12 @@ class Activity(models.Model):
     target_type = models.CharField(max_length=20, blank=True)
     target_id = models.CharField(max_length=80, blank=True)
     target_name = models.CharField(max_length=200, blank=True)
+    # The API URLs of the object and target (paths), and what the activity says to a
+    # person in each language, rendered once when it is recorded (feeds.summaries):
+    # {language: {summary, object: {name, content}, target: {name, content} | null}}.
+    object_url = models.CharField(max_length=300, blank=True)
+    target_url = models.CharField(max_length=300, blank=True)
+    texts = models.JSONField(default=dict, blank=True)
     # What the activity is about (a `novosphere.kinds` kind and its primary key as
     # text), whose visibility it takes: an activity about a thing that turns
     # private or hidden goes with it. Empty for a city link, between public cities.

@@ -22,6 +22,18 @@ def following_of(actor: Actor) -> QuerySet[Actor]:
     return visible_actors().filter(follower_links__follower=actor).order_by("-follower_links__id")
 
 
+def follows_of(*, viewer, actor: Actor) -> QuerySet[Follow]:
+    """What `actor` follows that `viewer` may see, actors and projects, newest follow first."""
+    from projects.selectors import visible_projects
+
+    return (
+        Follow.objects.filter(follower=actor)
+        .filter(Q(target_actor__in=visible_actors(viewer)) | Q(target_project__in=visible_projects(viewer)))
+        .select_related("target_actor", "target_project")
+        .order_by("-id")
+    )
+
+
 def follow_field(target) -> str:
     """The Follow field that names `target`: `target_actor` or `target_project`, after its kind."""
     return f"target_{kinds.kind_of(target).name}"
@@ -149,7 +161,7 @@ def stream_activities(
 # What a page shows of an activity and its author.
 ACTIVITY_FIELDS = [
     "id", "type", "object_type", "object_id", "object_name", "target_type", "target_id", "target_name",
-    "published", "actor", "actor__handle", "actor__name", "actor__kind",
+    "object_url", "target_url", "texts", "published", "actor", "actor__handle", "actor__name", "actor__kind",
 ]
 
 

@@ -1,11 +1,14 @@
 """Activities in Activity Streams 2.0 shape, notifications, and the query parameters of their lists."""
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from rest_framework import serializers
 from ulid import ULID
 
+from feeds import summaries
 from feeds.models import Activity, Notification
+from novosphere import kinds
 
 MAX_LIMIT = 100
 
@@ -52,53 +55,50 @@ class ActorRefSerializer(serializers.Serializer):
 
 
 class ObjectRefSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    id = serializers.CharField()
-    name = serializers.CharField()
+    type = serializers.CharField(help_text="what it is: person, organization, city, project, update, collaboration, response, event")
+    id = serializers.CharField(help_text="its handle, slug or number")
+    name = serializers.CharField(help_text="the name a person knows it by, in the reader's language")
+    content = serializers.CharField(
+        help_text="plain text a person reads about it (an update's text, a request's title and message, an "
+        "event's title and start, a project's summary); at most 500 characters, cut on a word; may be empty"
+    )
+    url = serializers.CharField(help_text="its API URL (a path), or empty when it has none")
 
 
-# Summary templates, marked for translation here and translated one at a time in
-# _summary: translating all of them for every activity of a page was a third
-# of the cost of serializing it.
-CITYLINK_SUMMARY = gettext_noop("%(actor)s is now linked with %(object)s")
-# Nobody edits a request after it is sent: its only update is its deadline closing it.
-REQUEST_EXPIRED_SUMMARY = gettext_noop("%(object)s reached its deadline and is closed")
-SUMMARY_WITH_TARGET = {
-    "Create": gettext_noop("%(actor)s created %(object)s in %(target)s"),
-    "Update": gettext_noop("%(actor)s updated %(object)s in %(target)s"),
-    "Add": gettext_noop("%(actor)s added %(object)s to %(target)s"),
-    "Remove": gettext_noop("%(actor)s removed %(object)s from %(target)s"),
-    "Offer": gettext_noop("%(actor)s offered %(object)s to %(target)s"),
-}
-SUMMARY_ALONE = {
-    "Create": gettext_noop("%(actor)s created %(object)s"),
-    "Update": gettext_noop("%(actor)s updated %(object)s"),
-    "Delete": gettext_noop("%(actor)s deleted %(object)s"),
-    "Follow": gettext_noop("%(actor)s followed %(object)s"),
-    "Join": gettext_noop("%(actor)s joined %(object)s"),
-    "Leave": gettext_noop("%(actor)s left %(object)s"),
-    "Add": gettext_noop("%(actor)s added %(object)s"),
-    "Remove": gettext_noop("%(actor)s removed %(object)s"),
-    "Offer": gettext_noop("%(actor)s offered %(object)s"),
-    "Accept": gettext_noop("%(actor)s accepted %(object)s"),
-    "Reject": gettext_noop("%(actor)s declined %(object)s"),
-}
-UNKNOWN_SUMMARY = gettext_noop("%(actor)s: %(type)s %(object)s")
+def _texts(activity: Activity) -> dict | None:
+    """What the activity says in the active language (rendered when it was recorded)."""
+    texts = activity.texts or {}
+    return texts.get(translation.get_language()) or texts.get(settings.LANGUAGE_CODE)
 
 
 def _summary(activity: Activity) -> str:
     """One sentence saying what happened, in the request's language."""
-    names = {"actor": activity.actor.name, "object": activity.object_name or activity.object_id,
-             "target": activity.target_name or activity.target_id}
-    kind, has_target = activity.type, bool(activity.target_id)
-    if activity.object_type == "citylink":
-        return _(CITYLINK_SUMMARY) % names
-    if activity.object_type == "collaboration" and kind == "Update":
-        return _(REQUEST_EXPIRED_SUMMARY) % names
-    template = (SUMMARY_WITH_TARGET.get(kind) if has_target else None) or SUMMARY_ALONE.get(kind)
-    if template is None:
-        return _(UNKNOWN_SUMMARY) % {**names, "type": kind}
-    return _(template) % names
+    texts = _texts(activity)
+    if texts is not None:
+        return texts["summary"]
+    # Recorded before sentences were rendered with the activity: built from the stored names.
+    object_kind = "citylink" if activity.object_type == "citylink" else _kind_name(activity.object_type)
+    if object_kind == "actor" and activity.object_id == activity.actor.handle:
+        object_kind = "self"
+    return summaries.summary(
+        type=activity.type, object_kind=object_kind,
+        target_kind=_kind_name(activity.target_type) if activity.target_id else "",
+        names={"actor": activity.actor.name, "object": activity.object_name, "target": activity.target_name},
+    )
+
+
+def _kind_name(activity_type: str) -> str:
+    kind = kinds.kind_for_activity_type(activity_type)
+    return kind.name if kind is not None else ""
+
+
+def _ref(activity: Activity, role: str) -> dict:
+    texts = (_texts(activity) or {}).get(role) or {}
+    return {
+        "type": getattr(activity, f"{role}_type"), "id": getattr(activity, f"{role}_id"),
+        "name": texts.get("name") or getattr(activity, f"{role}_name"), "content": texts.get("content", ""),
+        "url": getattr(activity, f"{role}_url"),
+    }
 
 
 class ActivitySerializer(serializers.Serializer):
@@ -110,19 +110,19 @@ class ActivitySerializer(serializers.Serializer):
     object = serializers.SerializerMethodField()
     target = serializers.SerializerMethodField()
     published = serializers.DateTimeField()
-    summary = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField(help_text="one sentence in the reader's language, built from names")
 
     def get_actor(self, activity: Activity) -> ActorRefSerializer:
         actor = activity.actor
         return {"handle": actor.handle, "name": actor.name, "kind": actor.kind}
 
     def get_object(self, activity: Activity) -> ObjectRefSerializer:
-        return {"type": activity.object_type, "id": activity.object_id, "name": activity.object_name}
+        return _ref(activity, "object")
 
     def get_target(self, activity: Activity) -> ObjectRefSerializer(allow_null=True):
         if not activity.target_id:
             return None
-        return {"type": activity.target_type, "id": activity.target_id, "name": activity.target_name}
+        return _ref(activity, "target")
 
     def get_summary(self, activity: Activity) -> str:
         return _summary(activity)
@@ -168,3 +168,23 @@ class NotificationPageSerializer(serializers.Serializer):
 class MarkedReadSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="notifications newly marked read")
     unread_count = serializers.IntegerField()
+
+
+class FollowedSerializer(serializers.Serializer):
+    """One stream the caller follows: an actor (person, organization, city) or a project."""
+
+    stream = serializers.CharField(help_text="its stream key, e.g. `city:rennes`, `project:<slug>`")
+    type = serializers.CharField(help_text="person, organization, city or project")
+    id = serializers.CharField(help_text="the actor's handle or the project's slug")
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="its API URL; POST/DELETE `<url>follow/` follows or unfollows")
+    since = serializers.DateTimeField(help_text="when the follow began")
+
+    def to_representation(self, follow) -> dict:
+        target = follow.target_actor or follow.target_project
+        described = kinds.describe(target)
+        return {
+            "stream": kinds.stream_key(target), "type": described["type"], "id": described["id"],
+            "name": described["name"], "url": described["url"],
+            "since": serializers.DateTimeField().to_representation(follow.created),
+        }

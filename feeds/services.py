@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ulid import ULID
 
-from feeds import dispatch
+from feeds import dispatch, summaries
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
 from novosphere.api.errors import Forbidden, invalid
@@ -93,6 +93,7 @@ def record(
 
     object_kind, object_id, object_name = describe(object)
     target_kind, target_id, target_name = describe(target) if target is not None else ("", "", "")
+    texts = summaries.render_texts(actor=actor, type=type, object=object, target=target, object_type=object_type or "")
     subject = kinds.subject_of(object, target)
     subject_kind = kinds.kind_of(subject) if subject is not None else None
     activity = Activity.objects.create(
@@ -105,6 +106,9 @@ def record(
         target_type=target_kind,
         target_id=target_id,
         target_name=target_name,
+        object_url=kinds.kind_of(object).url_of(object),
+        target_url=kinds.kind_of(target).url_of(target) if target is not None else "",
+        texts=texts,
         subject_kind=subject_kind.name if subject_kind else "",
         subject_id=kinds.subject_id(subject) if subject is not None else "",
         audience=kinds.audience_of(subject_kind, [subject.pk])[subject.pk] if subject is not None else kinds.Audience.EVERYONE,

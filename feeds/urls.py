@@ -4,6 +4,7 @@ from feeds import views
 
 urlpatterns = [
     path("feed/", views.FeedView.as_view(), name="feed"),
+    path("me/following/", views.FollowingView.as_view(), name="me-following"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
     path("notifications/read/", views.NotificationsReadView.as_view(), name="notifications-read"),
     # The projects app routes the rest of /projects/; the stream lives with the feeds.

@@ -15,12 +15,14 @@ from feeds import atom, public, selectors, services
 from feeds.serializers import (
     ActivityPageSerializer,
     ActivityQuerySerializer,
+    FollowedSerializer,
     MarkedReadSerializer,
     MarkReadSerializer,
     NotificationPageSerializer,
     NotificationQuerySerializer,
 )
 from novosphere import kinds
+from novosphere.api.pagination import NewestFirstCursorPagination
 from profiles.models import Actor
 from profiles.selectors import actor_for_viewer, viewer_actor
 from projects.selectors import project_for_viewer
@@ -184,3 +186,19 @@ class ProjectAtomView(AtomView):
         project = project_for_viewer(viewer=public.ANONYMOUS, slug=slug)
         return atom_response(request, key=kinds.stream_key(project), name=project.title,
                              stream_path=f"/api/v1/projects/{project.slug}/activity/")
+
+
+class FollowingView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = NewestFirstCursorPagination
+
+    @extend_schema(
+        tags=["feeds"], responses={200: FollowedSerializer(many=True), 401: NO_TOKEN},
+        summary="What the caller follows: people, organizations, cities and projects, newest follow first",
+    )
+    def get(self, request: Request) -> Response:
+        """Unfollow with DELETE on the item's `url` + `follow/`; a new account follows its home city."""
+        me = _me(request)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.follows_of(viewer=request.user, actor=me), request, view=self)
+        return paginator.get_paginated_response(FollowedSerializer(page, many=True).data)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from profiles.models import Actor
 
@@ -45,8 +46,8 @@ class Report(models.Model):
         OTHER = "other", _("other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        RESOLVED = "resolved", _("resolved")
+        OPEN = "open", pgettext_lazy("report status", "open")
+        RESOLVED = "resolved", pgettext_lazy("report status", "resolved")
 
     class Resolution(models.TextChoices):
         DISMISS = "dismiss", _("dismissed")

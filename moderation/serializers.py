@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from moderation.models import Block, Report
@@ -14,7 +15,9 @@ class ModerationInputSerializer(serializers.Serializer):
 
 
 class HiddenStateSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["project", "collaboration", "update"])
+    type = serializers.ChoiceField(choices=[
+        ("project", gettext_lazy("project")), ("collaboration", gettext_lazy("collaboration request")), ("update", gettext_lazy("project update"))
+    ])
     id = serializers.CharField(help_text="The project's slug, or the request's or update's id.")
     hidden = serializers.BooleanField()
     changed = serializers.BooleanField(help_text="False when it already was in that state (nothing written).")

@@ -6,6 +6,7 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
@@ -55,7 +56,7 @@ def check_search() -> dict:
 PART = inline_serializer("HealthPart", {"backend": serializers.CharField(), "ok": serializers.BooleanField()})
 HEALTH = inline_serializer(
     "Health",
-    {"status": serializers.ChoiceField(["ok", "unavailable"]), "database": PART, "channel_layer": PART, "search": PART},
+    {"status": serializers.ChoiceField([("ok", gettext_lazy("ok")), ("unavailable", gettext_lazy("unavailable"))]), "database": PART, "channel_layer": PART, "search": PART},
 )
 
 

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
@@ -18,9 +19,11 @@ from opendata.selectors import DATASETS, LICENCE, row_batches
 from profiles.models import Actor
 from profiles.selectors import actor_for_viewer
 
+DATASET_LABELS = {"actors": gettext_lazy("organizations"), "projects": gettext_lazy("projects"), "events": gettext_lazy("events")}
+
 
 class ExportQuerySerializer(serializers.Serializer):
-    entity = serializers.ChoiceField(choices=list(DATASETS))
+    entity = serializers.ChoiceField(choices=[(name, DATASET_LABELS.get(name, name)) for name in DATASETS])
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")
 
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -169,8 +170,8 @@ class CityLink(models.Model):
     """A link between a city and a peer city abroad: proposed, then accepted by the peer."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        ACCEPTED = "accepted", _("accepted")
+        PENDING = "pending", pgettext_lazy("link status", "pending")
+        ACCEPTED = "accepted", pgettext_lazy("link status", "accepted")
 
     from_city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="links_proposed")
     to_city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="links_received")

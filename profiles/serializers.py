@@ -166,7 +166,9 @@ class MeSerializer(ActorSerializer):
 
 
 class ActorCreateSerializer(ActorSerializer):
-    kind = serializers.ChoiceField(choices=[Actor.Kind.ORGANIZATION, Actor.Kind.CITY])
+    kind = serializers.ChoiceField(
+        choices=[(kind, Actor.Kind(kind).label) for kind in (Actor.Kind.ORGANIZATION, Actor.Kind.CITY)]
+    )
     handle = serializers.SlugField(max_length=50)
 
     class Meta(ActorSerializer.Meta):
@@ -223,7 +225,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["actor", "role", "status", "created"]
 
-    @extend_schema_field(serializers.ChoiceField(choices=["active", "invited"]))
+    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
     def get_status(self, item) -> str:
         return "invited" if isinstance(item, GroupInvitation) else "active"
 

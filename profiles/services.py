@@ -72,6 +72,9 @@ def register_person(
         if address_taken(email):
             raise invalid("email", _("This e-mail address is already used by another account.")) from None
         raise invalid("username", _("This username is already taken.")) from None
+    if city is not None:
+        # A new account's home feed starts with what happens in its city (it can unfollow).
+        feeds.follow(follower=actor, target=city)
     index_on_commit(actor)
     logger.info("registered person=%s", handle)
     return user, actor

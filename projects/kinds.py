@@ -75,8 +75,7 @@ class UpdateKind(Kind):
         return excerpt(plain_text(update.body))
 
     def url_of(self, update: ProjectUpdate) -> str:
-        # Updates are read on their project's page; there is no URL of one alone.
-        return reverse("project-updates", kwargs={"slug": update.project.slug})
+        return reverse("project-update-detail", kwargs={"slug": update.project.slug, "update_id": update.pk})
 
     def visible_to(self, viewer) -> QuerySet[ProjectUpdate]:
         return visible_project_updates(viewer)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from profiles.models import Actor, Tag
 
@@ -122,11 +123,11 @@ class CollaborationRequest(models.Model):
         EVENT = "event", _("event")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        ACCEPTED = "accepted", _("accepted")
-        DECLINED = "declined", _("declined")
-        WITHDRAWN = "withdrawn", _("withdrawn")
-        CLOSED = "closed", _("closed")
+        OPEN = "open", pgettext_lazy("request status", "open")
+        ACCEPTED = "accepted", pgettext_lazy("request status", "accepted")
+        DECLINED = "declined", pgettext_lazy("request status", "declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request status", "withdrawn")
+        CLOSED = "closed", pgettext_lazy("request status", "closed")
 
     title = models.CharField(max_length=160)
     message = models.TextField(max_length=5000)
@@ -188,9 +189,9 @@ class CollaborationResponse(models.Model):
     """An offer to collaborate on a request, by a person, possibly for an organization or project."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        ACCEPTED = "accepted", _("accepted")
-        NOT_CHOSEN = "not_chosen", _("not chosen")
+        OPEN = "open", pgettext_lazy("response status", "open")
+        ACCEPTED = "accepted", pgettext_lazy("response status", "accepted")
+        NOT_CHOSEN = "not_chosen", pgettext_lazy("response status", "not chosen")
 
     request = models.ForeignKey(CollaborationRequest, on_delete=models.CASCADE, related_name="responses")
     responder = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="collaboration_responses")

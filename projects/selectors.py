@@ -341,6 +341,13 @@ class _SuggestionQuery:
         self.excluded.update(blocked_ids(request.author))
         for responder, org in request.responses.values_list("responder_id", "on_behalf_of_id"):
             self.excluded.update(pk for pk in (responder, org) if pk)
+        # Nor the author's own side: the organizations the author belongs to, and the
+        # people and organizations of the author's projects (the request's own team).
+        from profiles.models import Membership
+
+        self.excluded.update(Membership.objects.filter(person_id=request.author_id).values_list("group_id", flat=True))
+        own_projects = ProjectMember.objects.filter(actor_id=request.author_id).values("project_id")
+        self.excluded.update(ProjectMember.objects.filter(project__in=own_projects).values_list("actor_id", flat=True))
         self.skills_table = Actor.skills.through._meta.db_table
         self.sectors_table = Actor.sectors.through._meta.db_table
         self.follow_table = Follow._meta.db_table

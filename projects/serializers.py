@@ -42,7 +42,7 @@ class VisibleProjectField(KeyField):
 class NeedsSerializer(serializers.Serializer):
     skills = TagListField()
     partner_kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=Actor.OrganizationType.choices + [("person", "person")]),
+        child=serializers.ChoiceField(choices=Actor.OrganizationType.choices + [("person", _("person"))]),
         max_length=12, required=False,
     )
     text = serializers.CharField(max_length=2000, allow_blank=True, required=False)
@@ -102,7 +102,7 @@ class ProjectMemberSerializer(serializers.ModelSerializer):
         model = ProjectMember
         fields = ["actor", "role", "status", "created"]
 
-    @extend_schema_field(serializers.ChoiceField(choices=["active", "invited"]))
+    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
     def get_status(self, item) -> str:
         return "invited" if isinstance(item, ProjectInvitation) else "active"
 
@@ -110,7 +110,7 @@ class ProjectMemberSerializer(serializers.ModelSerializer):
 class InvitationSerializer(serializers.Serializer):
     """What the caller (or an organization they administer) was invited to."""
 
-    kind = serializers.ChoiceField(choices=["project", "organization", "city"])
+    kind = serializers.ChoiceField(choices=[("project", _("project")), ("organization", _("organization")), ("city", _("city"))])
     id = serializers.CharField(help_text="The project's slug, or the organization's or city's handle.")
     name = serializers.CharField()
     actor = ActorSummarySerializer(help_text="Who is invited: you, or an organization you administer.")
@@ -197,7 +197,11 @@ class AcceptInputSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["shared_skills", "shared_sectors", "same_city", "linked_city", "followed_by_author"]
+        choices=[
+            ("shared_skills", _("shared skills")), ("shared_sectors", _("shared sectors")),
+            ("same_city", _("same city")), ("linked_city", _("linked city")),
+            ("followed_by_author", _("followed by the author")),
+        ]
     )
     detail = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField(), required=False)

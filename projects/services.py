@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feeds import services as feeds
 from feeds.models import Notification
@@ -390,8 +391,13 @@ RESPONSE_LIFE = Lifecycle("collaboration response", CollaborationResponse.Status
     "pass_over": transition({CollaborationResponse.Status.OPEN}, CollaborationResponse.Status.NOT_CHOSEN),
 })
 
-PARTY_NAMES = {"author": "the author", "target": "the target's side"}
-DONE = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", "close": "closed"}
+# Whole sentences per action, so that each translates as one (no English party or verb inside).
+REFUSALS = {
+    "accept": gettext_lazy("Only the author can accept a response to this request."),
+    "decline": gettext_lazy("Only the side this request is addressed to can decline it."),
+    "withdraw": gettext_lazy("Only the author can withdraw this request."),
+    "close": gettext_lazy("Only the author can close this request."),
+}
 
 
 def _transition(*, request: CollaborationRequest, action: str, person: Actor) -> CollaborationRequest:
@@ -400,7 +406,7 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
     Wrong party: 403. Wrong state: 409. Either way nothing has changed.
     """
     rule = TRANSITIONS[action]
-    if rule.party not in PARTY_NAMES:
+    if action not in REFUSALS:
         raise ValueError(f"{action} is not a person's action")
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
     allowed = (
@@ -409,13 +415,11 @@ def _transition(*, request: CollaborationRequest, action: str, person: Actor) ->
         else selectors.is_target_side(person=person, request=request)
     )
     if not allowed:
-        raise Forbidden(
-            _("Only %(party)s can %(action)s this request.") % {"party": PARTY_NAMES[rule.party], "action": action}
-        )
+        raise Forbidden(REFUSALS[action])
     request.status = TRANSITIONS.check(
         action, request.status,
         refused=_("This request is %(status)s: it can no longer be %(done)s.")
-        % {"status": request.status, "done": DONE[action]},
+        % {"status": Status(request.status).label, "done": Status(TRANSITIONS[action].result).label},
     )
     if rule.result != Status.ACCEPTED:
         request.closed_at = timezone.now()
@@ -544,7 +548,9 @@ def respond_to_request(
         # Refused rather than swallowed: nothing pretends to reach the author.
         raise Forbidden(_("You cannot respond to this request."))
     if request.status != Status.OPEN:
-        raise Conflict(_("This request is %(status)s: it takes no more responses.") % {"status": request.status})
+        raise Conflict(
+            _("This request is %(status)s: it takes no more responses.") % {"status": Status(request.status).label}
+        )
     if on_behalf_of is not None and on_behalf_of_project is not None:
         raise invalid("on_behalf_of", _("Respond for an organization or for a project, not both."))
     if on_behalf_of is not None and (

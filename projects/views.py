@@ -174,6 +174,17 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
         page = self.paginate_queryset(selectors.visible_updates(project))
         return self.get_paginated_response(ProjectUpdateSerializer(page, many=True).data)
 
+    @extend_schema(
+        summary="One news post of the project: 404 when the project is hidden from the caller, or the post is "
+        "unknown, belongs to another project, was hidden by a moderator or is by a suspended author",
+        responses={200: ProjectUpdateSerializer, 404: NOT_FOUND}, tags=["projects"],
+    )
+    @action(detail=True, methods=["get"], url_path=r"updates/(?P<update_id>[0-9]{1,18})")
+    def update_detail(self, request: Request, slug: str, update_id: str) -> Response:
+        project = self.get_object()
+        update = get_object_or_404(selectors.visible_updates(project), pk=int(update_id))
+        return Response(ProjectUpdateSerializer(update).data)
+
 
 # --- Collaboration requests --------------------------------------------------
 

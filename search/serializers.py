@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from search import registry
@@ -5,6 +6,7 @@ from search import registry
 # Collaboration requests join search through projects/documents.py; the type
 # is accepted now so clients can ask for it before any is indexed.
 KNOWN_TYPES = ("actor", "project", "collaboration")
+TYPE_LABELS = {"actor": gettext_lazy("actor"), "project": gettext_lazy("project"), "collaboration": gettext_lazy("collaboration request")}
 
 
 def searchable_types() -> list[str]:
@@ -13,7 +15,7 @@ def searchable_types() -> list[str]:
 
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200, help_text="What to look for; accents, case, plurals and typos forgiven.")
-    type = serializers.ChoiceField(choices=KNOWN_TYPES, required=False)
+    type = serializers.ChoiceField(choices=[(type, TYPE_LABELS[type]) for type in KNOWN_TYPES], required=False)
     kind = serializers.CharField(max_length=30, required=False, help_text="person, organization, city, …")
     city = serializers.SlugField(max_length=50, required=False, help_text="a city handle")
     country = serializers.CharField(min_length=2, max_length=2, required=False, help_text="ISO 3166 alpha-2")
@@ -23,7 +25,7 @@ class SearchQuerySerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = searchable_types()
+        self.fields["type"].choices = [(type, TYPE_LABELS.get(type, type)) for type in searchable_types()]
 
 
 class SuggestQuerySerializer(serializers.Serializer):

@@ -90,9 +90,11 @@ END:VCALENDAR\r
 """
 
 
-def upload(client, content: str, organizer: str = "cantine", city: str = "rennes"):
+def upload(client, content: str, organizer: str = "cantine", city: str = "rennes", **headers):
     file = SimpleUploadedFile("export.ics", content.encode(), content_type="text/calendar")
-    return client.post("/api/v1/events/import/", {"file": file, "organizer": organizer, "city": city}, format="multipart")
+    return client.post(
+        "/api/v1/events/import/", {"file": file, "organizer": organizer, "city": city}, format="multipart", **headers
+    )
 
 
 def test_import_twice_duplicates_nothing(api, organizer_api, rennes, cantine):
@@ -129,10 +131,12 @@ def test_import_twice_duplicates_nothing(api, organizer_api, rennes, cantine):
     ],
 )
 def test_malformed_import_is_a_400_naming_the_line_and_writes_nothing(organizer_api, rennes, cantine, broken, line):
-    response = upload(organizer_api, broken)
+    response = upload(organizer_api, broken, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     message = response.json()["file"][0]
     assert message.startswith(f"line {line}:"), message
+    french = upload(organizer_api, broken).json()["file"][0]
+    assert french.startswith(f"ligne {line} :"), french
     assert not Event.objects.exists()
 
 
@@ -146,5 +150,5 @@ def test_import_refusals(organizer_api, alice_api, rennes, cantine):
     upload(organizer_api, CALENDAR)
     other = make_person("other", rennes)
     taken = upload(client_for(other), CALENDAR, organizer="other")
-    assert taken.status_code == 400 and "line 4" in taken.json()["file"][0]
+    assert taken.status_code == 400 and "ligne 4" in taken.json()["file"][0]
     assert Event.objects.count() == 2

@@ -34,7 +34,11 @@ def test_a_city_feed_lists_public_activity_newest_first_with_author_time_and_id(
     feed = parse(Client().get("/api/v1/cities/rennes/activity.atom"))
     assert feed.feed.title == "Rennes : activité"
     titles = [entry.title for entry in feed.entries]
-    assert titles == ["Bob suit Rennes", "Alice a créé Vélos partagés", "Alice a créé Capteurs du Blosne"]
+    assert titles == [
+        "Bob suit désormais Rennes",
+        "Alice a créé le projet «\u00a0Vélos partagés\u00a0»",
+        "Alice a créé le projet «\u00a0Capteurs du Blosne\u00a0»",
+    ]
     assert [entry.author for entry in feed.entries] == ["Bob", "Alice", "Alice"]
     newest = feed.entries[1]
     assert newest.id.startswith("urn:uuid:")
@@ -50,7 +54,7 @@ def test_the_feed_speaks_the_readers_language(rennes, alice):
     create_project(client_for(alice), title="Capteurs", summary="x")
     feed = parse(Client().get("/api/v1/cities/rennes/activity.atom", HTTP_ACCEPT_LANGUAGE="en"))
     assert feed.feed.title == "Rennes: activity"
-    assert feed.entries[0].title == "Alice created Capteurs"
+    assert feed.entries[0].title == "Alice created the project “Capteurs”"
 
 
 def test_private_and_members_only_activity_stays_out_even_for_a_signed_in_member(rennes, alice):

@@ -21,7 +21,7 @@ def test_following_a_person_notifies_them(committed, alice_api, bob_api, rennes)
     assert item["reason"] == "followed" and item["read"] is False
     assert item["activity"]["type"] == "Follow"
     assert item["activity"]["actor"] == {"handle": "alice", "name": "Alice", "kind": "person"}
-    assert item["activity"]["summary"] == "Alice suit Bob"
+    assert item["activity"]["summary"] == "Alice suit désormais Bob"
     assert notifications(alice_api)["results"] == []  # never notified of one's own action
 
 

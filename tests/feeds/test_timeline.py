@@ -24,10 +24,10 @@ def test_home_feed_holds_followed_streams_and_own_activity_newest_first(committe
     results = feed(alice_api)["results"]
     summaries = [activity["summary"] for activity in results]
     assert summaries == [
-        "Bob a mis à jour Bob",
-        "Alice a mis à jour Alice",
-        "Bob suit Rennes",
-        "Alice suit Bob",
+        "Bob a mis à jour son profil",
+        "Alice a mis à jour son profil",
+        "Bob suit désormais Rennes",
+        "Alice suit désormais Bob",
     ]
     ids = [activity["id"] for activity in results]
     assert ids == sorted(ids, reverse=True)
@@ -36,10 +36,10 @@ def test_home_feed_holds_followed_streams_and_own_activity_newest_first(committe
         "id": bobs.id,
         "type": "Update",
         "actor": {"handle": "bob", "name": "Bob", "kind": "person"},
-        "object": {"type": "person", "id": "bob", "name": "Bob"},
+        "object": {"type": "person", "id": "bob", "name": "Bob", "content": "", "url": "/api/v1/actors/bob/"},
         "target": None,
         "published": results[0]["published"],
-        "summary": "Bob a mis à jour Bob",
+        "summary": "Bob a mis à jour son profil",
     }
 
 
@@ -67,9 +67,9 @@ def test_summaries_speak_french_by_default_and_english_when_asked(committed, ren
     lea.save()
     lea_api = client_for(lea)
     follow(committed, lea_api, "rennes")
-    assert feed(lea_api)["results"][0]["summary"] == "Léa Martin suit Rennes"
+    assert feed(lea_api)["results"][0]["summary"] == "Léa Martin suit désormais Rennes"
     english = lea_api.get("/api/v1/feed/", HTTP_ACCEPT_LANGUAGE="en").json()
-    assert english["results"][0]["summary"] == "Léa Martin followed Rennes"
+    assert english["results"][0]["summary"] == "Léa Martin now follows Rennes"
 
 
 def test_cursor_paging_skips_and_repeats_nothing_while_new_activity_arrives(committed, alice, alice_api, bob):
@@ -133,20 +133,20 @@ def test_big_streams_merged_at_read_time_read_the_same_as_fanned_out(committed, 
         carol_feed = [a["summary"] for a in feed(carol_api)["results"]]
         paged = all_pages(alice_api, limit=2)
     assert alice_feed == [
-        "Rennes a mis à jour Rennes",
-        "Alice a mis à jour Alice",
-        "Bob a mis à jour Bob",
-        "Rennes a mis à jour Rennes",
-        "Carol suit Rennes",
-        "Alice suit Bob",
-        "Alice suit Rennes",
+        "Rennes a mis à jour son profil",
+        "Alice a mis à jour son profil",
+        "Bob a mis à jour son profil",
+        "Rennes a mis à jour son profil",
+        "Carol suit désormais Rennes",
+        "Alice suit désormais Bob",
+        "Alice suit désormais Rennes",
     ]
     assert carol_feed == [
-        "Rennes a mis à jour Rennes",
-        "Carol a mis à jour Carol",
-        "Bob a mis à jour Bob",
-        "Rennes a mis à jour Rennes",
-        "Carol suit Rennes",
+        "Rennes a mis à jour son profil",
+        "Carol a mis à jour son profil",
+        "Bob a mis à jour son profil",
+        "Rennes a mis à jour son profil",
+        "Carol suit désormais Rennes",
     ]
     assert len(paged) == len(set(paged)) == len(alice_feed)
     # With the low threshold, rennes (2 followers) was never copied to its followers.
@@ -178,7 +178,7 @@ def test_actor_and_city_streams_show_what_was_published_there(committed, api, al
     follow(committed, alice_api, "rennes")
     update = committed(post_update, bob, streams=[rennes])
     city = api.get("/api/v1/cities/rennes/activity/").json()
-    assert [a["summary"] for a in city["results"]] == ["Bob a mis à jour Bob", "Alice suit Rennes"]
+    assert [a["summary"] for a in city["results"]] == ["Bob a mis à jour son profil", "Alice suit désormais Rennes"]
     actor = api.get("/api/v1/actors/bob/activity/", {"limit": 1}).json()
     assert [a["id"] for a in actor["results"]] == [update.id] and actor["next"] is None
     assert api.get("/api/v1/actors/rennes/activity/").json()["results"] == city["results"]

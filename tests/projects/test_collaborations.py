@@ -145,7 +145,8 @@ def test_transition_table(alice, alice_api, bob, bob_api, rennes, action, party,
     clients = {"author": alice_api, "target": bob_api, "outsider": client_for(make_person("dan", rennes))}
     activities = Activity.objects.count()
     answer = clients[party].post(
-        f"/api/v1/collaborations/{request_id}/{action}/", {"response": response_id}, format="json"
+        f"/api/v1/collaborations/{request_id}/{action}/", {"response": response_id}, format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     expected = _expected(action, party, state)
     assert answer.status_code == expected, answer.content
@@ -230,9 +231,9 @@ def test_a_request_closed_by_its_deadline_tells_its_author_once(alice, alice_api
     notification = Notification.objects.get(reason=Notification.Reason.REQUEST_EXPIRED)
     assert notification.recipient == alice
     inbox = alice_api.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
-    assert inbox[0]["activity"]["summary"] == "Cherche partenaire IoT reached its deadline and is closed"
+    assert inbox[0]["activity"]["summary"] == "“Cherche partenaire IoT” reached its deadline and is closed"
     french = alice_api.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="fr").json()["results"]
-    assert french[0]["activity"]["summary"] == "Cherche partenaire IoT a atteint sa date limite : elle est close"
+    assert french[0]["activity"]["summary"] == "«\u00a0Cherche partenaire IoT\u00a0» a atteint son échéance et est close"
     bob_api.get("/api/v1/collaborations/")
     assert Notification.objects.filter(reason=Notification.Reason.REQUEST_EXPIRED).count() == 1
 

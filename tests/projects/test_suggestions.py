@@ -102,3 +102,22 @@ def test_every_top_k_is_a_prefix_of_the_full_ranking(alice_api, graph, quebec):
     for limit in range(1, len(full) + 1):
         top = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(f"{url}?limit={limit}").json()]
         assert top == full[:limit], limit
+
+
+def test_the_authors_own_organizations_and_project_team_are_never_suggested(alice, rennes, quebec):
+    from profiles.models import Membership
+    from projects.models import Project, ProjectMember
+
+    own_org = tagged(make_org("mon-asso", rennes), skills=["iot", "python"])
+    Membership.objects.create(person=alice, group=own_org, role=Membership.Role.MEMBER)
+    teammate = tagged(make_person("coequipiere", quebec), skills=["iot", "python"])
+    partner_org = tagged(make_org("asso-du-projet", quebec), skills=["iot", "python"])
+    project = Project.objects.create(slug="capteurs", title="Capteurs", owner=alice, city=rennes)
+    for member in (alice, teammate, partner_org):
+        ProjectMember.objects.create(project=project, actor=member)
+    stranger = tagged(make_person("inconnue", quebec), skills=["iot", "python"])
+    request = open_request(client_for(alice), to_city="quebec", needs={"skills": ["iot", "python"]})
+    suggested = [s["actor"]["handle"] for s in client_for(alice).get(
+        f"/api/v1/collaborations/{request['id']}/suggestions/").json()]
+    assert stranger.handle in suggested
+    assert not {own_org.handle, teammate.handle, partner_org.handle, "alice"} & set(suggested)

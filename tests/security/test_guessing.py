@@ -18,10 +18,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from events.models import Event, Territory, TerritoryCity
-from projects.models import CollaborationRequest, Project, ProjectMember, Visibility
+from projects.models import CollaborationRequest, Project, ProjectMember, ProjectUpdate, Visibility
 from tests.conftest import client_for, make_admin, make_city, make_org, make_person
 
-MISSING = {"pk": "987654321"}  # any other key: a handle or slug that names nothing
+MISSING = {"pk": "987654321", "update_id": "987654321"}  # any other key: a handle or slug that names nothing
 MISSING_SLUG = "nothing-by-that-name"
 
 # What a hidden object is for each key of each route. `None` means the key
@@ -47,6 +47,7 @@ HIDDEN = {
     "project-members": {"slug": "private_project"},
     "project-remove-member": {"slug": "private_project", "handle": "suspended_person"},
     "project-updates": {"slug": "private_project"},
+    "project-update-detail": {"slug": "private_project", "update_id": "hidden_update"},
     "project-activity": {"slug": "private_project"},
     "collaboration-detail": {"pk": "private_request"},
     "collaboration-accept": {"pk": "private_request"},
@@ -91,7 +92,7 @@ HIDDEN = {
 
 # The visible value of each key, used for the keys a case does not vary.
 VISIBLE = {"handle": "rennes", "peer": "nantes", "slug": "open-lab", "pk": "visible_request", "city": "rennes",
-           "kind": "actors", "name": "rennes", "version": "2.0"}
+           "update_id": "visible_update", "kind": "actors", "name": "rennes", "version": "2.0"}
 VISIBLE_BY_ROUTE = {
     "project-remove-member": {"handle": "alice"},
     "territory-detail": {"handle": "bretagne"},
@@ -171,6 +172,8 @@ def keys(db, rennes) -> dict:
     public = Project.objects.create(slug="open-lab", title="Open", owner=alice, city=rennes, visibility=Visibility.PUBLIC)
     for project in (private, public):
         ProjectMember.objects.create(project=project, actor=alice, role=ProjectMember.Role.OWNER)
+    visible_update = ProjectUpdate.objects.create(project=public, author=alice, body="Nouvelles", html="<p>Nouvelles</p>")
+    hidden_update = ProjectUpdate.objects.create(project=public, author=alice, body="Masquée", html="", hidden=True)
     deadline = timezone.now() + timedelta(days=30)
     hidden_request = CollaborationRequest.objects.create(
         title="Secret", message="m", author=alice, from_project=private, to_actor=cantine, deadline=deadline
@@ -192,6 +195,8 @@ def keys(db, rennes) -> dict:
         "private_project": private.slug,
         "private_request": str(hidden_request.pk),
         "visible_request": str(visible_request.pk),
+        "visible_update": str(visible_update.pk),
+        "hidden_update": str(hidden_update.pk),
         "private_event": "secret-meetup",
         "outsider": eve,
     }
