@@ -310,9 +310,9 @@ MUTATIONS = [
       "hiding by a moderator changes nothing", ["tests/moderation/test_api.py"]),
     # 13. an account acting in bad faith (tests/security/test_bad_faith.py, test_roles.py, ...)
     M("M13.1", "13 bad faith", "novosphere/proxies.py",
-      "    if not _is_trusted(peer):\n        return peer\n",
-      '    if not meta.get("HTTP_X_FORWARDED_FOR"):\n        return peer\n',
-      "the client's X-Forwarded-For names the address the limits count",
+      "    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))",
+      "    return True",
+      "every peer is a trusted proxy: the client's X-Forwarded-For names the counted address",
       [BF + "::test_rotating_x_forwarded_for_does_not_reset_the_address_limit"]),
     M("M13.2", "13 bad faith", "novosphere/proxies.py",
       '        if not _is_trusted(meta.get("REMOTE_ADDR") or ""):\n            for header',
