@@ -13,11 +13,20 @@ The rules, for both tables:
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from novosphere.api.errors import Conflict, Forbidden
 
 LEAVE = None  # "the new role" of someone removed
+
+
+class MembershipStatus(models.TextChoices):
+    """How a project's or a group's member list shows each row: a member, or an invitation."""
+
+    ACTIVE = "active", pgettext_lazy("membership", "active")
+    INVITED = "invited", pgettext_lazy("membership", "invited")
 
 
 @dataclass(frozen=True)

@@ -372,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "CollaborationKindEnum": "projects.models.CollaborationRequest.Kind",
         "GroupRoleEnum": "profiles.models.Membership.Role",
         "ProjectRoleEnum": "projects.models.ProjectMember.Role",
+        "MembershipStatusEnum": "novosphere.roles.MembershipStatus",
         "VisibilityEnum": "projects.models.Visibility",
         "EventKindEnum": "events.models.Event.Kind",
         "AttendanceStatusEnum": "events.models.Attendance.Status",

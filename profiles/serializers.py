@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from novosphere.api.parsers import KeyField
+from novosphere.roles import MembershipStatus
 from profiles.models import Actor, CityLink, GroupInvitation, Membership
 from profiles.selectors import visible_actors
 
@@ -225,9 +226,9 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["actor", "role", "status", "created"]
 
-    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
+    @extend_schema_field(serializers.ChoiceField(choices=MembershipStatus.choices))
     def get_status(self, item) -> str:
-        return "invited" if isinstance(item, GroupInvitation) else "active"
+        return MembershipStatus.INVITED if isinstance(item, GroupInvitation) else MembershipStatus.ACTIVE
 
 
 class MembershipInputSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from novosphere.api.parsers import KeyField
+from novosphere.roles import MembershipStatus
 from profiles.models import Actor
 from profiles.serializers import (
     ActorHandleField,
@@ -102,9 +103,9 @@ class ProjectMemberSerializer(serializers.ModelSerializer):
         model = ProjectMember
         fields = ["actor", "role", "status", "created"]
 
-    @extend_schema_field(serializers.ChoiceField(choices=[("active", _("active")), ("invited", _("invited"))]))
+    @extend_schema_field(serializers.ChoiceField(choices=MembershipStatus.choices))
     def get_status(self, item) -> str:
-        return "invited" if isinstance(item, ProjectInvitation) else "active"
+        return MembershipStatus.INVITED if isinstance(item, ProjectInvitation) else MembershipStatus.ACTIVE
 
 
 class InvitationSerializer(serializers.Serializer):

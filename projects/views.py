@@ -6,8 +6,9 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -312,7 +313,9 @@ class CollaborationViewSet(
 class MyInvitationsView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=InvitationSerializer(many=True), tags=["auth"],
+    @extend_schema(responses=inline_serializer("InvitationList", {
+                       "results": InvitationSerializer(many=True), "next": serializers.URLField(allow_null=True),
+                   }), tags=["auth"],
                    summary="What you (or an organization you administer) are invited to join")
     def get(self, request: Request) -> Response:
         me = viewer_actor(request.user)

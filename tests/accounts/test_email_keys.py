@@ -262,7 +262,7 @@ def test_a_mail_server_that_does_not_answer_fails_no_request_and_the_e_mail_leav
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        assert publisher.sweep(older_than_seconds=0) == 1
+        assert publisher.sweep(older_than_seconds=0, kinds=["accounts.email"]) == 1
         [message] = inbox.wait_for(1)
     finally:
         controller.stop()

@@ -487,8 +487,8 @@ def test_frames_are_in_the_language_of_the_socket(server, unique):
                 connect(server.ws + f"?token={alice_token}") as default:
             server.request("POST", f"/api/v1/actors/{target}/follow/", token=bob_token)
             summaries = [(await receive(ws))["activity"]["summary"] for ws in (english, by_query, default)]
-            assert summaries[0] == summaries[1] == f"{bob.title()} followed {target.title()}"
-            assert summaries[2] == f"{bob.title()} suit {target.title()}"
+            assert summaries[0] == summaries[1] == f"{bob.title()} now follows {target.title()}"
+            assert summaries[2] == f"{bob.title()} suit désormais {target.title()}"
 
     run(scenario())
 

@@ -65,6 +65,9 @@ def test_project_changes_tags_members_and_deletion(django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         projects.add_project_member(project=project, editor=owner.user, actor=member,
                                     role=ProjectMember.Role.CONTRIBUTOR)
+    assert found("hydrogene", viewer=member.user) == []  # invited, not yet a member
+    with django_capture_on_commit_callbacks(execute=True):
+        projects.accept_project_invitation(project=project, user=member.user, actor=member)
     assert found("hydrogene", viewer=member.user) == ["hydro"]
 
     with django_capture_on_commit_callbacks(execute=True):

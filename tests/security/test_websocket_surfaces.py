@@ -160,15 +160,17 @@ def test_live_frames_resume_and_rest_show_the_same_things(world):
     readers = (world.outsider, world.member)
     since = {who: world.latest(who) for who in readers}
     notified_before = {who: world.notification_ids(who) for who in readers}
-    request = {"title": f"{SECRET} aide", "message": "m", "kind": "mentoring", "from_project": world.private,
+    # The request names nothing secret: its target sees it (it is addressed to them), even
+    # though it comes from a private project whose own things stay hidden from them.
+    request = {"title": "Demande d'aide", "message": "m", "kind": "mentoring", "from_project": world.private,
                "needs": {"skills": [], "sectors": []}, "deadline": "2030-01-01T00:00:00+00:00"}
 
     async def scenario():
         async with world.socket(world.outsider) as outsider, world.socket(world.member) as member:
             world.call(world.owner, "POST", f"/api/v1/projects/{world.private}/updates/",
                        {"body": f"{SECRET} live"}, expect=201)
-            # A request from the private project to each reader: a notification for both,
-            # visible to the member only (the project's visibility governs its activity).
+            # A request from the private project to each reader: a notification for both, each
+            # seeing the one addressed to them; the project's own things stay the member's.
             for reader in readers:
                 world.call(world.owner, "POST", "/api/v1/collaborations/", {**request, "to_actor": reader}, expect=201)
             world.call(world.owner, "POST", f"/api/v1/projects/{world.members}/updates/",
@@ -192,9 +194,9 @@ def test_live_frames_resume_and_rest_show_the_same_things(world):
         assert pushed == world.notification_ids(who) - notified_before[who], who
     assert SECRET not in frames_text(live[world.outsider]) and MEMBERS_ONLY in frames_text(live[world.outsider])
     assert SECRET in frames_text(live[world.member])
-    # The outsider was notified of the follow only; the member of the request too.
-    assert [frame["notification"]["reason"] for frame in live[world.outsider] if frame["type"] == "notification"] \
-        == ["followed"]
+    # Each was told of the request addressed to them; the outsider of the follow too.
+    assert sorted(frame["notification"]["reason"] for frame in live[world.outsider]
+                  if frame["type"] == "notification") == ["followed", "request_received"]
     assert "request_received" in frames_text(live[world.member])
 
 

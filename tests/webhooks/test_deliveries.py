@@ -53,7 +53,7 @@ def test_each_activity_is_posted_signed_with_the_same_json_as_the_rest_stream(al
     payload = verified(request, hook["secret"])
     stream = APIClient().get("/api/v1/cities/rennes/activity/").json()["results"]
     assert payload == {"type": "activity", "activity": stream[0]}
-    assert payload["activity"]["summary"] == "Alice a créé Capteurs du Blosne"
+    assert payload["activity"]["summary"] == "Alice a créé le projet «\u00a0Capteurs du Blosne\u00a0»"
 
     # A wrong secret or a changed body is refused by the same library.
     with pytest.raises(Exception, match="signature"):
@@ -130,7 +130,7 @@ def test_only_subscribed_public_streams_are_delivered(alice, city, receiver, dra
     assert brest.post("/api/v1/actors/brest/follow/").status_code == 200
 
     [request] = drains.wait_for(receiver, 1)
-    assert verified(request, hook["secret"])["activity"]["summary"] == "Bertrand suit Brest"
+    assert verified(request, hook["secret"])["activity"]["summary"] == "Bertrand suit désormais Brest"
     drains.settle(1)
     assert len(receiver.requests) == 1
 
