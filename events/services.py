@@ -82,12 +82,11 @@ def _check_recurring_quota(event: Event, organizers: list[Actor]) -> None:
 
 
 def _check_place(event: Event) -> None:
+    # Neither a venue nor an online_url is a place to be announced (Event.place), not an error.
     if (event.latitude is None) != (event.longitude is None):
         raise invalid("venue", _("Give both latitude and longitude, or neither."))
     if event.latitude is not None and not (-90 <= event.latitude <= 90 and -180 <= event.longitude <= 180):
         raise invalid("venue", _("Latitude lies between -90 and 90, longitude between -180 and 180."))
-    if not (event.venue_name or event.venue_address or event.online_url):
-        raise invalid("venue", _("Give a venue, or an online_url for an online event."))
 
 
 def _check_festival(event: Event, festival: Event | None, me: Actor, user: User) -> None:
@@ -165,11 +164,13 @@ def _publishes(event: Event) -> bool:
 
 
 @transaction.atomic
-def create_event(*, creator: User, title: str, organizers: list[Actor], start: datetime, end: datetime,
-                 slug: str | None = None, festival: Event | None = None, uid: str | None = None,
-                 **fields) -> Event:
-    """A new event by people who administer every organizer they name."""
+def create_event(*, creator: User, title: str, start: datetime, end: datetime,
+                 organizers: list[Actor] | None = None, slug: str | None = None, festival: Event | None = None,
+                 uid: str | None = None, **fields) -> Event:
+    """A new event by people who administer every organizer they name; none named: the creator organizes."""
     me = _require_person(creator)
+    if organizers is None:
+        organizers = [me]
     projects = fields.get("projects", [])
     _check_organizers(me, organizers, projects)
     # A taken slug gets the next free one: refusing would tell that a hidden event exists.

@@ -375,6 +375,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "novosphere.roles.MembershipStatus",
         "VisibilityEnum": "projects.models.Visibility",
         "EventKindEnum": "events.models.Event.Kind",
+        "EventPlaceEnum": "events.models.Event.Place",
         "AttendanceStatusEnum": "events.models.Attendance.Status",
         "CollaborationStatusEnum": "projects.models.CollaborationRequest.Status",
         "ResponseStatusEnum": "projects.models.CollaborationResponse.Status",
