@@ -494,9 +494,7 @@ def close_expired_requests() -> int:
         return 0
     closed = 0
     with transaction.atomic():
-        for request in expired.select_for_update(of=("self",)).select_related(
-            "author", "to_project", "from_project"
-        ):
+        for request in expired.select_for_update(of=("self",)).select_related("author", "to_project", "from_project"):
             request.status = TRANSITIONS.check("expire", request.status, refused="")
             request.closed_at = now
             request.save(update_fields=["status", "closed_at", "updated"])
