@@ -55,7 +55,12 @@ def sanitize_html(html: str) -> str:
 
 
 def plain_text(markdown: str) -> str:
-    """What a person reads of a markdown text, without markup: rendered, then every tag dropped."""
-    import html
+    """What a person reads of a markdown text, without markup: rendered, then every tag dropped.
 
-    return html.unescape(nh3.clean(_markdown.render(markdown or ""), tags=set()))
+    A heading ends with a full stop when it has none, so that "# Lancement" before a
+    paragraph reads "Lancement. Le projet…" rather than running into it."""
+    import html
+    import re
+
+    rendered = re.sub(r"(?<=[^\s.!?:;…])\s*</h([1-6])>", r".</h\1>", _markdown.render(markdown or ""))
+    return html.unescape(nh3.clean(rendered, tags=set()))
