@@ -314,13 +314,35 @@ class TerritoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
 # --- Map ---------------------------------------------------------------------------------
 
 
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONRenderer(renderers.JSONRenderer):
+    """GeoJSON (RFC 7946) is JSON under its own media type, which map libraries recognise."""
+
+    media_type = GEOJSON
+    format = "geojson"
+
+
 class MapView(APIView):
     permission_classes = [permissions.AllowAny]
+    # GeoJSON by default (`Accept: */*`, or the GeoJSON type); plain JSON for clients that ask for it.
+    renderer_classes = [GeoJSONRenderer, renderers.JSONRenderer]
+
+    def handle_exception(self, exc):
+        # An error is not a FeatureCollection: it goes out as the API's ordinary JSON error.
+        self.request.accepted_renderer, self.request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
         summary="GeoJSON map of actors, projects and events the caller may see",
+        description="A GeoJSON (RFC 7946) FeatureCollection, served as `application/geo+json` (`Accept: "
+        "application/json` gets the same body as `application/json`). Each feature is a Point at "
+        "`[longitude, latitude]`: an organization at its own coordinates, else its city's centre; an event at "
+        "its venue, else its city. At most 10,000 features (`truncated` says when more matched): zoom in with "
+        "`bbox` or ask `cluster=city`.",
         parameters=[MapQuerySerializer],
-        responses=FeatureCollectionSerializer,
+        responses={(200, GEOJSON): FeatureCollectionSerializer, (200, "application/json"): FeatureCollectionSerializer},
         tags=["map"],
     )
     def get(self, request: Request) -> Response:

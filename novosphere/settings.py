@@ -461,6 +461,16 @@ LOGGING = {
     },
 }
 
+# --- Links to the web front end --------------------------------------------------
+# Where people read things (a calendar event's URL points there): FRONTEND_URL plus
+# FRONTEND_EVENT_PATH, `{slug}` standing for the event's slug. Unset: the API's own URL.
+FRONTEND_URL = env.str("FRONTEND_URL", default="").rstrip("/")
+FRONTEND_EVENT_PATH = env.str("FRONTEND_EVENT_PATH", default="/events/{slug}/")
+if FRONTEND_URL and not FRONTEND_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("FRONTEND_URL must be an http:// or https:// URL, such as https://rennes.example.org")
+if not FRONTEND_EVENT_PATH.startswith("/") or "{slug}" not in FRONTEND_EVENT_PATH:
+    raise ImproperlyConfigured("FRONTEND_EVENT_PATH must start with / and hold {slug}, such as /events/{slug}/")
+
 # --- Federation (ActivityPub) -------------------------------------------------
 # The instance's own base URL: every ActivityPub id and link is built from it.
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
