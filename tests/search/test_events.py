@@ -181,7 +181,8 @@ def test_elasticsearch_bodies_for_events(world):
     # Keyed by slug; the circle named by actor id; kind, city and tags as keywords.
     assert action["_id"] == "event:comite-sante-confidentiel"
     assert action["_source"]["type"] == "event" and action["_source"]["kind"] == "meetup"
-    assert action["_source"]["audience"] == "private"
+    # Stored as the private audience (not the public one): only the listed circle finds it.
+    assert action["_source"]["audience"] == private.audience != documents["hackathon-sante-connectee"].audience
     assert set(action["_source"]["member_ids"]) == {world["orga"].pk, world["mia"].pk}
     assert action["_source"]["places"] == ["rennes"] and action["_source"]["sectors"] == ["defense"]
     assert "prototyper" in documents["hackathon-sante-connectee"].body
