@@ -34,9 +34,9 @@ from profiles.selectors import viewer_actor
 class Audience:
     """Who may see a document, stored with it where the index cannot ask the database (Elasticsearch)."""
 
-    PUBLIC = "public"  # everyone
-    SIGNED_IN = "members"  # signed-in people
-    MEMBERS_ONLY = "private"  # the actors listed in `member_ids`
+    EVERYONE = "everyone"  # the anonymous reader
+    SIGNED_IN = "signed_in"  # signed-in people
+    LISTED = "listed"  # the actors listed in `member_ids`
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Document:
     # Who may see the object, mirroring the type's visibility selector: the
     # index filters on these at query time instead of asking the selector per
     # match. `DocumentType.visible` stays the reference they are tested against.
-    audience: str = Audience.PUBLIC
+    audience: str = Audience.EVERYONE
     member_ids: list[int] = field(default_factory=list)
     hidden: bool = False
 
@@ -118,11 +118,11 @@ class DocumentType:
         kind = kinds.kind_named(self.kind)
         stored = getattr(obj, "_search_audience", None) or kinds.audience_of(kind, [obj.pk])[obj.pk]
         if stored == kinds.Audience.EVERYONE:
-            return {"audience": Audience.PUBLIC, "member_ids": [], "hidden": False}
+            return {"audience": Audience.EVERYONE, "member_ids": [], "hidden": False}
         if stored == kinds.Audience.SIGNED_IN:
             return {"audience": Audience.SIGNED_IN, "member_ids": [], "hidden": False}
         members = kind.audience_members(obj)
-        return {"audience": Audience.MEMBERS_ONLY, "member_ids": members, "hidden": not members}
+        return {"audience": Audience.LISTED, "member_ids": members, "hidden": not members}
 
     def dependencies(self) -> list[tuple[type[models.Model], object]]:
         """Models whose changes change documents of this type, each with a function
@@ -135,7 +135,7 @@ def stored_audience_allows(document: Document, viewer) -> bool:
     if document.hidden:
         return False
     me = viewer_actor(viewer)
-    if document.audience == Audience.PUBLIC:
+    if document.audience == Audience.EVERYONE:
         return True
     if me is None:
         return False

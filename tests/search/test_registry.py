@@ -30,7 +30,7 @@ class TagDocuments(DocumentType):
         return tags if viewer is not None and viewer.is_authenticated else tags.exclude(slug__startswith="interne")
 
     def document(self, tag):
-        audience = Audience.SIGNED_IN if tag.slug.startswith("interne") else Audience.PUBLIC
+        audience = Audience.SIGNED_IN if tag.slug.startswith("interne") else Audience.EVERYONE
         return Document(type=self.type, object_pk=tag.pk, ident=str(tag.pk), title=f"Appel {tag.slug}",
                         body="Recherche de partenaires", sectors=[tag.slug], audience=audience)
 

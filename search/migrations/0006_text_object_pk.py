@@ -20,7 +20,7 @@ def _restore_sqlite_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("search", "0004_pending_index_keys"),
+        ("search", "0005_audience_names"),
     ]
 
     operations = [
