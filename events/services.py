@@ -31,6 +31,7 @@ from profiles.models import Actor, Membership, User
 from profiles.selectors import is_group_admin, viewer_actor
 from profiles.services import tags_from_slugs
 from projects.models import Project, Visibility
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ def create_event(*, creator: User, title: str, start: datetime, end: datetime,
     except IntegrityError:
         raise invalid("slug", _("This slug is already taken.")) from None
     _set_relations(event, relations)
+    index_on_commit(event)
     if _publishes(event):
         feeds.record(actor=organizers[0], type="Create", object=event,
                      streams=[*organizers, *([event.city] if event.city else []), *_event_projects(event)])
@@ -224,6 +226,7 @@ def update_event(*, event: Event, editor: User, **fields) -> Event:
     event.full_clean(exclude=["organizers"], validate_constraints=False)
     event.save()
     _set_relations(event, relations)
+    index_on_commit(event)
     _fill_free_places(event)
     audit(user=editor, action="event.update", subject=f"event:{event.slug}", fields=sorted(fields))
     logger.info("updated event=%s by=%s", event.slug, editor.username)
@@ -236,6 +239,7 @@ def delete_event(*, event: Event, editor: User) -> None:
         raise Forbidden(_("Only admins of an organizer can delete this event."))
     audit(user=editor, action="event.delete", subject=f"event:{event.slug}", title=event.title)
     logger.info("deleted event=%s by=%s", event.slug, editor.username)
+    index_on_commit(event)  # its document goes: found now, while the event still exists
     event.delete()
 
 

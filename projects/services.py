@@ -494,6 +494,8 @@ def close_expired_requests() -> int:
         return 0
     closed = 0
     with transaction.atomic():
+        # Only the requests' rows are locked: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer joins that select_related makes for the projects.
         for request in expired.select_for_update(of=("self",)).select_related("author", "to_project", "from_project"):
             request.status = TRANSITIONS.check("expire", request.status, refused="")
             request.closed_at = now

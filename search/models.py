@@ -15,7 +15,8 @@ from django.utils import timezone
 class SearchDocument(models.Model):
     key = models.CharField(max_length=120, unique=True)  # "actor:<pk>", "project:<pk>"
     type = models.CharField(max_length=20)
-    object_pk = models.BigIntegerField()
+    # The object's primary key as text: a number for most kinds, a slug for events.
+    object_pk = models.CharField(max_length=120)
     ident = models.CharField(max_length=120)  # the public id: handle, slug, request id
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)

@@ -482,7 +482,7 @@ def _top(values: dict[str, int]) -> dict[str, int]:
 def _row_values(document: registry.Document) -> dict:
     return {
         "type": document.type,
-        "object_pk": document.object_pk,
+        "object_pk": str(document.object_pk),
         "ident": str(document.ident)[:120],
         "title": document.title[:300],
         "body": document.body,
