@@ -273,6 +273,10 @@ def _fill_free_places(event: Event) -> list[Attendance]:
         attendance.save(update_fields=["status"])
         if _publishes(event):
             feeds.record(actor=attendance.actor, type="Join", object=event, streams=_event_projects(event))
+        if attendance.actor.is_remote:
+            from federation import rsvp
+
+            rsvp.place_given(attendance)  # their own instance tells them
         logger.info("moved up event=%s actor=%s", event.slug, attendance.actor.handle)
     return moved
 
@@ -280,7 +284,16 @@ def _fill_free_places(event: Event) -> list[Attendance]:
 @transaction.atomic
 def attend(*, event: Event, user: User) -> tuple[Attendance, int | None]:
     """RSVP: going while places last, then waiting in line. Repeating it changes nothing."""
-    me = _require_person(user)
+    return _attend(event=event, me=_require_person(user))
+
+
+@transaction.atomic
+def attend_from_remote(*, event: Event, actor: Actor) -> tuple[Attendance, int | None]:
+    """A person of another instance RSVPs (their instance's Join): the same places and line."""
+    return _attend(event=event, me=actor)
+
+
+def _attend(*, event: Event, me: Actor) -> tuple[Attendance, int | None]:
     event = _lock(event)
     attendance = Attendance.objects.filter(event=event, actor=me).first()
     if attendance is not None:
@@ -298,7 +311,16 @@ def attend(*, event: Event, user: User) -> tuple[Attendance, int | None]:
 @transaction.atomic
 def leave(*, event: Event, user: User) -> None:
     """Cancel an RSVP; a freed place goes to the first in the waiting list. Repeating it is harmless."""
-    me = _require_person(user)
+    _leave(event=event, me=_require_person(user))
+
+
+@transaction.atomic
+def leave_from_remote(*, event: Event, actor: Actor) -> None:
+    """A person of another instance cancels their RSVP (their instance's Leave)."""
+    _leave(event=event, me=actor)
+
+
+def _leave(*, event: Event, me: Actor) -> None:
     event = _lock(event)
     deleted, _ignored = Attendance.objects.filter(
         event=event, actor=me, status__in=ATTENDANCE_LIFE.sources("leave")

@@ -1,7 +1,7 @@
-"""The moderators' API for federation: domain blocks."""
+"""The API of federation: moderators' domain blocks; remote events and RSVPs to them."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,8 @@ from federation.serializers import (
     DomainBlockInputSerializer,
     DomainBlockSerializer,
     DomainBlockStateSerializer,
+    RemoteAttendanceSerializer,
+    RemoteEventSerializer,
 )
 from moderation.permissions import IsModerator
 from moderation.serializers import ModerationInputSerializer
@@ -65,3 +67,56 @@ class DomainBlockView(APIView):
         changed = services.unblock_domain(user=request.user, domain=data.validated_data["domain"],
                                           reason=data.validated_data["reason"])
         return Response({"domain": data.validated_data["domain"], "blocked": False, "changed": changed})
+
+
+NOT_FOUND = OpenApiResponse(description="Unknown, deleted, or not an event.")
+
+
+def _my_status(request: Request, event) -> str | None:
+    from federation.models import RemoteAttendance
+    from profiles.selectors import viewer_actor
+
+    me = viewer_actor(request.user)
+    found = RemoteAttendance.objects.filter(actor=me, event=event).first() if me else None
+    return found.status if found else None
+
+
+class RemoteEventView(APIView):
+    @extend_schema(tags=["events"], summary="An event of another instance (the `object.id` of its activity)",
+                   description="An Event that reached us from an actor someone here follows: when and where, "
+                   "and the caller's RSVP to it (`my_status`).",
+                   responses={200: RemoteEventSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        from federation import rsvp
+
+        event = rsvp.remote_event_for_viewer(viewer=request.user, pk=pk)
+        event.my_status = _my_status(request, event)
+        return Response(RemoteEventSerializer(event).data)
+
+
+class RemoteAttendView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=["events"], request=None, responses={200: RemoteAttendanceSerializer, 404: NOT_FOUND},
+        summary="RSVP to an event of another instance: a Join goes there; pending until it answers",
+        description="Harmless to repeat. `status` becomes going or waiting when the event's instance accepts.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        from federation import rsvp
+        from profiles.selectors import viewer_actor
+
+        event = rsvp.remote_event_for_viewer(viewer=request.user, pk=pk)
+        attendance = rsvp.attend_remote_event(person=viewer_actor(request.user), event=event)
+        return Response(RemoteAttendanceSerializer({"status": attendance.status, "position": None}).data)
+
+    @extend_schema(tags=["events"], request=None, responses={204: None, 404: NOT_FOUND},
+                   summary="Cancel an RSVP to an event of another instance: a Leave goes there",
+                   description="Harmless to repeat: with no RSVP, nothing is sent.")
+    def delete(self, request: Request, pk: int) -> Response:
+        from federation import rsvp
+        from profiles.selectors import viewer_actor
+
+        event = rsvp.remote_event_for_viewer(viewer=request.user, pk=pk)
+        rsvp.leave_remote_event(person=viewer_actor(request.user), event=event)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,7 +17,7 @@ from profiles.models import Actor
 
 logger = logging.getLogger(__name__)
 
-POST_TYPES = {"Note", "Article", "Page", "Question"}
+POST_TYPES = {"Note", "Article", "Page", "Question", "Event"}
 
 
 class Ignored(Exception):
@@ -44,10 +44,13 @@ def _local_target(uri: str):
 
 
 def handle(item: InboxItem) -> None:
-    from federation import collaborations
+    from federation import collaborations, rsvp
 
     if collaborations.concerns(item.payload):
         collaborations.handle(item.actor, item.payload)
+        return
+    if rsvp.concerns(item.payload):
+        rsvp.handle(item.actor, item.payload)
         return
     handler = HANDLERS.get(item.type)
     if handler is None:

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from federation import collaborations, ids
+from federation import collaborations, ids, rsvp
 from federation.models import InboxItem
 from federation.selectors import is_blocked, remote_actor_by_key
 from federation.signatures import SignatureError, parse_signature_header, verify_request
@@ -35,6 +35,11 @@ def _refuse(status: int, message: str, reason: str) -> JsonResponse:
 
 
 def _key_id_of(request: HttpRequest) -> str | None:
+    # RFC 9421 first, as verify_request reads it: its Signature header is no draft-cavage one.
+    raw = request.headers.get("Signature-Input") or ""
+    marker = 'keyid="'
+    if marker in raw:
+        return raw.split(marker, 1)[1].split('"', 1)[0]
     raw = request.headers.get("Signature") or ""
     if not raw and request.headers.get("Authorization", "").lower().startswith("signature "):
         raw = request.headers["Authorization"][len("signature "):]
@@ -43,10 +48,6 @@ def _key_id_of(request: HttpRequest) -> str | None:
             return parse_signature_header(raw).get("keyId")
         except SignatureError:
             return None
-    raw = request.headers.get("Signature-Input") or ""
-    marker = 'keyid="'
-    if marker in raw:
-        return raw.split(marker, 1)[1].split('"', 1)[0]
     return None
 
 
@@ -154,12 +155,14 @@ def receive(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=202)  # a suspended actor's deliveries are taken and ignored
     if kind not in KNOWN_TYPES:
         return HttpResponse(status=202)
-    if collaborations.concerns(activity):
-        try:
-            collaborations.check(remote, activity)
-        except collaborations.Refused as refusal:
-            logger.info("inbox refused status=%s reason=collaboration %s", refusal.status, refusal.body)
-            return JsonResponse(refusal.body, status=refusal.status)
+    for concern in (collaborations, rsvp):
+        if concern.concerns(activity):
+            try:
+                concern.check(remote, activity)
+            except collaborations.Refused as refusal:
+                logger.info("inbox refused status=%s reason=%s %s", refusal.status, concern.__name__, refusal.body)
+                return JsonResponse(refusal.body, status=refusal.status)
+            break
     try:
         with transaction.atomic():
             item = InboxItem.objects.create(uri=uri, type=kind, actor=remote.actor, payload=activity)

@@ -4,6 +4,7 @@ arrived in the inboxes, follows waiting for the far side's Accept, domain blocks
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from profiles.models import Actor
 
@@ -100,6 +101,10 @@ class RemoteObject(models.Model):
     published = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(null=True, blank=True)
     deleted = models.DateTimeField(null=True, blank=True)
+    # An Event (Mobilizon's shape): when and where.
+    starts = models.DateTimeField(null=True, blank=True)
+    ends = models.DateTimeField(null=True, blank=True)
+    place = models.CharField(max_length=300, blank=True)
     # The local activity that brought it to timelines (its Create).
     activity = models.OneToOneField(
         "feeds.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="remote_object"
@@ -149,3 +154,25 @@ class FederatedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.uri
+
+
+class RemoteAttendance(models.Model):
+    """A local person's RSVP to an Event of another instance: the Join we sent,
+    pending until the far side's Accept says going or waiting."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("attendance status", "pending")
+        GOING = "going", pgettext_lazy("attendance status", "going")
+        WAITING = "waiting", pgettext_lazy("attendance status", "waiting")
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="remote_attendances")
+    event = models.ForeignKey(RemoteObject, on_delete=models.CASCADE, related_name="attendances")
+    uri = models.URLField(max_length=500, unique=True, help_text="the id of the Join we sent")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["actor", "event"], name="one_remote_rsvp")]
+
+    def __str__(self) -> str:
+        return f"{self.actor.handle} {self.status} {self.event.uri}"

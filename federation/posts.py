@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 CONTENT_MAX = 50_000
 # How activities name remote posts (`Activity.object_type`), by their ActivityStreams type.
-POST_ACTIVITY_TYPES = ("note", "article", "page", "question")
+REMOTE_EVENT = "remote_event"
+POST_ACTIVITY_TYPES = ("note", "article", "page", "question", REMOTE_EVENT)
 
 
 class NotTaken(Exception):
@@ -56,7 +57,22 @@ def _fields(obj: dict) -> dict:
     plain = " ".join(strip_tags(name or html).split())
     url = obj.get("url")
     url = url if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 500 else ""
-    return {"type": str(obj.get("type"))[:30], "name": plain[:200], "content": html, "url": url}
+    fields = {"type": str(obj.get("type"))[:30], "name": plain[:200], "content": html, "url": url}
+    if obj.get("type") == "Event":
+        fields.update(starts=_when(obj.get("startTime")), ends=_when(obj.get("endTime")), place=_place(obj))
+    return fields
+
+
+def _place(obj: dict) -> str:
+    """Where an Event happens, in words: its Place's name and address, or online."""
+    location = obj.get("location")
+    words = []
+    if isinstance(location, dict):
+        address = location.get("address") if isinstance(location.get("address"), dict) else {}
+        for value in (location.get("name"), address.get("streetAddress"), address.get("addressLocality")):
+            if isinstance(value, str) and value.strip() and value.strip() not in words:
+                words.append(" ".join(strip_tags(value).split()))
+    return ", ".join(words)[:300]
 
 
 def _also_on(actor: Actor, obj: dict, activity: dict) -> list[Actor]:
@@ -89,6 +105,9 @@ def take_post(*, actor: Actor, obj: dict, activity: dict) -> RemoteObject | None
         return None  # already taken, or deleted (the tombstone wins)
     if not is_public(obj, activity):
         logger.info("remote post not public, not taken uri=%s", uri)
+        return None
+    if obj.get("type") == "Event" and _when(obj.get("startTime")) is None:
+        logger.info("remote event without a start, not taken uri=%s", uri)
         return None
     also_on = _also_on(actor, obj, activity)
     if not _followed_here([actor, *also_on]):

@@ -23,6 +23,13 @@ def local_project(slug: str):
     return visible_projects(None).select_related("owner").filter(slug=slug).first()
 
 
+def local_event(slug: str):
+    """An event the fediverse may see: what an anonymous reader sees (public, not hidden)."""
+    from events.selectors import visible_events
+
+    return visible_events(None).filter(slug=slug).first()
+
+
 def webfinger_target(resource: str) -> tuple[str, str, str] | None:
     """(handle, actor id, profile page) named by an `acct:` resource or one of our ids.
 

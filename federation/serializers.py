@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from federation.models import DomainBlock
+from federation.models import DomainBlock, RemoteAttendance
 from projects.models import CollaborationRequest
 
 
@@ -74,3 +74,26 @@ class OfferedResponseSerializer(serializers.Serializer):
 
     def validate_message(self, value: str) -> str:
         return _text(value)
+
+
+class RemoteEventSerializer(serializers.Serializer):
+    """An Event of another instance, as it reached us (a remote object of type Event)."""
+
+    id = serializers.IntegerField(help_text="The id its activity's `object.id` gives.")
+    uri = serializers.CharField(help_text="Its ActivityPub id, on its own instance.")
+    name = serializers.CharField()
+    content = serializers.CharField(help_text="Its description, sanitized HTML.")
+    url = serializers.CharField(help_text="Where it reads on its own instance.")
+    starts = serializers.DateTimeField(allow_null=True)
+    ends = serializers.DateTimeField(allow_null=True)
+    place = serializers.CharField(help_text="Where it happens, in words; empty when not said.")
+    organizer = serializers.CharField(source="actor.handle", help_text="`name@host` of who announced it.")
+    my_status = serializers.ChoiceField(
+        choices=RemoteAttendance.Status.choices, allow_null=True,
+        help_text="The caller's RSVP: pending until the event's instance answers; null when none.",
+    )
+
+
+class RemoteAttendanceSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=RemoteAttendance.Status.choices)
+    position = serializers.IntegerField(allow_null=True, help_text="Always null: the far side keeps the line.")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox", views.inbox, name="shared-inbox"),
     re_path(r"^actors/(?P<handle>[-a-zA-Z0-9_]{1,80})$", views.actor, name="ap-actor"),
     re_path(r"^projects/(?P<slug>[-a-zA-Z0-9_]{1,80})$", views.project, name="ap-project"),
+    re_path(r"^events/(?P<slug>[-a-zA-Z0-9_]{1,80})$", views.event, name="ap-event"),
     re_path(rf"^{KIND}/{NAME}/inbox$", views.inbox, name="ap-inbox"),
     re_path(rf"^{KIND}/{NAME}/outbox$", views.outbox, name="ap-outbox"),
     re_path(rf"^{KIND}/{NAME}/followers$", views.followers, name="ap-followers"),

@@ -88,6 +88,19 @@ def project(request: HttpRequest, slug: str) -> HttpResponse:
     return activity_json(documents.project_document(found))
 
 
+@require_GET
+def event(request: HttpRequest, slug: str) -> HttpResponse:
+    """A public event as a Mobilizon-compatible Event object; the API's page for everyone else."""
+    from federation.publishing import MOBILIZON_CONTEXT, event_object
+
+    found = selectors.local_event(slug)
+    if found is None:
+        return error(404, _("Not found."))
+    if not wants_activity_json(request):
+        return redirect(f"/api/v1/events/{found.slug}/")
+    return activity_json({"@context": MOBILIZON_CONTEXT, **event_object(found)})
+
+
 def _owner(kind: str, name: str):
     return selectors.local_actor(name) if kind == "actors" else selectors.local_project(name)
 

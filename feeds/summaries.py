@@ -52,7 +52,7 @@ FALLBACK = {
 
 def kind_name(thing) -> str:
     try:
-        return kinds.kind_of(thing).name
+        return kinds.kind_of(thing).sentence_kind(thing)
     except KeyError:
         return ""
 

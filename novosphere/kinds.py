@@ -103,6 +103,10 @@ class Kind:
         """Plain text a person reads about it, at most 500 characters, cut on a word."""
         return ""
 
+    def sentence_kind(self, obj) -> str:
+        """Which kind's sentences tell of it (`feeds.summaries`): its own, unless it reads as another's."""
+        return self.name
+
     def url_of(self, obj) -> str:
         """Its API URL (a path)."""
         raise NotImplementedError

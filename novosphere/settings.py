@@ -404,6 +404,7 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "events.models.Event.Kind",
         "EventPlaceEnum": "events.models.Event.Place",
         "AttendanceStatusEnum": "events.models.Attendance.Status",
+        "RemoteAttendanceStatusEnum": "federation.models.RemoteAttendance.Status",
         "CollaborationStatusEnum": "projects.models.CollaborationRequest.Status",
         "ResponseStatusEnum": "projects.models.CollaborationResponse.Status",
         "ReportStatusEnum": "moderation.models.Report.Status",

@@ -2,7 +2,8 @@
 each with its own PUBLIC_URL, talking ActivityPub over HTTP on the loopback.
 
 The story: discovery, a follow across and its Accept, a project update arriving
-live on the far side's websocket, unfollow, collaboration requests from one to a
+live on the far side's websocket, an event announced on one and attended from
+the other (Join, Accept, Leave), unfollow, collaboration requests from one to a
 city of the other (answered there and accepted, or declined there), and a domain
 block, with the bad inputs refused on the way.
 """
@@ -133,6 +134,8 @@ def test_two_instances_federate(instances):
     status, home = quebec.request("GET", "/api/v1/feed/", token=louis)
     assert any(item["id"] == activity["id"] for item in home["results"])
 
+    events_across(lyon, quebec, camille=camille, louis=louis)
+
     # bad inputs are refused by the real server, nothing stored
     activity_body = json.dumps({"id": f"http://{quebec_host}/x", "type": "Follow",
                                 "actor": f"http://{quebec_host}/actors/louis",
@@ -227,3 +230,35 @@ def collaborate_across(lyon, quebec, *, camille: str, louis: str) -> None:
     assert (status, declined["status"]) == (200, "declined")
     assert eventually(lambda: lyon.request("GET", f"/api/v1/collaborations/{second['id']}/")[1]["status"] == "declined")
     assert any(n["reason"] == "declined" for n in lyon.request("GET", "/api/v1/notifications/", token=camille)[1]["results"])
+
+
+def events_across(lyon, quebec, *, camille: str, louis: str) -> None:
+    """A public event on lyon reaches louis on quebec as remote activity; his RSVP (a Join)
+    takes a place on lyon, quebec reads it accepted, and his Leave frees it."""
+    lyon_host = host_of(lyon)
+    status, event = lyon.request("POST", "/api/v1/events/", {
+        "title": "Atelier réparation", "kind": "workshop", "capacity": 10,
+        "start": "2030-03-04T19:00:00+01:00", "end": "2030-03-04T21:00:00+01:00", "timezone": "Europe/Paris",
+        "venue": {"name": "La Cantine", "address": "1 rue de Lyon"}}, token=camille)
+    assert status == 201, event
+
+    def announced():
+        for item in quebec.request("GET", "/api/v1/feed/", token=louis)[1]["results"]:
+            if item["object"]["type"] == "remote_event" and item["actor"]["handle"] == f"camille@{lyon_host}":
+                return item
+        return None
+
+    item = eventually(announced)
+    assert item, "the Event did not arrive"
+    assert item["object"]["name"] == "Atelier réparation"
+    assert item["summary"] == "Camille announced the event “Atelier réparation”"
+    remote_id = item["object"]["id"]
+    status, answer = quebec.request("POST", f"/api/v1/remote-events/{remote_id}/attend/", token=louis)
+    assert (status, answer["status"]) == (200, "pending")
+    assert eventually(lambda: quebec.request("GET", f"/api/v1/remote-events/{remote_id}/",
+                                             token=louis)[1]["my_status"] == "going")
+    assert lyon.request("GET", f"/api/v1/events/{event['slug']}/")[1]["attendees_count"] == 1
+    attendees = lyon.request("GET", f"/api/v1/events/{event['slug']}/attendees/", token=camille)[1]["results"]
+    assert [(a["actor"]["handle"], a["status"]) for a in attendees] == [(f"louis@{host_of(quebec)}", "going")]
+    assert quebec.request("DELETE", f"/api/v1/remote-events/{remote_id}/attend/", token=louis)[0] == 204
+    assert eventually(lambda: lyon.request("GET", f"/api/v1/events/{event['slug']}/")[1]["attendees_count"] == 0)

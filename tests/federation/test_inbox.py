@@ -214,3 +214,46 @@ def test_update_then_delete_and_a_late_create_after_a_delete(remote, post_inbox,
                                          "object": second["id"]})
     post_inbox(remote, "ana", "/inbox", create(remote, second))
     assert not Activity.objects.filter(actor=followed_ana, type="Create").exists()
+
+
+# --- RFC 9421 deliveries -----------------------------------------------------------
+
+
+def rfc9421_signed(remote, name, url, activity):
+    from http_message_signatures import HTTPMessageSigner, algorithms
+
+    from federation.keys import load_private
+
+    class Message:
+        def __init__(self, method, url, headers):
+            self.method, self.url, self.headers = method, url, headers
+
+    class Keys:
+        def resolve_private_key(self, key_id):
+            return load_private(remote.keys[name][0])
+
+    body = json.dumps(activity).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    HTTPMessageSigner(signature_algorithm=algorithms.RSA_V1_5_SHA256, key_resolver=Keys()).sign(
+        Message("POST", url, headers), key_id=f"{remote.uri(name)}#main-key", body=body,
+        covered_component_ids=("@method", "@target-uri"),
+    )
+    return body, headers
+
+
+def test_an_rfc9421_signed_follow_is_taken_and_a_tampered_one_refused(client, remote, alice,
+                                                                      django_capture_on_commit_callbacks):
+    from tests.federation.remote import django_headers
+
+    remote.add_actor("ana")
+    body, headers = rfc9421_signed(remote, "ana", f"https://rennes.example{INBOX}", follow_activity(remote))
+    tampered = json.dumps({**follow_activity(remote), "object": "https://rennes.example/actors/rennes"}).encode()
+    response = client.post(INBOX, data=tampered, content_type="application/activity+json",
+                           HTTP_HOST="rennes.example", **django_headers(headers))
+    assert response.status_code == 401
+    assert nothing_stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(INBOX, data=body, content_type="application/activity+json",
+                               HTTP_HOST="rennes.example", **django_headers(headers))
+    assert response.status_code == 202
+    assert Follow.objects.filter(target_actor=alice).count() == 1

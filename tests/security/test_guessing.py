@@ -88,6 +88,10 @@ HIDDEN = {
     "ap-outbox": {"kind": None, "name": "suspended_person"},
     "ap-followers": {"kind": None, "name": "suspended_person"},
     "ap-following": {"kind": None, "name": "suspended_person"},
+    "ap-event": {"slug": "private_event"},
+    # Events of other instances: a deleted one (its tombstone) is as unknown as none.
+    "remote-event": {"pk": "deleted_remote_event"},
+    "remote-event-attend": {"pk": "deleted_remote_event"},
 }
 
 # The visible value of each key, used for the keys a case does not vary.
@@ -186,6 +190,12 @@ def keys(db, rennes) -> dict:
         event = Event.objects.create(slug=slug, uid=f"{slug}@test", title=slug, city=rennes, start=start,
                                      end=start + timedelta(hours=2), visibility=visibility)
         event.organizers.add(cantine)
+    from federation.models import RemoteObject
+    from profiles.models import Actor
+
+    far = Actor.objects.create(handle="mobi@far.example", name="Mobi")
+    tombstone = RemoteObject.objects.create(uri="https://far.example/events/1", actor=far, type="Event",
+                                            public=True, starts=start, deleted=timezone.now())
     territory = Territory.objects.create(handle="bretagne", name="Bretagne")
     TerritoryCity.objects.create(territory=territory, city=nantes, status=TerritoryCity.Status.PENDING)
     return {
@@ -198,6 +208,7 @@ def keys(db, rennes) -> dict:
         "visible_update": str(visible_update.pk),
         "hidden_update": str(hidden_update.pk),
         "private_event": "secret-meetup",
+        "deleted_remote_event": str(tombstone.pk),
         "outsider": eve,
     }
 
