@@ -513,10 +513,9 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
             "timezone": item.timezone, "recurrence": item.recurrence,
             "venue": {"name": item.location, "address": "", "latitude": item.latitude, "longitude": item.longitude}
             if item.location or item.latitude is not None else None,
-            "online_url": item.url if item.url.startswith(("http://", "https://")) and not item.location else "",
+            "online_url": item.url if _is_online_link(item.url) and not item.location else "",
         }
-        if fields["venue"] is None and not fields["online_url"]:
-            fields["venue"] = {"name": city.name if city else "", "address": "", "latitude": None, "longitude": None}
+        # Neither a place nor a link: the place is to be announced (Event.place), as for an event posted so.
         try:
             existing = Event.objects.select_for_update().filter(uid=item.uid).first()
             if existing is not None:
@@ -539,6 +538,15 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
             raise
     logger.info("imported calendar organizer=%s created=%s updated=%s", organizer.handle, counts["created"], counts["updated"])
     return counts
+
+
+def _is_online_link(url: str) -> bool:
+    """An iCalendar URL is taken as the online link unless it is this instance's own page of an
+    event (what our exports put there: FRONTEND_URL or the API), which is no place to meet."""
+    if not url.startswith(("http://", "https://")):
+        return False
+    own = [base for base in (settings.FRONTEND_URL, settings.PUBLIC_URL) if base]
+    return not any(url.startswith(base + "/") for base in own)
 
 
 def _changed(event: Event, fields: dict, city: Actor | None) -> bool:
