@@ -7,8 +7,15 @@ from federation.keys import key_for
 from profiles.models import Actor
 
 # Cities are Organizations to the fediverse; this extension says which ones are
-# cities, so another Novosphère shows them as cities.
-NOVOSPHERE_CONTEXT = {"novosphere": "https://novosphere.org/ns#", "kind": "novosphere:kind"}
+# cities, so another Novosphère shows them as cities. Collaboration requests and
+# their responses travel as objects of this vocabulary (`federation/collaborations.py`).
+NOVOSPHERE_CONTEXT = {
+    "novosphere": "https://novosphere.org/ns#", "kind": "novosphere:kind",
+    "CollaborationRequest": "novosphere:CollaborationRequest",
+    "CollaborationResponse": "novosphere:CollaborationResponse",
+    "needs": "novosphere:needs", "includePeerCities": "novosphere:includePeerCities",
+    "originCity": {"@id": "novosphere:originCity", "@type": "@id"}, "status": "novosphere:status",
+}
 CONTEXT = [ids.AS_CONTEXT, ids.SECURITY_CONTEXT, NOVOSPHERE_CONTEXT]
 
 ACTOR_TYPES = {Actor.Kind.PERSON: "Person", Actor.Kind.ORGANIZATION: "Organization", Actor.Kind.CITY: "Organization"}

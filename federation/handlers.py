@@ -44,6 +44,11 @@ def _local_target(uri: str):
 
 
 def handle(item: InboxItem) -> None:
+    from federation import collaborations
+
+    if collaborations.concerns(item.payload):
+        collaborations.handle(item.actor, item.payload)
+        return
     handler = HANDLERS.get(item.type)
     if handler is None:
         raise Ignored("type not handled")

@@ -44,6 +44,27 @@ def object_uri(activity_id: str) -> str:
     return f"{base()}/objects/{activity_id}"
 
 
+def collaboration_uri(pk: int) -> str:
+    return f"{base()}/collaborations/{pk}"
+
+
+def response_uri(pk: int) -> str:
+    return f"{base()}/collaborations/responses/{pk}"
+
+
+def event_uri(slug: str) -> str:
+    return f"{base()}/events/{slug}"
+
+
+def local_pk(uri: str, kind: str) -> int | None:
+    """The pk in one of our ids of `kind` (`collaborations`, `collaborations/responses`), or None."""
+    prefix = f"{base()}/{kind}/"
+    if not isinstance(uri, str) or not uri.startswith(prefix):
+        return None
+    rest = uri[len(prefix):]
+    return int(rest) if rest.isdigit() and len(rest) < 12 else None
+
+
 def key_id(owner_uri: str) -> str:
     return f"{owner_uri}#main-key"
 

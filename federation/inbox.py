@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from federation import ids
+from federation import collaborations, ids
 from federation.models import InboxItem
 from federation.selectors import is_blocked, remote_actor_by_key
 from federation.signatures import SignatureError, parse_signature_header, verify_request
@@ -143,7 +143,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     if ids.domain_of(uri) != remote.domain:
         return _refuse(403, _("The activity does not come from its actor's instance."), "id on another host")
     embedded = activity.get("object")
-    if isinstance(embedded, dict) and kind in ("Create", "Update"):
+    if isinstance(embedded, dict) and kind in ("Create", "Update", "Offer"):
         object_id = embedded.get("id")
         if not isinstance(object_id, str) or ids.domain_of(object_id) != remote.domain:
             return _refuse(403, _("The object does not come from its actor's instance."), "object host")
@@ -154,6 +154,12 @@ def receive(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=202)  # a suspended actor's deliveries are taken and ignored
     if kind not in KNOWN_TYPES:
         return HttpResponse(status=202)
+    if collaborations.concerns(activity):
+        try:
+            collaborations.check(remote, activity)
+        except collaborations.Refused as refusal:
+            logger.info("inbox refused status=%s reason=collaboration %s", refusal.status, refusal.body)
+            return JsonResponse(refusal.body, status=refusal.status)
     try:
         with transaction.atomic():
             item = InboxItem.objects.create(uri=uri, type=kind, actor=remote.actor, payload=activity)

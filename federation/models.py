@@ -122,3 +122,30 @@ class DomainBlock(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class FederatedRequest(models.Model):
+    """Our copy of a collaboration request that an actor of another instance
+    addressed to one of ours (it came as an Offer): the id it has there, which
+    every later message about it names."""
+
+    request = models.OneToOneField(
+        "projects.CollaborationRequest", on_delete=models.CASCADE, related_name="federated"
+    )
+    uri = models.URLField(max_length=500, unique=True)
+    offer_uri = models.URLField(max_length=500)
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+class FederatedResponse(models.Model):
+    """A response made on another instance to one of our requests: the id it has there."""
+
+    response = models.OneToOneField(
+        "projects.CollaborationResponse", on_delete=models.CASCADE, related_name="federated"
+    )
+    uri = models.URLField(max_length=500, unique=True)
+
+    def __str__(self) -> str:
+        return self.uri

@@ -134,7 +134,11 @@ def record(
         if isinstance(publisher, Actor) and publisher.kind == Actor.Kind.PERSON
     }
     TimelineEntry.objects.bulk_create([TimelineEntry(owner_id=owner, activity=activity) for owner in owners])
-    recipients = {recipient.pk: (recipient, reason) for recipient, reason in notify if notify_actor or recipient.pk != actor.pk}
+    # An actor of another instance is told by its own instance, from what federation sends there.
+    recipients = {
+        recipient.pk: (recipient, reason) for recipient, reason in notify
+        if (notify_actor or recipient.pk != actor.pk) and not recipient.is_remote
+    }
     for blocker in blockers_among(author=actor, recipients=list(recipients)):
         del recipients[blocker]
     Notification.objects.bulk_create(

@@ -31,6 +31,8 @@ SENTENCES = {
     ("Reject", "request", ""): gettext_noop("%(actor)s declined the request “%(object)s”"),
     ("Offer", "response", "request"): gettext_noop("%(actor)s answered the request “%(target)s”"),
     ("Accept", "response", "request"): gettext_noop("%(actor)s accepted the answer of %(author)s to “%(target)s”"),
+    # Accepted on the author's instance, of an answer made elsewhere (federation).
+    ("Accept", "request", ""): gettext_noop("%(actor)s accepted an answer to “%(object)s”"),
     ("Update", "self", ""): gettext_noop("%(actor)s updated their profile"),
     ("Update", "actor", ""): gettext_noop("%(actor)s updated the page of %(object)s"),
     ("Follow", "actor", ""): gettext_noop("%(actor)s now follows %(object)s"),

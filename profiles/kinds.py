@@ -30,7 +30,8 @@ class ActorKind(Kind):
         return excerpt(actor.headline or actor.bio)
 
     def url_of(self, actor: Actor) -> str:
-        view = "city-detail" if actor.kind == Actor.Kind.CITY else "actor-detail"
+        # A city of another instance is read as an actor (`name@host`), looked up there.
+        view = "city-detail" if actor.kind == Actor.Kind.CITY and not actor.is_remote else "actor-detail"
         return reverse(view, kwargs={"handle": actor.handle})
 
     def stream_key(self, actor: Actor) -> str:

@@ -30,6 +30,23 @@ def tag_list_field() -> TagListField:
     return TagListField()
 
 
+class RemoteHandleMixin:
+    """`name@host` names an actor of another instance: looked up (WebFinger, then its
+    actor document) and stored, then found like a local one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "@" in data and len(data) <= 200 and "\x00" not in data:
+            from django.http import Http404
+
+            from federation.services import resolve_handle
+
+            try:
+                data = resolve_handle(data).handle
+            except Http404:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class CityHandleField(KeyField):
     """A city, named by its handle."""
@@ -43,24 +60,17 @@ class CityHandleField(KeyField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ActorHandleField(KeyField):
+class AnyCityHandleField(RemoteHandleMixin, CityHandleField):
+    """A city, named by its handle, `name@host` for a city of another instance."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ActorHandleField(RemoteHandleMixin, KeyField):
     """Any visible actor, named by its handle (`name@host` for an actor of another instance)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and "@" in data and len(data) <= 200 and "\x00" not in data:
-            from django.http import Http404
-
-            from federation.services import resolve_handle
-
-            try:
-                data = resolve_handle(data).handle
-            except Http404:
-                self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
-        return super().to_internal_value(data)
 
     def get_queryset(self):
         return visible_actors()

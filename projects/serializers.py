@@ -9,6 +9,7 @@ from profiles.models import Actor
 from profiles.serializers import (
     ActorHandleField,
     ActorSummarySerializer,
+    AnyCityHandleField,
     CityHandleField,
     TagListField,
 )
@@ -149,9 +150,11 @@ class CollaborationRequestSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="handle", read_only=True)
     from_project = VisibleProjectField(required=False, allow_null=True)
     origin_city = CityHandleField(required=False, allow_null=True)
-    to_actor = ActorHandleField(required=False, allow_null=True)
+    to_actor = ActorHandleField(required=False, allow_null=True,
+                                help_text="An actor's handle; `name@host` for an actor of another instance.")
     to_project = VisibleProjectField(required=False, allow_null=True)
-    to_city = CityHandleField(required=False, allow_null=True)
+    to_city = AnyCityHandleField(required=False, allow_null=True,
+                                 help_text="A city's handle; `name@host` for a city of another instance.")
     needs = RequestNeedsSerializer(required=False)
     deadline = EndOfDayDateTimeField(
         required=False,

@@ -356,18 +356,64 @@ def open_collaboration(
         raise invalid("from_project", _("You can only send requests from projects you are a member of."))
     if origin_city is not None and not speaks_from(person=me, city=origin_city):
         raise invalid("origin_city", _("A request comes from your home city or a city you are a member of."))
-    needs = needs or {}
-    request = CollaborationRequest.objects.create(
-        title=title, message=message, kind=kind, author=me, deadline=deadline,
+    request = _create_request(
+        me=me, title=title, message=message, kind=kind, deadline=deadline,
         to_actor=to_actor, to_project=to_project, to_city=to_city,
-        include_peer_cities=include_peer_cities, from_project=from_project,
+        include_peer_cities=include_peer_cities, needs=needs, from_project=from_project,
         origin_city=origin_city or me.city,
     )
+    _federated().request_opened(request)  # an Offer, when the target lives on another instance
+    return request
+
+
+@transaction.atomic
+def receive_collaboration(
+    *,
+    author: Actor,
+    title: str,
+    message: str,
+    deadline: datetime,
+    kind: str = CollaborationRequest.Kind.PARTNERSHIP,
+    to_actor: Actor | None = None,
+    to_project: Project | None = None,
+    to_city: Actor | None = None,
+    include_peer_cities: bool = False,
+    needs: dict | None = None,
+    origin_city: Actor | None = None,
+) -> CollaborationRequest:
+    """A request that an actor of another instance sent to one of ours (an ActivityPub
+    Offer): the same request, activity and notifications as one made here."""
+    targets = [t for t in (to_actor, to_project, to_city) if t is not None]
+    if len(targets) != 1 or any(getattr(t, "is_remote", False) for t in targets):
+        raise invalid("to_actor", _("Name exactly one target: to_actor, to_project or to_city."))
+    if include_peer_cities and to_city is None:
+        raise invalid("include_peer_cities", _("Only a request to a city can include its peer cities."))
+    if deadline <= timezone.now():
+        raise invalid("deadline", _("The deadline must be in the future."))
+    return _create_request(
+        me=author, title=title, message=message, kind=kind, deadline=deadline,
+        to_actor=to_actor, to_project=to_project, to_city=to_city,
+        include_peer_cities=include_peer_cities, needs=needs, from_project=None, origin_city=origin_city,
+    )
+
+
+def _federated():
+    """Federation's side of requests and responses: what travels to other instances."""
+    from federation import collaborations
+
+    return collaborations
+
+
+def _create_request(*, me: Actor, needs: dict | None, **fields) -> CollaborationRequest:
+    needs = needs or {}
+    request = CollaborationRequest.objects.create(author=me, **fields)
     request.needed_skills.set(tags_from_slugs(needs.get("skills", [])))
     request.needed_sectors.set(tags_from_slugs(needs.get("sectors", [])))
     index_on_commit(request)
-    recipients = selectors.target_side_people(request)
-    streams = [s for s in (to_city, request.origin_city, to_project, from_project) if s is not None]
+    # The target's side on another instance is told there, by its own instance.
+    recipients = selectors.target_side_people(request).exclude(handle__contains="@")
+    streams = [s for s in (request.to_city, request.origin_city, request.to_project, request.from_project)
+               if s is not None]
     feeds.record(
         actor=me, type="Create", object=request, target=request.target, object_type="collaboration",
         streams=streams,
@@ -406,17 +452,20 @@ REFUSALS = {
 def _transition(*, request: CollaborationRequest, action: str, person: Actor) -> CollaborationRequest:
     """Check that `person` may `action` the request now; lock it and set its new status (not saved).
 
-    Wrong party: 403. Wrong state: 409. Either way nothing has changed.
+    Wrong party: 403. Wrong state: 409. Either way nothing has changed. A remote
+    actor (the message of another instance) is a party by being the author or
+    the target itself: its own instance decided who speaks for it.
     """
     rule = TRANSITIONS[action]
     if action not in REFUSALS:
         raise ValueError(f"{action} is not a person's action")
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
-    allowed = (
-        request.author_id == person.pk
-        if rule.party == "author"
-        else selectors.is_target_side(person=person, request=request)
-    )
+    if rule.party == "author":
+        allowed = request.author_id == person.pk
+    elif person.is_remote:
+        allowed = person.pk in (request.to_actor_id, request.to_city_id)
+    else:
+        allowed = selectors.is_target_side(person=person, request=request)
     if not allowed:
         raise Forbidden(REFUSALS[action])
     request.status = TRANSITIONS.check(
@@ -476,8 +525,32 @@ def accept_response(
     ).select_related("responder").first()
     if chosen is None:
         raise invalid("response", _("Choose an open response to this request."))
-    chosen.status = RESPONSE_LIFE["choose"].result
-    chosen.save(update_fields=["status"])
+    _choose(request=request, chosen=chosen, me=me, user=user)
+    _federated().response_accepted(request, chosen)
+    return request
+
+
+@transaction.atomic
+def accept_from_remote(
+    *, request: CollaborationRequest, author: Actor, response: CollaborationResponse | None
+) -> CollaborationRequest:
+    """The remote author of a request sent here accepted a response: the one made
+    here (`response`), or one made elsewhere (None: every response here is passed over)."""
+    close_expired_requests()
+    request = _transition(request=request, action="accept", person=author)
+    chosen = None
+    if response is not None:
+        chosen = CollaborationResponse.objects.filter(
+            pk=response.pk, request=request, status__in=RESPONSE_LIFE.sources("choose")
+        ).select_related("responder").first()
+    _choose(request=request, chosen=chosen, me=author, user=None)
+    return request
+
+
+def _choose(*, request: CollaborationRequest, chosen: CollaborationResponse | None, me: Actor, user) -> None:
+    if chosen is not None:
+        chosen.status = RESPONSE_LIFE["choose"].result
+        chosen.save(update_fields=["status"])
     request.responses.filter(status__in=RESPONSE_LIFE.sources("pass_over")).update(
         status=RESPONSE_LIFE["pass_over"].result
     )
@@ -485,14 +558,17 @@ def accept_response(
     request.closed_at = timezone.now()
     request.save()
     index_on_commit(request)
-    feeds.record(
-        actor=me, type="Accept", object=chosen, target=request, object_type="response",
-        streams=[s for s in (request.to_city, request.origin_city) if s is not None],
-        notify=[(chosen.responder, Notification.Reason.ACCEPTED)],
-    )
-    audit(user=user, action="collaboration.accept", subject=f"collaboration:{request.pk}", response=chosen.pk)
-    logger.info("collaboration accepted id=%s response=%s", request.pk, chosen.pk)
-    return request
+    streams = [s for s in (request.to_city, request.origin_city) if s is not None]
+    if chosen is not None:
+        feeds.record(
+            actor=me, type="Accept", object=chosen, target=request, object_type="response", streams=streams,
+            notify=[(chosen.responder, Notification.Reason.ACCEPTED)],
+        )
+    else:
+        feeds.record(actor=me, type="Accept", object=request, object_type="collaboration", streams=streams)
+    audit(user=user, action="collaboration.accept", subject=f"collaboration:{request.pk}",
+          response=chosen.pk if chosen else None, **({"by": me.handle} if user is None else {}))
+    logger.info("collaboration accepted id=%s response=%s", request.pk, chosen.pk if chosen else None)
 
 
 @transaction.atomic
@@ -500,6 +576,19 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
     """The target's side declines the request; its author is told."""
     close_expired_requests()
     me = _person(user)
+    request = _decline(request=request, me=me, user=user)
+    _federated().request_declined(request)
+    return request
+
+
+@transaction.atomic
+def decline_from_remote(*, request: CollaborationRequest, target: Actor) -> CollaborationRequest:
+    """The remote target of one of our requests declined it (its instance's Reject)."""
+    close_expired_requests()
+    return _decline(request=request, me=target, user=None)
+
+
+def _decline(*, request: CollaborationRequest, me: Actor, user) -> CollaborationRequest:
     request = _transition(request=request, action="decline", person=me)
     request.save()
     index_on_commit(request)
@@ -507,7 +596,8 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
         actor=me, type="Reject", object=request, object_type="collaboration",
         notify=[(request.author, Notification.Reason.DECLINED)],
     )
-    audit(user=user, action="collaboration.decline", subject=f"collaboration:{request.pk}")
+    audit(user=user, action="collaboration.decline", subject=f"collaboration:{request.pk}",
+          **({"by": me.handle} if user is None else {}))
     logger.info("collaboration declined id=%s by=%s", request.pk, me.handle)
     return request
 
@@ -516,10 +606,8 @@ def decline_request(*, request: CollaborationRequest, user: User) -> Collaborati
 def withdraw_request(*, request: CollaborationRequest, user: User) -> CollaborationRequest:
     """The author withdraws the request."""
     close_expired_requests()
-    request = _transition(request=request, action="withdraw", person=_person(user))
-    request.save()
-    index_on_commit(request)
-    logger.info("collaboration withdrawn id=%s", request.pk)
+    request = end_request(request=request, action="withdraw", author=_person(user))
+    _federated().request_ended(request)
     return request
 
 
@@ -527,10 +615,21 @@ def withdraw_request(*, request: CollaborationRequest, user: User) -> Collaborat
 def close_request(*, request: CollaborationRequest, user: User) -> CollaborationRequest:
     """The author closes the request without choosing a response."""
     close_expired_requests()
-    request = _transition(request=request, action="close", person=_person(user))
+    request = end_request(request=request, action="close", author=_person(user))
+    _federated().request_ended(request)
+    return request
+
+
+@transaction.atomic
+def end_request(*, request: CollaborationRequest, action: str, author: Actor) -> CollaborationRequest:
+    """Withdraw or close (`action`) by its author: a person here, or the remote author
+    of a request sent here (its instance's Update)."""
+    if action not in ("withdraw", "close"):
+        raise ValueError(action)
+    request = _transition(request=request, action=action, person=author)
     request.save()
     index_on_commit(request)
-    logger.info("collaboration closed id=%s", request.pk)
+    logger.info("collaboration %s id=%s", TRANSITIONS[action].result, request.pk)
     return request
 
 
@@ -545,7 +644,24 @@ def respond_to_request(
 ) -> CollaborationResponse:
     """Offer to collaborate, possibly for an organization one administers or a project one belongs to."""
     close_expired_requests()
-    me = _person(responder)
+    response = _respond(request=request, me=_person(responder), user=responder, message=message,
+                        on_behalf_of=on_behalf_of, on_behalf_of_project=on_behalf_of_project)
+    _federated().response_made(response)  # to the author's instance, when the request came from one
+    return response
+
+
+@transaction.atomic
+def receive_response(*, request: CollaborationRequest, responder: Actor, message: str) -> CollaborationResponse:
+    """A response that an actor of another instance made to one of our requests."""
+    close_expired_requests()
+    return _respond(request=request, me=responder, user=None, message=message,
+                    on_behalf_of=None, on_behalf_of_project=None)
+
+
+def _respond(
+    *, request: CollaborationRequest, me: Actor, user, message: str,
+    on_behalf_of: Actor | None, on_behalf_of_project: Project | None,
+) -> CollaborationResponse:
     request = CollaborationRequest.objects.select_for_update().get(pk=request.pk)
     if request.author_id == me.pk:
         raise Forbidden(_("You cannot respond to your own request."))
@@ -559,7 +675,7 @@ def respond_to_request(
     if on_behalf_of is not None and on_behalf_of_project is not None:
         raise invalid("on_behalf_of", _("Respond for an organization or for a project, not both."))
     if on_behalf_of is not None and (
-        on_behalf_of.kind != Actor.Kind.ORGANIZATION or not is_group_admin(user=responder, group=on_behalf_of)
+        on_behalf_of.kind != Actor.Kind.ORGANIZATION or not is_group_admin(user=user, group=on_behalf_of)
     ):
         raise invalid("on_behalf_of", _("You can only respond for an organization you administer."))
     if on_behalf_of_project is not None and not selectors.is_project_member(

@@ -2,8 +2,9 @@
 each with its own PUBLIC_URL, talking ActivityPub over HTTP on the loopback.
 
 The story: discovery, a follow across and its Accept, a project update arriving
-live on the far side's websocket, unfollow, and a domain block, with the bad
-inputs refused on the way.
+live on the far side's websocket, unfollow, collaboration requests from one to a
+city of the other (answered there and accepted, or declined there), and a domain
+block, with the bad inputs refused on the way.
 """
 
 import asyncio
@@ -148,6 +149,8 @@ def test_two_instances_federate(instances):
     quebec.request("DELETE", f"/api/v1/actors/camille@{lyon_host}/follow/", token=louis)
     assert eventually(lambda: lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 0)
 
+    collaborate_across(lyon, quebec, camille=camille, louis=louis)
+
     # lyon's moderator blocks quebec: its follow is refused, nothing is stored
     lyon.register("moderator")
     make_staff(lyon, "moderator")
@@ -160,3 +163,67 @@ def test_two_instances_federate(instances):
     time.sleep(1.0)
     assert lyon.request("GET", "/api/v1/actors/camille/")[1]["followers_count"] == 0
     assert quebec.request("GET", f"/api/v1/actors/camille@{lyon_host}/", token=louis)[1]["is_following"] is False
+
+
+def collaborate_across(lyon, quebec, *, camille: str, louis: str) -> None:
+    """A request from lyon to quebec's city, answered on quebec and accepted on lyon;
+    another declined on quebec: both sides' state read over HTTP."""
+    quebec_host = host_of(quebec)
+    status, city = quebec.request("POST", "/api/v1/actors/", {"kind": "city", "handle": "quebec", "name": "Québec",
+                                                              "country": "CA"}, token=louis)
+    assert status == 201, city
+    zoe = quebec.register("zoe")
+    deadline = "2030-06-30T12:00:00Z"
+    status, sent = lyon.request("POST", "/api/v1/collaborations/", {
+        "title": "Vélos en hiver", "message": "Qui teste nos vélos sous la neige ?", "kind": "partnership",
+        "to_city": f"quebec@{quebec_host}", "deadline": deadline}, token=camille)
+    assert status == 201, sent
+    assert sent["to_city"] == f"quebec@{quebec_host}"
+
+    # on quebec: a request addressed to its city, seen by its admin, who is notified
+    def arrived():
+        found = quebec.request("GET", "/api/v1/collaborations/?incoming=1", token=louis)[1]["results"]
+        return found[0] if found else None
+
+    copy = eventually(arrived)
+    assert copy, "the Offer did not arrive"
+    assert (copy["title"], copy["author"], copy["to_city"], copy["status"]) == (
+        "Vélos en hiver", f"camille@{host_of(lyon)}", "quebec", "open")
+    notes = quebec.request("GET", "/api/v1/notifications/", token=louis)[1]["results"]
+    assert any(n["reason"] == "request_received" for n in notes)
+
+    # zoe answers on quebec; camille reads it on lyon and accepts it
+    status, answer = quebec.request("POST", f"/api/v1/collaborations/{copy['id']}/responses/",
+                                    {"message": "Notre fablab a des vélos à crampons."}, token=zoe)
+    assert status == 201, answer
+
+    def responses_on_lyon():
+        return lyon.request("GET", f"/api/v1/collaborations/{sent['id']}/responses/", token=camille)[1]["results"]
+
+    assert eventually(responses_on_lyon), "the response did not arrive"
+    [response] = responses_on_lyon()
+    assert (response["responder"]["handle"], response["message"]) == (
+        f"zoe@{quebec_host}", "Notre fablab a des vélos à crampons.")
+    status, accepted = lyon.request("POST", f"/api/v1/collaborations/{sent['id']}/accept/",
+                                    {"response": response["id"]}, token=camille)
+    assert (status, accepted["status"]) == (200, "accepted")
+    assert eventually(lambda: quebec.request("GET", f"/api/v1/collaborations/{copy['id']}/")[1]["status"] == "accepted")
+    status, theirs = quebec.request("GET", f"/api/v1/collaborations/{copy['id']}/responses/", token=zoe)
+    assert theirs["results"][0]["status"] == "accepted"
+    assert any(n["reason"] == "accepted" for n in quebec.request("GET", "/api/v1/notifications/", token=zoe)[1]["results"])
+    # the table holds on both sides: accepted is final on quebec too
+    assert quebec.request("POST", f"/api/v1/collaborations/{copy['id']}/decline/", token=louis)[0] == 409
+
+    # a second request, declined on quebec: lyon reads it declined, camille is told
+    status, second = lyon.request("POST", "/api/v1/collaborations/", {
+        "title": "Bus autonomes", "message": "Une expérimentation commune ?", "to_city": f"quebec@{quebec_host}",
+        "deadline": deadline}, token=camille)
+    assert status == 201
+    copy = eventually(lambda: next((r for r in quebec.request("GET", "/api/v1/collaborations/?incoming=1",
+                                                               token=louis)[1]["results"]
+                                    if r["title"] == "Bus autonomes"), None))
+    assert copy
+    status, declined = quebec.request("POST", f"/api/v1/collaborations/{copy['id']}/decline/", token=louis)
+    assert (status, declined["status"]) == (200, "declined")
+    assert eventually(lambda: lyon.request("GET", f"/api/v1/collaborations/{second['id']}/")[1]["status"] == "declined")
+    assert any(n["reason"] == "declined" for n in lyon.request("GET", "/api/v1/notifications/", token=camille)[1]["results"])
