@@ -377,7 +377,8 @@ class MyInvitationsView(APIView):
                    }), tags=["auth"],
                    summary="What you (or an organization you administer) are invited to join",
                    description="Open invitations to organizations, cities and projects, each with the role it "
-                   "offers; accept or decline them on the group's or project's `members/{handle}/` path.")
+                   "offers; answer one with POST on `/api/v1/actors/{group}/members/{you}/accept/` (or `decline/`), "
+                   "or `/api/v1/projects/{slug}/members/{handle}/accept/` (or `decline/`).")
     def get(self, request: Request) -> Response:
         me = viewer_actor(request.user)
         items = selectors.invitations_of(me) if me is not None else []
