@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from novosphere.admin import login_with_limits
 from novosphere.api.index import ApiIndexView
+from novosphere.docs import SchemaView, websocket_protocol
 from novosphere.health import HealthView
 
 handler404 = "novosphere.api.fallback.page_not_found"
@@ -27,9 +28,10 @@ urlpatterns = [
     path("", ApiIndexView.as_view(), name="index"),
     path("api/", ApiIndexView.as_view(), name="api-index"),
     path("api/health/", HealthView.as_view(), name="health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script, so the CSP holds.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/websocket/", websocket_protocol, name="docs-websocket"),
     path("api/v1/", include(api_v1)),
     path("admin/login/", login_with_limits),  # before the admin's own login/
     path("admin/", admin.site.urls),

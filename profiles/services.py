@@ -127,6 +127,21 @@ def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
     return changed
 
 
+# Cities and organizations are places on the map (an organization without its own point
+# sits at its city's centre); a person's whereabouts are not published.
+PLACED_KINDS = (Actor.Kind.CITY, Actor.Kind.ORGANIZATION)
+
+
+def _check_coordinates(actor: Actor) -> None:
+    if actor.latitude is None and actor.longitude is None:
+        return
+    if actor.kind not in PLACED_KINDS:
+        raise invalid("latitude", _("Only cities and organizations have coordinates."))
+    if actor.latitude is None or actor.longitude is None:
+        raise invalid("latitude" if actor.latitude is None else "longitude",
+                      _("Give both latitude and longitude, or neither."))
+
+
 @transaction.atomic
 def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     """Edit a profile: the person themself, or an admin of the organization or city."""
@@ -135,6 +150,8 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     tags = _split_tags(fields)
     for name, value in fields.items():
         setattr(actor, name, value)
+    if {"latitude", "longitude"} & fields.keys():
+        _check_coordinates(actor)
     actor.full_clean(exclude=["user", "city"])
     actor.save()
     _set_tags(actor, tags)
@@ -155,6 +172,7 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
         raise invalid("handle", _("This handle is already taken."))
     tags = _split_tags(fields)
     actor = Actor(kind=kind, handle=handle, name=name, **fields)
+    _check_coordinates(actor)
     actor.full_clean(exclude=["user", "city"])
     try:
         with transaction.atomic():
