@@ -23,7 +23,7 @@ from events.selectors import (
     territory_graph,
 )
 from feeds import services as feeds
-from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
@@ -528,7 +528,7 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
                 create_event(creator=user, organizers=[organizer], city=city, uid=item.uid, **fields)
                 counts["created"] += 1
         except Exception as error:
-            detail = getattr(error, "message_dict", None) or getattr(error, "detail", None)
+            detail = getattr(error, "message_dict", None) or getattr(error, "fields", None)
             if isinstance(detail, dict) and "file" not in detail:
                 # Name the line of the VEVENT whose content the event refused.
                 field_name, messages = next(iter(detail.items()))

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from moderation.models import Block, Report
 from novosphere import kinds
-from novosphere.api.errors import Conflict, invalid
 from novosphere.dispatch import BLOCKS_CHANGED, tell_user_sockets_on_commit
+from novosphere.errors import Conflict, invalid
 from novosphere.models import audit
 from profiles.models import Actor, User
 from profiles.services import set_suspended

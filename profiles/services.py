@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
-from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.roles import GROUP_ROLES, LEAVE

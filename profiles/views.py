@@ -19,8 +19,8 @@ from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
 from novosphere import kinds
-from novosphere.api.errors import DomainError, Forbidden
 from novosphere.api.throttling import refuse_login_if_limited
+from novosphere.errors import DomainError, Forbidden
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
 from profiles.models import Actor, CityLink

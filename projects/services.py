@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
-from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.dates import end_of_day_in
+from novosphere.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown

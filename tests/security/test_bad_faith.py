@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.conftest import make_person
+from tests.conftest import fields_of, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_deeply_nested_json_is_a_400(alice_api, method, path):
 
 def test_nesting_within_the_bound_still_reaches_the_serializer(alice_api):
     response = alice_api.patch("/api/v1/me/", '{"skills": [[[["python"]]]]}', content_type="application/json")
-    assert response.status_code == 400 and "skills" in response.json()
+    assert response.status_code == 400 and "skills" in fields_of(response.json())
 
 
 @pytest.mark.parametrize("value", ["Alice\u202egpj.exe", "Alice\x07", "Al\x1bice", "\u200b\u200b", "\u200b \ufeff",
@@ -104,7 +104,7 @@ def test_names_refuse_control_characters_overrides_and_invisible_text(alice_api,
     body = json.dumps({"name": value})  # ASCII escapes: a lone surrogate travels as \\ud800
     response = alice_api.patch("/api/v1/me/", body, content_type="application/json")
     assert response.status_code == 400, response.content
-    assert list(response.json()) == ["name"]
+    assert list(response.json()["fields"]) == ["name"]
     alice.refresh_from_db()
     assert alice.name == "Alice"
 
@@ -114,7 +114,7 @@ def test_texts_keep_their_line_breaks_and_refuse_controls_in_nested_fields(alice
     response = alice_api.post("/api/v1/projects/", {
         "title": "Capteurs", "needs": {"skills": [], "partner_kinds": [], "text": "bell\x07"},
     }, format="json")
-    assert response.status_code == 400 and response.json() == {"needs": {"text": [response.json()["needs"]["text"][0]]}}
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["needs.text"]
 
 
 def test_every_answer_carries_a_content_security_policy(api):
@@ -211,7 +211,7 @@ def request_body(**extra):
 def test_origin_city_is_one_of_the_authors_cities(alice_api, alice, bob, quebec):
     refused = alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="quebec"),
                              format="json")
-    assert refused.status_code == 400 and "origin_city" in refused.json()
+    assert refused.status_code == 400 and "origin_city" in fields_of(refused.json())
     assert alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="rennes"),
                           format="json").status_code == 201
     from tests.conftest import make_admin
