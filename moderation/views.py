@@ -23,9 +23,10 @@ from moderation.serializers import (
     ReportSerializer,
     ResolveInputSerializer,
     SuspensionStateSerializer,
+    VerificationStateSerializer,
 )
 from profiles.models import Actor
-from profiles.selectors import actor_for_viewer, viewer_actor
+from profiles.selectors import actor_by_handle, actor_for_viewer, viewer_actor
 
 NOT_FOUND = OpenApiResponse(description="Unknown, or hidden from the caller: the same answer.")
 STAFF_ONLY = {
@@ -63,11 +64,34 @@ class SuspensionView(APIView):
     )
     def post(self, request: Request, handle: str) -> Response:
         reason = _reason(request)
-        actor = Actor.objects.filter(handle=handle).first()
+        actor = actor_by_handle(Actor.objects.all(), handle)
         if actor is None:
             raise Http404
         changed = services.suspend_actor(actor=actor, suspended=self.suspended, moderator=request.user, reason=reason)
         return Response({"handle": actor.handle, "suspended": self.suspended, "changed": changed})
+
+
+class VerificationView(APIView):
+    """Verify (`verified=True`) a city, or take the verification back; suspended cities are found too."""
+
+    permission_classes = [IsModerator]
+    verified = True
+
+    @extend_schema(
+        request=ModerationInputSerializer, tags=["moderation"],
+        responses={
+            200: VerificationStateSerializer, 400: OpenApiResponse(description="Not a city."),
+            404: OpenApiResponse(description="No such actor."), **STAFF_ONLY,
+        },
+        summary="Verify a city, or take the verification back (moderators); audited",
+    )
+    def post(self, request: Request, handle: str) -> Response:
+        reason = _reason(request)
+        city = actor_by_handle(Actor.objects.all(), handle)
+        if city is None:
+            raise Http404
+        changed = services.verify_city(city=city, verified=self.verified, moderator=request.user, reason=reason)
+        return Response({"handle": city.handle, "verified": self.verified, "changed": changed})
 
 
 class HideView(APIView):
