@@ -23,7 +23,7 @@ from profiles.serializers import TokenSerializer
 
 
 class PasswordResetView(APIView):
-    """Ask for a reset key by e-mail. No token is read: a forgotten password has none."""
+    # Ask for a reset key by e-mail. No token is read: a forgotten password has none.
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
@@ -33,6 +33,9 @@ class PasswordResetView(APIView):
         request=PasswordResetSerializer, tags=["auth"],
         responses={202: AcceptedSerializer, 429: OpenApiResponse(description="Too many resets asked for this address")},
         summary="Ask for a password reset key by e-mail (202 whether or not the address is known)",
+        description="No token is read: a forgotten password has none. If an account uses `email`, it is sent a "
+        "key, valid once for `PASSWORD_RESET_TIMEOUT` (an hour). The answer is the same for unknown addresses, "
+        "and so is the limit per address asked for (`RATE_LIMIT_PASSWORD_RESET`, 5 an hour): a 429 tells nothing.",
     )
     def post(self, request: Request) -> Response:
         data = PasswordResetSerializer(data=request.data)
@@ -52,6 +55,8 @@ class PasswordResetConfirmView(APIView):
     @extend_schema(
         request=PasswordResetConfirmSerializer, responses={200: TokenSerializer}, tags=["auth"],
         summary="Set a new password with the key from the e-mail; every other token and session ends",
+        description="`{key, password}`: answers a new token. A used, expired or mistyped key, or a weak "
+        "password, is a 400.",
     )
     def post(self, request: Request) -> Response:
         data = PasswordResetConfirmSerializer(data=request.data)
@@ -70,6 +75,8 @@ class EmailVerifyView(APIView):
     @extend_schema(
         request=EmailVerifySerializer, responses={200: EmailVerifiedSerializer}, tags=["auth"],
         summary="Prove an address with the key from the e-mail (sent at registration and after a change)",
+        description="`{key}` (valid once, three days). A new address replaces the old one only now; the "
+        "answer is the account's `email` and `email_verified`. A used or unknown key is a 400.",
     )
     def post(self, request: Request) -> Response:
         data = EmailVerifySerializer(data=request.data)
@@ -87,6 +94,9 @@ class MeExportView(APIView):
             "events_organized, rsvps, activities, notifications, reports_made, webhooks, blocks}`"
         ))},
         tags=["auth"], summary="Everything the service holds about the caller, as JSON",
+        description="A download (`Content-Disposition: attachment`, never cached) of the caller's account, "
+        "profile, memberships, follows, what they wrote, RSVPs, activity, notifications, reports, webhooks and "
+        "blocks.",
     )
     def get(self, request: Request) -> Response:
         if selectors.viewer_actor(request.user) is None:

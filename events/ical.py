@@ -7,14 +7,17 @@ so a malformed file is refused with the number of the line at fault.
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from icalendar.parser import Contentline
 
 from events.models import Event
+from novosphere.rendering import readable_text
 
 PRODID = "-//Novosphère//Événements//FR"
 
@@ -50,8 +53,9 @@ def _vevent(event: Event, base_url: str) -> icalendar.Event:
     component.add("dtstart", event.start.astimezone(zone))
     component.add("dtend", event.end.astimezone(zone))
     component.add("summary", _text(event.title))
-    if event.description:
-        component.add("description", _text(event.description))
+    description = description_of(event)
+    if description:
+        component.add("description", _text(description))
     location = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
     if location:
         component.add("location", _text(location))
@@ -61,10 +65,26 @@ def _vevent(event: Event, base_url: str) -> icalendar.Event:
         component.add("geo", (event.latitude, event.longitude))
     if event.recurrence:
         component.add("rrule", icalendar.vRecur.from_ical(event.recurrence))
-    component.add("url", event.online_url or f"{base_url}/api/v1/events/{event.slug}/")
+    component.add("url", page_url(event, base_url))
     component.add("categories", [event.kind])
     component.add("class", "PUBLIC" if event.visibility == "public" else "PRIVATE")
     return component
+
+
+def description_of(event: Event) -> str:
+    """DESCRIPTION is plain text (RFC 5545): the markdown as a person reads it, then the online link."""
+    parts = [readable_text(event.description)]
+    if event.online_url:
+        parts.append(_("Online: %(url)s") % {"url": event.online_url})
+    return "\n\n".join(part for part in parts if part)
+
+
+def page_url(event: Event, base_url: str) -> str:
+    """Where a person goes to see the event: the front end's page when FRONTEND_URL is set,
+    else the event in the API."""
+    if settings.FRONTEND_URL:
+        return settings.FRONTEND_URL + settings.FRONTEND_EVENT_PATH.replace("{slug}", quote(event.slug))
+    return base_url + reverse("event-detail", kwargs={"slug": event.slug})
 
 
 # --- Import ----------------------------------------------------------------------

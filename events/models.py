@@ -25,6 +25,14 @@ class Event(models.Model):
         OPEN_DAY = "open_day", _("open day")
         WEBINAR = "webinar", _("webinar")
 
+    class Place(models.TextChoices):
+        """Where it happens, as an answer tells it; stored as the venue and online_url it comes from."""
+
+        VENUE = "venue", pgettext_lazy("event place", "at a venue")
+        ONLINE = "online", pgettext_lazy("event place", "online")
+        HYBRID = "hybrid", pgettext_lazy("event place", "at a venue and online")
+        TO_BE_ANNOUNCED = "to_be_announced", pgettext_lazy("event place", "place to be announced")
+
     # The slug is the key: it never changes once given, and activities and calendar
     # links name the event by it.
     slug = models.SlugField(max_length=80, primary_key=True)
@@ -75,6 +83,16 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_venue(self) -> bool:
+        return bool(self.venue_name or self.venue_address or self.latitude is not None)
+
+    @property
+    def place(self) -> str:
+        if self.has_venue:
+            return self.Place.HYBRID if self.online_url else self.Place.VENUE
+        return self.Place.ONLINE if self.online_url else self.Place.TO_BE_ANNOUNCED
 
 
 class Attendance(models.Model):

@@ -61,13 +61,19 @@ class EventInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=20000, allow_blank=True, required=False,
                                         help_text="Markdown.")
     kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
-    organizers = OrganizerHandleField(many=True, help_text="Handles: yourself or groups you administer.")
+    organizers = OrganizerHandleField(
+        many=True, required=False,
+        help_text="Handles: yourself or groups you administer. Optional: left out, you organize it yourself.",
+    )
     projects = ProjectSlugField(many=True, required=False,
                                 help_text="Slugs of co-organizing projects you own or maintain; their "
                                           "members see the event when it is private.")
     city = CityField(allow_null=True, required=False)
-    venue = VenueSerializer(allow_null=True, required=False)
-    online_url = serializers.URLField(max_length=500, allow_blank=True, allow_null=True, required=False)
+    venue = VenueSerializer(allow_null=True, required=False,
+                            help_text="Optional. With neither a venue nor an online_url the place is to be "
+                                      "announced (`place: to_be_announced` in the answer).")
+    online_url = serializers.URLField(max_length=500, allow_blank=True, allow_null=True, required=False,
+                                      help_text="Optional: the link of an online (or hybrid) event.")
     start = serializers.DateTimeField(help_text="ISO 8601 with offset.")
     end = serializers.DateTimeField(help_text="ISO 8601 with offset; after start.")
     timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name, Europe/Paris by default.")
@@ -110,6 +116,10 @@ class EventSerializer(serializers.ModelSerializer):
     festival = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     # Empty for events held at a venue: a string, not always a URI.
     online_url = serializers.CharField(read_only=True)
+    place = serializers.ChoiceField(
+        choices=Event.Place.choices, read_only=True,
+        help_text="Where it happens: at its venue, online, both, or `to_be_announced` (neither given yet).",
+    )
     recurrence = serializers.SerializerMethodField()
     sectors = TagListField(read_only=True)
     skills = TagListField(read_only=True)
@@ -123,7 +133,7 @@ class EventSerializer(serializers.ModelSerializer):
         model = Event
         fields = [
             "slug", "uid", "title", "description", "description_html", "kind", "organizers", "projects",
-            "city", "venue", "online_url", "start", "end", "timezone", "capacity", "visibility",
+            "city", "venue", "online_url", "place", "start", "end", "timezone", "capacity", "visibility",
             "sectors", "skills", "festival", "recurrence", "attendees_count", "waitlist_count",
             "is_attending", "attendance_status", "is_occurrence", "created", "updated",
         ]
@@ -131,7 +141,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VenueSerializer(allow_null=True))
     def get_venue(self, event: Event) -> dict | None:
-        if not (event.venue_name or event.venue_address or event.latitude is not None):
+        if not event.has_venue:
             return None
         return {"name": event.venue_name, "address": event.venue_address,
                 "latitude": event.latitude, "longitude": event.longitude}

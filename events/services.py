@@ -32,6 +32,7 @@ from profiles.models import Actor, Membership, User
 from profiles.selectors import is_group_admin, viewer_actor
 from profiles.services import tags_from_slugs
 from projects.models import Project, Visibility
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,11 @@ def _check_recurring_quota(event: Event, organizers: list[Actor]) -> None:
 
 
 def _check_place(event: Event) -> None:
+    # Neither a venue nor an online_url is a place to be announced (Event.place), not an error.
     if (event.latitude is None) != (event.longitude is None):
         raise invalid("venue", _("Give both latitude and longitude, or neither."))
     if event.latitude is not None and not (-90 <= event.latitude <= 90 and -180 <= event.longitude <= 180):
         raise invalid("venue", _("Latitude lies between -90 and 90, longitude between -180 and 180."))
-    if not (event.venue_name or event.venue_address or event.online_url):
-        raise invalid("venue", _("Give a venue, or an online_url for an online event."))
 
 
 def _check_festival(event: Event, festival: Event | None, me: Actor, user: User) -> None:
@@ -166,11 +166,13 @@ def _publishes(event: Event) -> bool:
 
 
 @transaction.atomic
-def create_event(*, creator: User, title: str, organizers: list[Actor], start: datetime, end: datetime,
-                 slug: str | None = None, festival: Event | None = None, uid: str | None = None,
-                 **fields) -> Event:
-    """A new event by people who administer every organizer they name."""
+def create_event(*, creator: User, title: str, start: datetime, end: datetime,
+                 organizers: list[Actor] | None = None, slug: str | None = None, festival: Event | None = None,
+                 uid: str | None = None, **fields) -> Event:
+    """A new event by people who administer every organizer they name; none named: the creator organizes."""
     me = _require_person(creator)
+    if organizers is None:
+        organizers = [me]
     projects = fields.get("projects", [])
     _check_organizers(me, organizers, projects)
     # A taken slug gets the next free one: refusing would tell that a hidden event exists.
@@ -189,6 +191,7 @@ def create_event(*, creator: User, title: str, organizers: list[Actor], start: d
     except IntegrityError:
         raise invalid("slug", _("This slug is already taken.")) from None
     _set_relations(event, relations)
+    index_on_commit(event)
     if _publishes(event):
         feeds.record(actor=organizers[0], type="Create", object=event,
                      streams=[*organizers, *([event.city] if event.city else []), *_event_projects(event)])
@@ -224,6 +227,7 @@ def update_event(*, event: Event, editor: User, **fields) -> Event:
     event.full_clean(exclude=["organizers"], validate_constraints=False)
     event.save()
     _set_relations(event, relations)
+    index_on_commit(event)
     _fill_free_places(event)
     audit(user=editor, action="event.update", subject=f"event:{event.slug}", fields=sorted(fields))
     logger.info("updated event=%s by=%s", event.slug, editor.username)
@@ -236,6 +240,7 @@ def delete_event(*, event: Event, editor: User) -> None:
         raise Forbidden(_("Only admins of an organizer can delete this event."))
     audit(user=editor, action="event.delete", subject=f"event:{event.slug}", title=event.title)
     logger.info("deleted event=%s by=%s", event.slug, editor.username)
+    index_on_commit(event)  # its document goes: found now, while the event still exists
     event.delete()
 
 

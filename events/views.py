@@ -52,18 +52,33 @@ def serialized_event(request: Request, event: Event) -> dict:
     list=extend_schema(
         summary="Events; with `from`/`to`, recurring events appear once per occurrence in the window",
         tags=["events"], responses=EventSerializer(many=True),
+        description="Paginated, soonest first, filtered by `city` (with `include_peers=1` its linked cities "
+        "too), `kind`, `sector`, `organizer`, `festival` and the dates `from` and `to`. Public events for "
+        "everyone, `members` ones for signed-in people, private ones for their organizers' circle.",
         parameters=[OpenApiParameter("include_peers", bool, description="With `city`: its linked peer cities too.")],
     ),
-    retrieve=extend_schema(summary="An event", tags=["events"], responses=EventSerializer),
+    retrieve=extend_schema(
+        summary="An event", tags=["events"], responses=EventSerializer,
+        description="With its times in its own zone, its place (`venue`, `online_url`, `place`), counts and the "
+        "caller's RSVP. Hidden, unknown and not-for-the-caller are the same 404.",
+    ),
     create=extend_schema(
         summary="Create an event; organizers are yourself or groups you administer",
         request=EventInputSerializer, responses={201: EventSerializer}, tags=["events"],
+        description="`organizers` may be left out (the caller organizes), and so may `venue` and `online_url` "
+        "(the place is to be announced: `place: to_be_announced`). Times carry their offset and `timezone` its "
+        "IANA zone; `recurrence` is an RRULE. A public event's creation goes on its organizers' and city's streams.",
     ),
     partial_update=extend_schema(
         summary="Edit an event (admins of an organizer)",
         request=EventInputSerializer(partial=True), responses=EventSerializer, tags=["events"],
+        description="Any field but the slug, which never changes; others than its organizers' admins get a "
+        "403. Raising `capacity` moves people up from the waiting list, in order.",
     ),
-    destroy=extend_schema(summary="Delete an event (admins of an organizer)", tags=["events"], responses={204: None}),
+    destroy=extend_schema(
+        summary="Delete an event (admins of an organizer)", tags=["events"], responses={204: None},
+        description="Its RSVPs and search document go with it; others than its organizers' admins get a 403.",
+    ),
 )
 class EventViewSet(viewsets.ModelViewSet):
     lookup_field = "slug"
@@ -111,8 +126,15 @@ class EventViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="RSVP (POST) or cancel it (DELETE); when full, a waiting list that moves up in order",
-        request=None, responses={200: RsvpSerializer, 204: None}, tags=["events"], methods=["POST", "DELETE"],
+        summary="RSVP: going, or in the waiting list when full",
+        description="Answers `{status: going | waiting, position}`; repeating it changes nothing. When the "
+        "event is full the caller waits in line and moves up, in order, as places free up.",
+        request=None, responses={200: RsvpSerializer}, tags=["events"], methods=["POST"],
+    )
+    @extend_schema(
+        summary="Cancel the RSVP",
+        description="The place goes to the first of the waiting list. Harmless to repeat.",
+        request=None, responses={204: None}, tags=["events"], methods=["DELETE"],
     )
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
     def attend(self, request: Request, slug: str) -> Response:
@@ -125,6 +147,7 @@ class EventViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Attendees: the list for admins of an organizer, the count of people going for others",
+        description="Who is going is for the organizers to know: others get only how many.",
         responses={200: OpenApiResponse(
             response=AttendeeSerializer(many=True),
             description="Admins of an organizer: `{count, next, previous, results: [{actor, status, position}]}` "
@@ -145,6 +168,9 @@ class EventViewSet(viewsets.ModelViewSet):
         summary="Import an iCalendar file: events matched by UID are updated, the others created",
         request={"multipart/form-data": ImportInputSerializer}, responses={200: ImportResultSerializer},
         tags=["events"],
+        description="Multipart `file` (an .ics of at most 1 MB), `organizer` (yourself or a group you "
+        "administer) and optional `city`. All or nothing: a malformed file is a 400 naming the line at fault. "
+        "Importing the same file twice changes nothing the second time.",
     )
     @action(
         detail=False, methods=["post"], url_path="import", permission_classes=[permissions.IsAuthenticated],
@@ -192,14 +218,18 @@ class CalendarView(APIView):
 
 
 class EventCalendarView(CalendarView):
-    @extend_schema(summary="One event as iCalendar", responses=ICS_RESPONSE, tags=["events"])
+    @extend_schema(summary="One event as iCalendar", responses=ICS_RESPONSE, tags=["events"],
+                   description="`text/calendar` with its UID (stable across edits), times in its zone with the "
+                   "VTIMEZONE, its RRULE, a plain-text DESCRIPTION and a URL to its page (`FRONTEND_URL`).")
     def get(self, request: Request, slug: str) -> HttpResponse:
         event = selectors.event_for_viewer(viewer=request.user, slug=slug)
         return calendar_response(request, [event], event.title, slug)
 
 
 class CityCalendarView(CalendarView):
-    @extend_schema(summary="Subscribable iCalendar feed of a city's events", responses=ICS_RESPONSE, tags=["events"])
+    @extend_schema(summary="Subscribable iCalendar feed of a city's events", responses=ICS_RESPONSE, tags=["events"],
+                   description="Every event in the city that the caller may see, each once (recurring ones with "
+                   "their RRULE), for calendar apps.")
     def get(self, request: Request, handle: str) -> HttpResponse:
         city = actor_for_viewer(viewer=request.user, handle=handle, kind=Actor.Kind.CITY)
         events = selectors.visible_events(request.user).filter(city=city)
@@ -208,7 +238,8 @@ class CityCalendarView(CalendarView):
 
 class ActorCalendarView(CalendarView):
     @extend_schema(summary="Subscribable iCalendar feed of the events an actor organizes",
-                   responses=ICS_RESPONSE, tags=["events"])
+                   responses=ICS_RESPONSE, tags=["events"],
+                   description="Every event the actor organizes that the caller may see, for calendar apps.")
     def get(self, request: Request, handle: str) -> HttpResponse:
         actor = actor_for_viewer(viewer=request.user, handle=handle)
         events = selectors.visible_events(request.user).filter(organizers=actor)
@@ -234,15 +265,21 @@ def territory_payload(request: Request, territory: Territory, graph: dict) -> di
 
 @extend_schema_view(
     list=extend_schema(summary="Territories, with counts rolled up through every level", tags=["territories"],
-                       responses=TerritorySerializer(many=True)),
+                       responses=TerritorySerializer(many=True),
+                       description="Groups of cities (a region, a metropolis, a cross-border area), paginated, each "
+                       "with `actors_count`, `projects_count` and `events_count` over every level inside it."),
     retrieve=extend_schema(summary="A territory: accepted cities, sub-territories, rolled-up counts",
-                           tags=["territories"], responses=TerritorySerializer),
+                           tags=["territories"], responses=TerritorySerializer,
+                           description="Only accepted cities count; `pending_cities` wait for their admins."),
     create=extend_schema(
         summary="Create a territory (an admin of one of its cities); your cities are accepted at once, the others pending",
         request=TerritoryInputSerializer, responses={201: TerritorySerializer}, tags=["territories"],
+        description="`{handle, name, cities, territories}`; a city joins only once one of its admins accepts. "
+        "A taken handle or a cycle of territories is a 400.",
     ),
     partial_update=extend_schema(summary="Rename a territory (admins of its accepted cities)",
-                                 request=TerritoryPatchSerializer, responses=TerritorySerializer, tags=["territories"]),
+                                 request=TerritoryPatchSerializer, responses=TerritorySerializer, tags=["territories"],
+                                 description="`{name}`; others than the admins of its accepted cities get a 403."),
 )
 class TerritoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
@@ -282,6 +319,8 @@ class TerritoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     @extend_schema(
         summary="Add a city (pending unless you administer it) or a sub-territory; a cycle is a 400",
         request=TerritoryMemberInputSerializer, responses={201: TerritorySerializer}, tags=["territories"],
+        description="`{city}` or `{territory}`, by an admin of one of its accepted cities. A territory that "
+        "would end up inside itself is a 400.",
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def members(self, request: Request, handle: str) -> Response:
@@ -297,6 +336,8 @@ class TerritoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     @extend_schema(
         summary="Accept the city's place in the territory (admins of the city)",
         request=None, responses={200: TerritoryPlaceSerializer}, tags=["territories"],
+        description="From now on the city counts in the territory's totals, exports and map. Others than the "
+        "city's admins get a 403.",
     )
     @action(
         detail=True, methods=["post"], url_path=r"cities/(?P<city>[-a-zA-Z0-9_]+)/accept",
@@ -314,13 +355,35 @@ class TerritoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
 # --- Map ---------------------------------------------------------------------------------
 
 
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONRenderer(renderers.JSONRenderer):
+    """GeoJSON (RFC 7946) is JSON under its own media type, which map libraries recognise."""
+
+    media_type = GEOJSON
+    format = "geojson"
+
+
 class MapView(APIView):
     permission_classes = [permissions.AllowAny]
+    # GeoJSON by default (`Accept: */*`, or the GeoJSON type); plain JSON for clients that ask for it.
+    renderer_classes = [GeoJSONRenderer, renderers.JSONRenderer]
+
+    def handle_exception(self, exc):
+        # An error is not a FeatureCollection: it goes out as the API's ordinary JSON error.
+        self.request.accepted_renderer, self.request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
         summary="GeoJSON map of actors, projects and events the caller may see",
+        description="A GeoJSON (RFC 7946) FeatureCollection, served as `application/geo+json` (`Accept: "
+        "application/json` gets the same body as `application/json`). Each feature is a Point at "
+        "`[longitude, latitude]`: an organization at its own coordinates, else its city's centre; an event at "
+        "its venue, else its city. At most 10,000 features (`truncated` says when more matched): zoom in with "
+        "`bbox` or ask `cluster=city`.",
         parameters=[MapQuerySerializer],
-        responses=FeatureCollectionSerializer,
+        responses={(200, GEOJSON): FeatureCollectionSerializer, (200, "application/json"): FeatureCollectionSerializer},
         tags=["map"],
     )
     def get(self, request: Request) -> Response:

@@ -27,7 +27,10 @@ class DomainBlockListView(generics.ListAPIView):
     serializer_class = DomainBlockSerializer
     queryset = DomainBlock.objects.all()
 
-    @extend_schema(tags=["moderation"], summary="Blocked instances (moderators)", responses={200: DomainBlockSerializer(many=True), **STAFF_ONLY})
+    @extend_schema(tags=["moderation"], summary="Blocked instances (moderators)",
+                   description="Domains of other instances (ActivityPub) whose deliveries are dropped, with who "
+                   "blocked them, when and why; besides those of `FEDERATION_BLOCKED_DOMAINS`.",
+                   responses={200: DomainBlockSerializer(many=True), **STAFF_ONLY})
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -35,6 +38,8 @@ class DomainBlockListView(generics.ListAPIView):
         tags=["moderation"], request=DomainBlockInputSerializer,
         responses={201: DomainBlockStateSerializer, 200: DomainBlockStateSerializer, **STAFF_ONLY},
         summary="Block an instance: its deliveries are dropped, nothing is sent to it (moderators; audited)",
+        description="`{domain, reason?}`: what that instance sends is dropped at the inbox and nothing is "
+        "delivered to it. 201 when new, 200 (`changed: false`) when already blocked.",
     )
     def post(self, request: Request) -> Response:
         data = DomainBlockInputSerializer(data=request.data)
@@ -51,6 +56,8 @@ class DomainBlockView(APIView):
         tags=["moderation"], request=ModerationInputSerializer,
         responses={200: DomainBlockStateSerializer, 400: OpenApiResponse(description="Not a domain."), **STAFF_ONLY},
         summary="Unblock an instance (moderators; audited)",
+        description="Its deliveries are accepted again; nothing it sent meanwhile comes back. Harmless to repeat "
+        "(`changed: false`).",
     )
     def delete(self, request: Request, domain: str) -> Response:
         data = DomainBlockInputSerializer(data={"domain": domain, **({"reason": request.data.get("reason", "")} if isinstance(request.data, dict) else {})})

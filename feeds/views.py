@@ -57,9 +57,11 @@ class FeedView(APIView):
         parameters=[ActivityQuerySerializer], tags=["feeds"],
         responses={200: ActivityPageSerializer, 400: BAD_PAGING, 401: NO_TOKEN},
         summary="The caller's home timeline: what the streams it follows publish, and its own",
+        description="Newest first, as `{results, next}`; page older with `before=<next>`, catch up with "
+        "`after=<newer>`; `limit` up to 100. Only what the caller may see, without what those it blocks do, "
+        "with `summary` in the caller's language. The websocket `/ws/stream/` pushes the same activities live.",
     )
     def get(self, request: Request) -> Response:
-        """Newest first; page older with `before=<next>`, catch up with `after=<newer>`."""
         _me(request)
         page = selectors.home_timeline(viewer=request.user, **_query(ActivityQuerySerializer, request))
         return Response(ActivityPageSerializer(page).data)
@@ -71,7 +73,9 @@ class ProjectActivityView(APIView):
     @extend_schema(
         parameters=[ActivityQuerySerializer], tags=["projects"],
         responses={200: ActivityPageSerializer, 400: BAD_PAGING, 404: OpenApiResponse(description="unknown or hidden project")},
-        summary="The project's stream (404 when the project is hidden from the caller)",
+        summary="The project's stream",
+        description="Activities published on `project:<slug>` that the caller may see, newest first, as "
+        "`{results, next}`. A project hidden from the caller is the same 404 as an unknown one.",
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_for_viewer(viewer=request.user, slug=slug)
@@ -85,6 +89,9 @@ class NotificationsView(APIView):
         parameters=[NotificationQuerySerializer], tags=["feeds"],
         responses={200: NotificationPageSerializer, 400: BAD_PAGING, 401: NO_TOKEN},
         summary="Activities that concern the caller, newest first",
+        description="Items `{id, activity, reason, read}` (reasons such as followed, request received, response, "
+        "accepted, added to a project, event reminder), with `unread_count`; `unread=1` keeps the unread ones. "
+        "Nothing from an account the caller blocks.",
     )
     def get(self, request: Request) -> Response:
         _me(request)
@@ -103,6 +110,8 @@ class NotificationsReadView(APIView):
         request=MarkReadSerializer, tags=["feeds"],
         responses={200: MarkedReadSerializer, 400: OpenApiResponse(description="neither ids nor all, or both"), 401: NO_TOKEN},
         summary="Mark the caller's notifications read: `{ids: [...]}` or `{all: true}`",
+        description="Ids that are not the caller's are ignored; answers how many were marked and the "
+        "`unread_count` left. Repeating it is harmless.",
     )
     def post(self, request: Request) -> Response:
         me = _me(request)
@@ -163,7 +172,9 @@ class AtomView(APIView):
 
 class CityAtomView(AtomView):
     @extend_schema(summary="Atom feed of a city's public activity, newest first", responses=ATOM_RESPONSE,
-                   tags=["cities"])
+                   tags=["cities"],
+                   description="Atom 1.0 of what anyone may see on the city's stream, for feed readers; no "
+                   "credentials are read. `ETag`, and a 304 to a matching `If-None-Match`.")
     def get(self, request: Request, handle: str) -> HttpResponse:
         city = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle, kind=Actor.Kind.CITY)
         return atom_response(request, key=kinds.stream_key(city), name=city.name,
@@ -172,7 +183,9 @@ class CityAtomView(AtomView):
 
 class ActorAtomView(AtomView):
     @extend_schema(summary="Atom feed of an actor's public activity, newest first", responses=ATOM_RESPONSE,
-                   tags=["actors"])
+                   tags=["actors"],
+                   description="Atom 1.0 of what anyone may see on the actor's stream, for feed readers; no "
+                   "credentials are read. `ETag`, and a 304 to a matching `If-None-Match`.")
     def get(self, request: Request, handle: str) -> HttpResponse:
         actor = actor_for_viewer(viewer=public.ANONYMOUS, handle=handle)
         return atom_response(request, key=kinds.stream_key(actor), name=actor.name,
@@ -181,7 +194,9 @@ class ActorAtomView(AtomView):
 
 class ProjectAtomView(AtomView):
     @extend_schema(summary="Atom feed of a public project's activity, newest first", responses=ATOM_RESPONSE,
-                   tags=["projects"])
+                   tags=["projects"],
+                   description="Atom 1.0 of a public project's stream, for feed readers; a project that is not "
+                   "public is a 404. `ETag`, and a 304 to a matching `If-None-Match`.")
     def get(self, request: Request, slug: str) -> HttpResponse:
         project = project_for_viewer(viewer=public.ANONYMOUS, slug=slug)
         return atom_response(request, key=kinds.stream_key(project), name=project.title,
@@ -195,9 +210,9 @@ class FollowingView(APIView):
     @extend_schema(
         tags=["feeds"], responses={200: FollowedSerializer(many=True), 401: NO_TOKEN},
         summary="What the caller follows: people, organizations, cities and projects, newest follow first",
+        description="Unfollow with DELETE on the item's `url` + `follow/`; a new account follows its home city.",
     )
     def get(self, request: Request) -> Response:
-        """Unfollow with DELETE on the item's `url` + `follow/`; a new account follows its home city."""
         me = _me(request)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.follows_of(viewer=request.user, actor=me), request, view=self)

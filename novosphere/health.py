@@ -64,9 +64,13 @@ class HealthView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: HEALTH, 503: HEALTH}, tags=["health"])
+    @extend_schema(
+        responses={200: HEALTH, 503: HEALTH}, tags=["health"], summary="Whether the service can serve",
+        description="200 `{status: \"ok\", database, channel_layer, search}` when every part the service needs "
+        "answers, each with the backend in use; 503 with the same shape, saying which part is down, otherwise. "
+        "For load balancers and uptime checks; no credentials needed.",
+    )
     def get(self, request):
-        """200 when every part the service needs answers, 503 otherwise."""
         parts = {"database": check_database(), "channel_layer": check_channel_layer(), "search": check_search()}
         healthy = all(part["ok"] for part in parts.values())
         body = {"status": "ok" if healthy else "unavailable", **parts}

@@ -44,9 +44,9 @@ class Audience:
     Derived from the kind's `visible_to` (see `audience_of`), never written by hand.
     """
 
-    EVERYONE = "public"  # the anonymous reader may see it
-    SIGNED_IN = "members"  # every signed-in person may (a stranger to it may)
-    SOME = "private"  # decided per viewer by the kind's `visible_to`
+    EVERYONE = "everyone"  # the anonymous reader may see it
+    SIGNED_IN = "signed_in"  # every signed-in person may (a stranger to it may)
+    SOME = "some"  # decided per viewer by the kind's `visible_to`
     VALUES = (EVERYONE, SIGNED_IN, SOME)
 
 

@@ -358,9 +358,36 @@ RATE_LIMITS = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Novosphère API",
-    "DESCRIPTION": "The public API of an innovation social network: actors, cities and their "
-    "peer networks abroad, projects, collaboration requests, feeds and search.",
+    "DESCRIPTION": (
+        "The public API of an innovation social network: actors, cities and their peer networks abroad, "
+        "projects, collaboration requests, events, feeds and search.\n\n"
+        "Authenticate with `Authorization: Token <token>` (from `POST /api/v1/auth/token/`); reads of public "
+        "things need none. Answers are JSON in the language of `Accept-Language` (French by default, `en` for "
+        "English). Unknown and hidden things are the same 404. The schema itself: [/api/schema/](/api/schema/) "
+        "(JSON; `?format=yaml` for YAML).\n\n"
+        "**Live activity** comes over the websocket `/ws/stream/`: its frames, close codes, resume and "
+        "language are described on [the websocket protocol page](/api/docs/websocket/)."
+    ),
     "VERSION": "1.0.0",
+    # Operations are grouped by area; tests/test_docs.py keeps every operation under one of these.
+    "TAGS": [
+        {"name": "auth", "description": "Accounts, tokens, sessions and the caller's own profile and data"},
+        {"name": "actors", "description": "People, organizations and cities: profiles, members, follows, blocks"},
+        {"name": "cities", "description": "Cities and the links to their peer networks abroad"},
+        {"name": "projects", "description": "Project pages, members, news posts and streams"},
+        {"name": "collaborations", "description": "Collaboration requests, responses and partner suggestions"},
+        {"name": "feeds", "description": "The home timeline, notifications and what the caller follows"},
+        {"name": "events", "description": "Events, RSVPs and iCalendar feeds"},
+        {"name": "territories", "description": "Territories: groups of cities, rolled up through every level"},
+        {"name": "map", "description": "The ecosystem map, as GeoJSON"},
+        {"name": "search", "description": "Full-text search and autocomplete"},
+        {"name": "open data", "description": "Public exports of a city or territory, under an open licence"},
+        {"name": "webhooks", "description": "Public streams POSTed to your URL, signed"},
+        {"name": "moderation", "description": "Reports, and the moderators' actions (staff accounts)"},
+        {"name": "health", "description": "Whether the service can serve"},
+    ],
+    # Paths are tagged by their first segment after this prefix when a view names no tag.
+    "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -375,6 +402,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "novosphere.roles.MembershipStatus",
         "VisibilityEnum": "projects.models.Visibility",
         "EventKindEnum": "events.models.Event.Kind",
+        "EventPlaceEnum": "events.models.Event.Place",
         "AttendanceStatusEnum": "events.models.Attendance.Status",
         "CollaborationStatusEnum": "projects.models.CollaborationRequest.Status",
         "ResponseStatusEnum": "projects.models.CollaborationResponse.Status",
@@ -459,6 +487,16 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Links to the web front end --------------------------------------------------
+# Where people read things (a calendar event's URL points there): FRONTEND_URL plus
+# FRONTEND_EVENT_PATH, `{slug}` standing for the event's slug. Unset: the API's own URL.
+FRONTEND_URL = env.str("FRONTEND_URL", default="").rstrip("/")
+FRONTEND_EVENT_PATH = env.str("FRONTEND_EVENT_PATH", default="/events/{slug}/")
+if FRONTEND_URL and not FRONTEND_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("FRONTEND_URL must be an http:// or https:// URL, such as https://rennes.example.org")
+if not FRONTEND_EVENT_PATH.startswith("/") or "{slug}" not in FRONTEND_EVENT_PATH:
+    raise ImproperlyConfigured("FRONTEND_EVENT_PATH must start with / and hold {slug}, such as /events/{slug}/")
 
 # --- Federation (ActivityPub) -------------------------------------------------
 # The instance's own base URL: every ActivityPub id and link is built from it.

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from novosphere.admin import login_with_limits
+from novosphere.docs import SchemaView, websocket_protocol
 from novosphere.health import HealthView
 
 handler500 = "novosphere.api.fallback.server_error"
@@ -22,9 +23,10 @@ api_v1 = [
 
 urlpatterns = [
     path("api/health/", HealthView.as_view(), name="health"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script, so the CSP holds.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/websocket/", websocket_protocol, name="docs-websocket"),
     path("api/v1/", include(api_v1)),
     path("admin/login/", login_with_limits),  # before the admin's own login/
     path("admin/", admin.site.urls),

@@ -117,7 +117,12 @@ class ExportView(APIView):
 
 
 class CityExportView(ExportView):
-    @extend_schema(summary="Open data of a city: its public organizations, projects or events (JSON or CSV)", **{})
+    @extend_schema(
+        summary="Open data of a city: its public organizations, projects or events (JSON or CSV)",
+        description="`entity=actors|projects|events`, `format=json|csv`, under the Licence Ouverte / Etalab 2.0 "
+        "(named in the answer and its `Link` header). Only what an anonymous visitor sees; people are personal "
+        "data and are never exported. The answer streams, so a large city never sits in memory.",
+    )
     def get(self, request: Request, handle: str) -> StreamingHttpResponse:
         return super().get(request, handle)
 
@@ -127,7 +132,11 @@ class CityExportView(ExportView):
 
 
 class TerritoryExportView(ExportView):
-    @extend_schema(summary="Open data of a territory, every level: its public organizations, projects or events")
+    @extend_schema(
+        summary="Open data of a territory, every level: its public organizations, projects or events",
+        description="As a city's export, over every city of the territory and of the territories inside it: "
+        "`entity=actors|projects|events`, `format=json|csv`, Licence Ouverte / Etalab 2.0.",
+    )
     def get(self, request: Request, handle: str) -> StreamingHttpResponse:
         return super().get(request, handle)
 

@@ -113,7 +113,12 @@ class ActorSerializer(serializers.ModelSerializer):
             "followers_count", "following_count", "is_following", "remote", "verified",
         ]
         read_only_fields = ["handle", "kind", "followers_count", "following_count", "remote"]
-        extra_kwargs = {"name": {"required": False}}
+        extra_kwargs = {
+            "name": {"required": False},
+            "latitude": {"help_text": "Cities and organizations: where the map places them (with longitude; "
+                                      "null for both puts an organization back at its city's centre)."},
+            "longitude": {"help_text": "Cities and organizations, with latitude."},
+        }
 
     @extend_schema_field(serializers.BooleanField())
     def get_is_following(self, actor) -> bool:
@@ -140,9 +145,8 @@ class ActorSerializer(serializers.ModelSerializer):
         kind = self.instance.kind if self.instance else attrs.get("kind")
         if attrs.get("organization_type") and kind != Actor.Kind.ORGANIZATION:
             raise serializers.ValidationError({"organization_type": [_("Only organizations have a type.")]})
-        city_only = [name for name in ("region", "latitude", "longitude") if attrs.get(name) not in (None, "")]
-        if city_only and kind != Actor.Kind.CITY:
-            raise serializers.ValidationError({city_only[0]: [_("Only cities have this field.")]})
+        if attrs.get("region") and kind != Actor.Kind.CITY:
+            raise serializers.ValidationError({"region": [_("Only cities have this field.")]})
         return attrs
 
 

@@ -133,6 +133,21 @@ def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
     return changed
 
 
+# Cities and organizations are places on the map (an organization without its own point
+# sits at its city's centre); a person's whereabouts are not published.
+PLACED_KINDS = (Actor.Kind.CITY, Actor.Kind.ORGANIZATION)
+
+
+def _check_coordinates(actor: Actor) -> None:
+    if actor.latitude is None and actor.longitude is None:
+        return
+    if actor.kind not in PLACED_KINDS:
+        raise invalid("latitude", _("Only cities and organizations have coordinates."))
+    if actor.latitude is None or actor.longitude is None:
+        raise invalid("latitude" if actor.latitude is None else "longitude",
+                      _("Give both latitude and longitude, or neither."))
+
+
 @transaction.atomic
 def set_verified(*, cities, verified: bool, moderator: User, **why) -> int:
     """A moderator verifies cities (they speak for their place) or takes it back; returns how many changed.
@@ -165,6 +180,8 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
         setattr(actor, name, value)
     if renamed and actor.kind == Actor.Kind.CITY:
         actor.verified = False  # a moderator verified the city under its former name
+    if {"latitude", "longitude"} & fields.keys():
+        _check_coordinates(actor)
     actor.full_clean(exclude=["user", "city"])  # Actor.clean: a name another city has is taken
     _save_checked(actor)
     _set_tags(actor, tags)
@@ -194,6 +211,7 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
     tags = _split_tags(fields)
     # A new city is unverified until a moderator verifies it (moderation.services.verify_city).
     actor = Actor(kind=kind, handle=handle, name=name, verified=False, **fields)
+    _check_coordinates(actor)
     # Actor.clean: a handle taken whatever its case and accents, a city name another city has.
     actor.full_clean(exclude=["user", "city"])
     _save_checked(actor)

@@ -71,9 +71,15 @@ class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer}, tags=["auth"])
+    @extend_schema(
+        request=RegisterSerializer, responses={201: RegisteredSerializer}, tags=["auth"],
+        summary="Register: a new account, its person actor and a token",
+        description="Creates the account and its person actor and answers a token for it (`Authorization: "
+        "Token <token>`). With `city` (a city's handle) the person lives there and follows it. A key to prove "
+        "`email` is sent to it. A taken username or address (case does not matter) or a weak password is a 400; "
+        "sign-ups are limited per network address (`RATE_LIMIT_REGISTER`, 25 per 5 minutes).",
+    )
     def post(self, request: Request) -> Response:
-        """Create an account and its person actor; answers a token for it."""
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -110,41 +116,56 @@ class TokenView(APIView):
             return []
         return super().get_authenticators()
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer, responses={200: TokenSerializer}, tags=["auth"],
+        summary="Log in: a new token",
+        description="A new token for `username` and `password`, beside any others the account has; `expiry` "
+        "is when it ends unless used (each use extends it, `TOKEN_TTL`). Wrong credentials are a 400; failed "
+        "logins are limited per account and per network address (429).",
+    )
     def post(self, request: Request) -> Response:
-        """Log in: a new token, beside any others the account has."""
         user = checked_credentials(request)
         instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 
-    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        request=None, responses={204: None}, tags=["auth"], summary="Log out: this token stops working",
+        description="The token of this request stops working, and the websockets opened with it close (4401); "
+        "the account's other tokens and sessions go on.",
+    )
     def delete(self, request: Request) -> Response:
-        """Log out: this token stops working; the account's other tokens do not."""
         if isinstance(request.auth, AuthToken):
             request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SessionView(APIView):
-    """Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie)."""
+    # Cookie sessions for browsers: writes then need the CSRF token (`csrftoken` cookie).
 
     def get_permissions(self):
         if self.request.method == "POST":
             return [permissions.AllowAny()]
         return [permissions.IsAuthenticated()]
 
-    @extend_schema(request=LoginSerializer, responses={200: ActorSerializer}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer, responses={200: ActorSerializer}, tags=["auth"],
+        summary="Log in a browser with a session cookie",
+        description="For browsers on this site: sets the session cookie (a new session key every time) and "
+        "the `csrftoken` cookie, whose value every write then sends in `X-CSRFToken`. Answers the caller's "
+        "actor. Wrong credentials are a 400, limited as token logins are.",
+    )
     def post(self, request: Request) -> Response:
-        """Log in with a session cookie (a new session key every time)."""
         user = checked_credentials(request)
         login(request._request, user)
         get_token(request._request)  # sets the csrftoken cookie for the writes to come
         me = selectors.viewer_actor(user)
         return Response(serialized_actor(request, me, queryset=Actor.objects.all()) if me else {})
 
-    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    @extend_schema(
+        request=None, responses={204: None}, tags=["auth"], summary="Log out of this browser session",
+        description="Ends the session of the cookie; websockets opened with it close (4401). Tokens go on.",
+    )
     def delete(self, request: Request) -> Response:
-        """Log out of this session."""
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -152,9 +173,13 @@ class SessionView(APIView):
 class PasswordView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["auth"])
+    @extend_schema(
+        request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["auth"],
+        summary="Change the password; every other token and session ends",
+        description="Needs the current password. Every token and session of the account ends (their "
+        "websockets close with 4401) and a new token is answered. A wrong old password or a weak new one is a 400.",
+    )
     def post(self, request: Request) -> Response:
-        """Change the password: every token and session of the account ends; answers a new token."""
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -175,14 +200,21 @@ class MeView(APIView):
     def _answer(self, request: Request, me: Actor) -> Response:
         return Response(serialized_actor(request, me, MeSerializer, queryset=Actor.objects.select_related("user")))
 
-    @extend_schema(responses=MeSerializer, tags=["auth"])
+    @extend_schema(
+        responses=MeSerializer, tags=["auth"], summary="The caller's profile and account settings",
+        description="The caller's person actor, as everyone sees it, plus what only its owner sees: `email`, "
+        "`email_verified`, `pending_email` and `language` (of the e-mails it is sent).",
+    )
     def get(self, request: Request) -> Response:
-        """The caller's person actor, with the account's address and language."""
         return self._answer(request, self._me(request))
 
-    @extend_schema(request=MeSerializer, responses=MeSerializer, tags=["auth"])
+    @extend_schema(
+        request=MeSerializer, responses=MeSerializer, tags=["auth"], summary="Edit the caller's profile and settings",
+        description="Any profile field, `email` and `language`. A new `email` waits in `pending_email` (and is "
+        "sent a key for `POST /api/v1/auth/email/verify/`) while the old address stays the account's; an "
+        "address another account uses is a 400. People publish no coordinates.",
+    )
     def patch(self, request: Request) -> Response:
-        """Edit the caller's profile; a new `email` is sent a verification key and waits in `pending_email`."""
         me = self._me(request)
         data = MeSerializer(me, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -203,6 +235,9 @@ class MeView(APIView):
             409: OpenApiResponse(description="The caller is the only admin of an organization or city"),
         },
         summary="Erase the account: personal data go, updates and responses in others' spaces stay as a former member's",
+        description="Needs the password. The person's profile, follows, memberships, tokens and sessions are "
+        "erased and its sockets close; what it wrote in others' spaces stays, signed \"Former member\". The only "
+        "admin of an organization or city must hand it over first (409).",
     )
     def delete(self, request: Request) -> Response:
         self._me(request)
@@ -216,20 +251,30 @@ class MeView(APIView):
 
 
 class FollowMixin:
-    """`follow/` (POST, DELETE) for the object that `get_object()` returns."""
+    # `follow/` (POST, DELETE) for the object that `get_object()` returns. A comment, not a
+    # docstring: the schema would take a class docstring as every operation's description.
 
     throttle_scope: str | None = None  # set per action (`follow`)
 
     def _follow_target(self):
         return self.get_object()
 
-    @extend_schema(request=None, responses=FollowStateSerializer, methods=["POST", "DELETE"])
+    @extend_schema(
+        request=None, responses=FollowStateSerializer, methods=["POST"], summary="Follow",
+        description="Its activity joins the caller's home timeline and live stream. Repeating it is harmless. "
+        "Yourself is a 400, a blocked account a 403; a remote actor's follow is `pending` until its instance "
+        "accepts.",
+    )
+    @extend_schema(
+        request=None, responses=FollowStateSerializer, methods=["DELETE"], summary="Unfollow",
+        description="Its activity leaves the caller's home timeline from now on. Repeating it is harmless.",
+    )
     @action(
         detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated],
         throttle_scope="follow",
     )
     def follow(self, request: Request, **kwargs) -> Response:
-        """Follow (POST) or unfollow (DELETE); repeating either is harmless."""
+        # Follow (POST) or unfollow (DELETE); repeating either is harmless.
         target = self._follow_target()
         me = selectors.viewer_actor(request.user)
         if me is None:
@@ -261,14 +306,34 @@ class FollowMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="People, organizations and cities", tags=["actors"]),
-    retrieve=extend_schema(tags=["actors"]),
+    list=extend_schema(
+        summary="People, organizations and cities", tags=["actors"],
+        description="Every actor the caller may see (suspended ones are not), paginated, filtered by `kind`, "
+        "`city`, `country`, `skill`, `sector` and `interest`.",
+    ),
+    retrieve=extend_schema(
+        summary="One actor", tags=["actors"],
+        description="A person, organization or city by handle (`name@host` for an actor of another "
+        "instance). Unknown and suspended actors are the same 404.",
+    ),
     create=extend_schema(
         request=ActorCreateSerializer, responses={201: ActorSerializer}, tags=["actors"],
         summary="Create an organization or a city; the caller becomes its admin",
+        description="`kind` is `organization` or `city`; a taken handle is a 400. Organizations and cities may "
+        "give their own `latitude` and `longitude` (both, in range) to be placed there on the map.",
     ),
-    partial_update=extend_schema(request=ActorSerializer, responses=ActorSerializer, tags=["actors"]),
-    destroy=extend_schema(tags=["actors"]),
+    partial_update=extend_schema(
+        request=ActorSerializer, responses=ActorSerializer, tags=["actors"], summary="Edit a profile",
+        description="By the person themself, or an admin of the organization or city (else 403). An "
+        "organization may set its own coordinates (both or neither; null for both puts it back at its city's "
+        "centre); `region` is for cities only.",
+    ),
+    destroy=extend_schema(
+        tags=["actors"], summary="Delete an organization or city (its admins) or one's own profile",
+        description="By the person themself or an admin of the group (else 403); its memberships, follows and "
+        "search document go with it.",
+    ),
+    follow=extend_schema(tags=["actors"]),
 )
 class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     lookup_field = "handle"
@@ -307,10 +372,14 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     @extend_schema(
         responses=MembershipSerializer(many=True), methods=["GET"], tags=["actors"],
         summary="Members and their roles; admins also see open invitations (`status: invited`)",
+        description="The members of an organization or city with their role (`admin`, `member`), paginated. "
+        "An invitation grants nothing until it is accepted; only the group's admins see open ones.",
     )
     @extend_schema(
         request=MembershipInputSerializer, responses={201: MembershipSerializer}, methods=["POST"], tags=["actors"],
         summary="Invite a person (`status: invited`), or change a member's role (admins)",
+        description="By the group's admins (else 403). A person who is not a member yet is invited and "
+        "becomes one when they accept; a member's role changes at once. The last admin cannot be demoted (409).",
     )
     @action(detail=True, methods=["get", "post"])
     def members(self, request: Request, **kwargs) -> Response:
@@ -329,6 +398,8 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=None, responses={204: None}, tags=["actors"],
         summary="Leave (your own handle), remove a member or withdraw an invitation (as the role rules allow)",
+        description="Anyone may leave; admins remove members and withdraw invitations (else 403). The last "
+        "admin cannot leave (409): name another admin first.",
     )
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)",
             permission_classes=[permissions.IsAuthenticated])
@@ -344,7 +415,9 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         return self.get_object()
 
     @extend_schema(request=None, responses={200: MembershipSerializer}, tags=["actors"],
-                   summary="Accept an invitation (the invited person): you become a member")
+                   summary="Accept an invitation (the invited person): you become a member",
+                   description="Only the invited person (`{member}` is their own handle, else 403); no open "
+                   "invitation is a 409. The membership starts with the role the invitation named.")
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)/accept",
             permission_classes=[permissions.IsAuthenticated])
     def accept_invitation(self, request: Request, handle: str, member: str) -> Response:
@@ -352,7 +425,9 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         return Response(MembershipSerializer(services.accept_group_invitation(group=group, user=request.user)).data)
 
     @extend_schema(request=None, responses={204: None}, tags=["actors"],
-                   summary="Decline an invitation (the invited person)")
+                   summary="Decline an invitation (the invited person)",
+                   description="Only the invited person (else 403); the invitation is gone and grants nothing. No open "
+                   "invitation is a 409.")
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[-a-zA-Z0-9_]+)/decline",
             permission_classes=[permissions.IsAuthenticated])
     def decline_invitation(self, request: Request, handle: str, member: str) -> Response:
@@ -363,22 +438,31 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         page = self.paginate_queryset(actors_for(request, queryset))
         return self.get_paginated_response(ActorSerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(responses=ActorSerializer(many=True), tags=["actors"])
+    @extend_schema(
+        responses=ActorSerializer(many=True), tags=["actors"], summary="Who follows this actor",
+        description="Actors following it, newest follow first, paginated; suspended ones are left out.",
+    )
     @action(detail=True, methods=["get"])
     def followers(self, request: Request, **kwargs) -> Response:
-        """Who follows this actor, newest first."""
         return self._actor_page(request, follow_selectors.followers_of(self.get_object()))
 
-    @extend_schema(responses=ActorSerializer(many=True), tags=["actors"])
+    @extend_schema(
+        responses=ActorSerializer(many=True), tags=["actors"], summary="Whom this actor follows",
+        description="The actors it follows, newest follow first, paginated (projects it follows are in "
+        "`/api/v1/me/following/` for the caller).",
+    )
     @action(detail=True, methods=["get"])
     def following(self, request: Request, **kwargs) -> Response:
-        """Whom this actor follows, newest first."""
         return self._actor_page(request, follow_selectors.following_of(self.get_object()))
 
-    @extend_schema(parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["actors"])
+    @extend_schema(
+        parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["actors"],
+        summary="The actor's stream",
+        description="What the actor did and what was published on its stream, newest first, as `{results, "
+        "next}`: only activities the caller may see, in the caller's language. Page older with `before`.",
+    )
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, **kwargs) -> Response:
-        """That actor's stream, newest first (what the caller may see)."""
         return stream_response(request, kinds.stream_key(self.get_object()))
 
 
@@ -398,8 +482,16 @@ def cities_for(request: Request):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Cities", tags=["cities"]),
-    retrieve=extend_schema(summary="A city with its peers and counts", tags=["cities"]),
+    list=extend_schema(
+        summary="Cities", tags=["cities"],
+        description="City actors by handle, paginated, filtered by `country`, each with its accepted peer "
+        "cities and its `actors_count` and `projects_count` (what the caller may see).",
+    ),
+    retrieve=extend_schema(
+        summary="A city with its peers and counts", tags=["cities"],
+        description="A city: its `peers` (handles of accepted linked cities abroad), region, coordinates, "
+        "`actors_count` and `projects_count`. Not a city, or suspended: 404.",
+    ),
 )
 class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "handle"
@@ -423,6 +515,8 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=CityLinkInputSerializer, responses={201: CityLinkSerializer}, tags=["cities"],
         summary="Propose a link to a peer city (admins of this city)",
+        description="A pending link from this city to `peer`, until an admin of `peer` accepts it; a link "
+        "between the two already is a 409, a city itself a 400.",
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def links(self, request: Request, handle: str) -> Response:
@@ -435,6 +529,8 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=None, responses={200: CityLinkSerializer}, tags=["cities"],
         summary="Accept the link that the peer city proposed (admins of this city)",
+        description="The two cities become peers: requests to one may reach the other (`include_peer_cities`) "
+        "and their events list together (`include_peers=1`). No pending link from `peer` is a 409.",
     )
     @action(
         detail=True, methods=["post"], url_path=r"links/(?P<peer>[-a-zA-Z0-9_]+)/accept",
@@ -447,6 +543,7 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=None, responses={204: OpenApiResponse(description="The link is ended")}, tags=["cities"],
         summary="End a link, pending or accepted (admins of either city)",
+        description="Either side ends it (a pending one too, which withdraws or refuses it).",
     )
     @action(
         detail=True, methods=["delete"], url_path=r"links/(?P<peer>[-a-zA-Z0-9_]+)",
@@ -459,6 +556,8 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         parameters=[ActivityQuerySerializer], responses=ActivityPageSerializer, tags=["cities"],
         summary="The city's stream: what happens there, newest first",
+        description="Activities published on `city:<handle>` that the caller may see, newest first, as "
+        "`{results, next}`, in the caller's language; page older with `before`.",
     )
     @action(detail=True, methods=["get"])
     def activity(self, request: Request, handle: str) -> Response:

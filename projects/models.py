@@ -164,6 +164,8 @@ class CollaborationRequest(models.Model):
     needed_sectors = models.ManyToManyField(Tag, blank=True, related_name="requests_in_sector")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     deadline = models.DateTimeField()
+    # A request opened without a deadline closes at the end of the day this many days later.
+    DEFAULT_DEADLINE_DAYS = 30
     responses_count = models.PositiveIntegerField(default=0)
     accepted_response = models.ForeignKey(
         "CollaborationResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

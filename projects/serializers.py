@@ -3,7 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from novosphere.api.parsers import KeyField
+from novosphere.api.parsers import EndOfDayDateTimeField, KeyField
 from novosphere.roles import MembershipStatus
 from profiles.models import Actor
 from profiles.serializers import (
@@ -155,6 +155,12 @@ class CollaborationRequestSerializer(serializers.ModelSerializer):
     to_project = VisibleProjectField(required=False, allow_null=True)
     to_city = CityHandleField(required=False, allow_null=True)
     needs = RequestNeedsSerializer(required=False)
+    deadline = EndOfDayDateTimeField(
+        required=False,
+        help_text="When the request closes by itself. Optional: by default the end of the day "
+                  f"{CollaborationRequest.DEFAULT_DEADLINE_DAYS} days from now. A date without a time (`2027-03-01`) means the "
+                  "end of that day (23:59:59) in the instance's time zone.",
+    )
 
     class Meta:
         model = CollaborationRequest

@@ -19,6 +19,7 @@ from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
 from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.dates import end_of_day_in
 from novosphere.keys import handle_key
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
@@ -327,7 +328,7 @@ def open_collaboration(
     author: User,
     title: str,
     message: str,
-    deadline: datetime,
+    deadline: datetime | None = None,
     kind: str = CollaborationRequest.Kind.PARTNERSHIP,
     to_actor: Actor | None = None,
     to_project: Project | None = None,
@@ -348,6 +349,8 @@ def open_collaboration(
         raise invalid("to_actor", _("Use to_city to address a city."))
     if include_peer_cities and to_city is None:
         raise invalid("include_peer_cities", _("Only a request to a city can include its peer cities."))
+    if deadline is None:
+        deadline = end_of_day_in(CollaborationRequest.DEFAULT_DEADLINE_DAYS)
     if deadline <= timezone.now():
         raise invalid("deadline", _("The deadline must be in the future."))
     if from_project is not None and not selectors.is_project_member(person=me, project=from_project):
@@ -443,7 +446,9 @@ def close_expired_requests() -> int:
         return 0
     closed = 0
     with transaction.atomic():
-        for request in expired.select_for_update().select_related("author", "to_project", "from_project"):
+        # Only the requests' rows are locked: PostgreSQL refuses FOR UPDATE on the nullable
+        # side of the outer joins that select_related makes for the projects.
+        for request in expired.select_for_update(of=("self",)).select_related("author", "to_project", "from_project"):
             request.status = TRANSITIONS.check("expire", request.status, refused="")
             request.closed_at = now
             request.save(update_fields=["status", "closed_at", "updated"])

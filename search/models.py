@@ -15,7 +15,8 @@ from django.utils import timezone
 class SearchDocument(models.Model):
     key = models.CharField(max_length=120, unique=True)  # "actor:<pk>", "project:<pk>"
     type = models.CharField(max_length=20)
-    object_pk = models.BigIntegerField()
+    # The object's primary key as text: a number for most kinds, a slug for events.
+    object_pk = models.CharField(max_length=120)
     ident = models.CharField(max_length=120)  # the public id: handle, slug, request id
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)
@@ -25,7 +26,7 @@ class SearchDocument(models.Model):
     kind = models.CharField(max_length=30, blank=True)
     city = models.CharField(max_length=50, blank=True)  # handle of the city
     country = models.CharField(max_length=2, blank=True)
-    audience = models.CharField(max_length=10, default="public")  # search.registry.Audience
+    audience = models.CharField(max_length=10, default="everyone")  # search.registry.Audience
     hidden = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
 
@@ -63,7 +64,7 @@ class SearchTerm(models.Model):
 
 
 class SearchMember(models.Model):
-    """An actor who may see a members-only document (`audience = "private"`)."""
+    """An actor who may see a members-only document (`audience = "listed"`)."""
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="members")
     actor_id = models.BigIntegerField()

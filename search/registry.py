@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
 
 from novosphere import kinds
 from profiles.selectors import viewer_actor
@@ -33,9 +34,9 @@ from profiles.selectors import viewer_actor
 class Audience:
     """Who may see a document, stored with it where the index cannot ask the database (Elasticsearch)."""
 
-    PUBLIC = "public"  # everyone
-    SIGNED_IN = "members"  # signed-in people
-    MEMBERS_ONLY = "private"  # the actors listed in `member_ids`
+    EVERYONE = "everyone"  # the anonymous reader
+    SIGNED_IN = "signed_in"  # signed-in people
+    LISTED = "listed"  # the actors listed in `member_ids`
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Document:
     """One object as search sees it."""
 
     type: str
-    object_pk: int
+    object_pk: int | str  # a number, or a slug for kinds keyed by one (events)
     ident: str  # the public id: a handle, a slug, a request id
     title: str
     body: str = ""
@@ -57,7 +58,7 @@ class Document:
     # Who may see the object, mirroring the type's visibility selector: the
     # index filters on these at query time instead of asking the selector per
     # match. `DocumentType.visible` stays the reference they are tested against.
-    audience: str = Audience.PUBLIC
+    audience: str = Audience.EVERYONE
     member_ids: list[int] = field(default_factory=list)
     hidden: bool = False
 
@@ -70,9 +71,10 @@ def document_key(type_: str, pk) -> str:
     return f"{type_}:{pk}"
 
 
-def split_key(key: str) -> tuple[str, int]:
+def split_key(key: str) -> tuple[str, str]:
+    """`(type, primary key as text)`: a kind's key may be a number or a slug (events)."""
     type_, _, pk = key.partition(":")
-    return type_, int(pk)
+    return type_, pk
 
 
 class DocumentType:
@@ -95,15 +97,20 @@ class DocumentType:
         return kinds.kind_named(self.kind).visible_to(viewer)
 
     def excluded_for(self, viewer) -> QuerySet | None:
-        """Primary keys (a `values("pk")` subquery) of objects hidden from this viewer alone,
-        which no stored audience can say (what a block hides: the kind says); None when none are."""
+        """Primary keys as text (a one-column `values()` subquery, compared with
+        `SearchDocument.object_pk`) of objects hidden from this viewer alone, which no stored
+        audience can say (what a block hides: the kind says); None when none are."""
         from moderation.selectors import blocked_by
 
         me = viewer_actor(viewer)
         if me is None or not self.kind:
             return None
         excluded = kinds.kind_named(self.kind).excluded_by_blocks(blocked_by(me))
-        return None if excluded is None else self.model._default_manager.filter(excluded).values("pk")
+        if excluded is None:
+            return None
+        return self.model._default_manager.filter(excluded).annotate(
+            search_pk=Cast("pk", output_field=CharField())
+        ).values("search_pk")
 
     def audience(self, obj) -> dict:
         """`audience`, `member_ids` and `hidden` of `obj`'s document: who may see it, derived from
@@ -111,11 +118,11 @@ class DocumentType:
         kind = kinds.kind_named(self.kind)
         stored = getattr(obj, "_search_audience", None) or kinds.audience_of(kind, [obj.pk])[obj.pk]
         if stored == kinds.Audience.EVERYONE:
-            return {"audience": Audience.PUBLIC, "member_ids": [], "hidden": False}
+            return {"audience": Audience.EVERYONE, "member_ids": [], "hidden": False}
         if stored == kinds.Audience.SIGNED_IN:
             return {"audience": Audience.SIGNED_IN, "member_ids": [], "hidden": False}
         members = kind.audience_members(obj)
-        return {"audience": Audience.MEMBERS_ONLY, "member_ids": members, "hidden": not members}
+        return {"audience": Audience.LISTED, "member_ids": members, "hidden": not members}
 
     def dependencies(self) -> list[tuple[type[models.Model], object]]:
         """Models whose changes change documents of this type, each with a function
@@ -128,7 +135,7 @@ def stored_audience_allows(document: Document, viewer) -> bool:
     if document.hidden:
         return False
     me = viewer_actor(viewer)
-    if document.audience == Audience.PUBLIC:
+    if document.audience == Audience.EVERYONE:
         return True
     if me is None:
         return False
@@ -170,7 +177,7 @@ def document_type(type_: str) -> DocumentType | None:
 
 def documents_for_keys(keys: Iterable[str]) -> tuple[list[Document], list[str]]:
     """The current documents of `keys`, and the keys whose object no longer exists."""
-    by_type: dict[str, list[int]] = {}
+    by_type: dict[str, list[str]] = {}
     for key in keys:
         type_, pk = split_key(key)
         by_type.setdefault(type_, []).append(pk)
@@ -180,7 +187,7 @@ def documents_for_keys(keys: Iterable[str]) -> tuple[list[Document], list[str]]:
         if handler is None:
             gone.extend(document_key(type_, pk) for pk in pks)
             continue
-        found = {obj.pk: obj for obj in _with_audiences(handler, handler.queryset().filter(pk__in=pks))}
+        found = {str(obj.pk): obj for obj in _with_audiences(handler, handler.queryset().filter(pk__in=pks))}
         for pk in pks:
             if pk in found:
                 documents.append(handler.document(found[pk]))

@@ -3,10 +3,13 @@ from rest_framework import serializers
 
 from search import registry
 
-# Collaboration requests join search through projects/documents.py; the type
-# is accepted now so clients can ask for it before any is indexed.
-KNOWN_TYPES = ("actor", "project", "collaboration")
-TYPE_LABELS = {"actor": gettext_lazy("actor"), "project": gettext_lazy("project"), "collaboration": gettext_lazy("collaboration request")}
+# Each app's documents.py registers its types; these are accepted (and documented) even
+# before any of their documents is indexed.
+KNOWN_TYPES = ("actor", "project", "collaboration", "event")
+TYPE_LABELS = {
+    "actor": gettext_lazy("actor"), "project": gettext_lazy("project"),
+    "collaboration": gettext_lazy("collaboration request"), "event": gettext_lazy("event"),
+}
 
 
 def searchable_types() -> list[str]:
@@ -16,7 +19,9 @@ def searchable_types() -> list[str]:
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200, help_text="What to look for; accents, case, plurals and typos forgiven.")
     type = serializers.ChoiceField(choices=[(type, TYPE_LABELS[type]) for type in KNOWN_TYPES], required=False)
-    kind = serializers.CharField(max_length=30, required=False, help_text="person, organization, city, …")
+    kind = serializers.CharField(max_length=30, required=False,
+                                 help_text="An actor's kind (person, organization, city), a request's kind "
+                                           "(partnership, …) or an event's kind (meetup, conference, …).")
     city = serializers.SlugField(max_length=50, required=False, help_text="a city handle")
     country = serializers.CharField(min_length=2, max_length=2, required=False, help_text="ISO 3166 alpha-2")
     sector = serializers.SlugField(max_length=50, required=False)
@@ -34,7 +39,7 @@ class SuggestQuerySerializer(serializers.Serializer):
 
 class SearchHitSerializer(serializers.Serializer):
     type = serializers.CharField()
-    id = serializers.CharField(help_text="the actor's handle, the project's slug or the request's id")
+    id = serializers.CharField(help_text="the actor's handle, the project's slug, the request's id or the event's slug")
     title = serializers.CharField()
     snippet = serializers.CharField()
     score = serializers.FloatField()

@@ -27,10 +27,13 @@ class SearchView(APIView):
         parameters=[SearchQuerySerializer],
         responses={200: SearchResultsSerializer, 503: UNAVAILABLE},
         tags=["search"],
-        summary="Full-text search over actors, projects and collaboration requests",
+        summary="Full-text search over actors, projects, collaboration requests and events",
         description="French and English: accents, case, elisions and plurals do not matter; one typo is "
         "forgiven in words of 5 to 8 letters, two from 9. Titles rank above body text, exact words above "
-        "forgiven typos. Results, count and facets hold only what the caller may see. 20 results a page.",
+        "forgiven typos. Results, count and facets hold only what the caller may see (a private event only "
+        "its organizers' circle; a hidden event, or one with a suspended organizer, nobody). 20 results a page. "
+        "`type` is `actor`, `project`, `collaboration` or `event`; an event's `kind` is its kind (meetup, …) "
+        "and its `city` the city it takes place in.",
     )
     def get(self, request):
         params = SearchQuerySerializer(data=request.query_params)
@@ -50,6 +53,8 @@ class SuggestView(APIView):
         responses={200: AutocompleteSerializer(many=True), 503: UNAVAILABLE},
         tags=["search"],
         summary="Autocomplete: up to 10 titles whose words start as typed",
+        description="Actors' names and the titles of projects, collaboration requests and events the caller "
+        "may see.",
     )
     def get(self, request):
         params = SuggestQuerySerializer(data=request.query_params)

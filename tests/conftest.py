@@ -18,6 +18,14 @@ SERVICE_SKIP_PREFIXES = ("needs PostgreSQL", "needs Redis")
 _service_skips: list[str] = []
 
 
+def pytest_collection_modifyitems(config, items):
+    # A test that needs Redis is marked so, whichever fixture brings it in: `make test`
+    # runs those once, on the PostgreSQL half (the scale stack is PostgreSQL + Redis).
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
+
+
 def pytest_runtest_logreport(report):
     if report.skipped and isinstance(report.longrepr, tuple):
         reason = str(report.longrepr[2])

@@ -22,7 +22,9 @@ class WebhooksView(APIView):
 
     @extend_schema(tags=["webhooks"], operation_id="webhooks_list",
                    responses={200: SubscriptionListSerializer, 401: NO_TOKEN},
-                   summary="The caller's webhooks, with their delivery state")
+                   summary="The caller's webhooks, with their delivery state",
+                   description="`{results, next}`: each webhook's URL, streams and how its deliveries go (the "
+                   "last success and failure, whether it was disabled after failing for days); never its secret.")
     def get(self, request: Request) -> Response:
         subscriptions = selectors.subscriptions_of(request.user)
         return Response({"results": SubscriptionSerializer(subscriptions, many=True).data, "next": None})
@@ -36,9 +38,12 @@ class WebhooksView(APIView):
             401: NO_TOKEN,
         },
         summary="POST each activity of some public streams to a URL, signed (Standard Webhooks)",
+        description="`{url, streams: [\"city:rennes\", ...]}`. Each activity published on those public streams "
+        "is POSTed to `url` as `{type: \"activity\", activity}`, signed as Standard Webhooks say "
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), at least once, in stream order, retried with "
+        "backoff. The answer's `secret` (whsec_...) signs every delivery; it is shown only here.",
     )
     def post(self, request: Request) -> Response:
-        """The answer's `secret` (whsec_...) signs every delivery; it is shown only here."""
         data = SubscribeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = services.subscribe(owner=request.user, **data.validated_data)
@@ -50,14 +55,16 @@ class WebhookView(APIView):
 
     @extend_schema(tags=["webhooks"], responses={200: SubscriptionSerializer, 401: NO_TOKEN,
                                                  404: OpenApiResponse(description="not one of the caller's")},
-                   summary="One of the caller's webhooks, with its delivery state")
+                   summary="One of the caller's webhooks, with its delivery state",
+                   description="Another account's webhook is the same 404 as an unknown id.")
     def get(self, request: Request, subscription_id: int) -> Response:
         subscription = selectors.subscription_for_owner(owner=request.user, subscription_id=subscription_id)
         return Response(SubscriptionSerializer(subscription).data)
 
     @extend_schema(tags=["webhooks"], responses={204: None, 401: NO_TOKEN,
                                                  404: OpenApiResponse(description="not one of the caller's")},
-                   summary="Delete a webhook; nothing more is sent to it")
+                   summary="Delete a webhook; nothing more is sent to it",
+                   description="Deliveries still waiting are dropped. Another account's webhook is a 404.")
     def delete(self, request: Request, subscription_id: int) -> Response:
         subscription = selectors.subscription_for_owner(owner=request.user, subscription_id=subscription_id)
         services.unsubscribe(subscription=subscription)

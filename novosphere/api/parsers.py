@@ -10,6 +10,8 @@
 """
 
 import json
+import re
+from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
+from novosphere.dates import end_of_day
 from novosphere.text import SINGLE_LINE_FIELDS, text_problem
 
 TOO_DEEP = _("This JSON nests too deeply.")
@@ -118,3 +121,19 @@ class KeyField(serializers.SlugRelatedField):
                 self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
             return found
         return super().to_internal_value(data)
+
+
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class EndOfDayDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time, or a bare date (`2027-03-01`) meaning the end of that day in the
+    instance's time zone: a person who writes a date means "until that day is over"."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and DATE_ONLY.fullmatch(value.strip()):
+            try:
+                return end_of_day(date.fromisoformat(value.strip()))
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD[Thh:mm[:ss[.uuuuuu]]][+HH:MM|-HH:MM|Z]")
+        return super().to_internal_value(value)

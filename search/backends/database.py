@@ -147,12 +147,12 @@ class DatabaseSearchBackend(SearchBackend):
         documents = SearchDocument.objects.filter(hidden=False)
         me = viewer_actor(viewer)
         if me is None:
-            return documents.filter(audience=registry.Audience.PUBLIC)
+            return documents.filter(audience=registry.Audience.EVERYONE)
         # Members-only rows: the viewer's own member rows, one index range on (actor_id, document).
         mine = SearchMember.objects.filter(actor_id=me.pk).values("document_id")
         documents = documents.filter(
-            Q(audience__in=[registry.Audience.PUBLIC, registry.Audience.SIGNED_IN])
-            | Q(audience=registry.Audience.MEMBERS_ONLY, pk__in=mine)
+            Q(audience__in=[registry.Audience.EVERYONE, registry.Audience.SIGNED_IN])
+            | Q(audience=registry.Audience.LISTED, pk__in=mine)
         )
         for type_, excluded in registry.exclusions_for(viewer).items():
             documents = documents.exclude(type=type_, object_pk__in=excluded)
@@ -482,7 +482,7 @@ def _top(values: dict[str, int]) -> dict[str, int]:
 def _row_values(document: registry.Document) -> dict:
     return {
         "type": document.type,
-        "object_pk": document.object_pk,
+        "object_pk": str(document.object_pk),
         "ident": str(document.ident)[:120],
         "title": document.title[:300],
         "body": document.body,
@@ -507,7 +507,7 @@ def _facet_rows(row: SearchDocument, document: registry.Document) -> list[Search
 
 
 def _member_rows(row: SearchDocument, document: registry.Document) -> list[SearchMember]:
-    if document.audience != registry.Audience.MEMBERS_ONLY:
+    if document.audience != registry.Audience.LISTED:
         return []
     return [SearchMember(document=row, actor_id=actor_id) for actor_id in dict.fromkeys(document.member_ids)]
 

@@ -149,11 +149,11 @@ def visibility_filter(viewer) -> Query:
     """What `viewer` may see, from the audience stored with each document (see registry.stored_audience_allows)."""
     me = viewer_actor(viewer)
     if me is None:
-        return Query("bool", filter=[Query("term", audience=Audience.PUBLIC)], must_not=[Query("term", hidden=True)])
+        return Query("bool", filter=[Query("term", audience=Audience.EVERYONE)], must_not=[Query("term", hidden=True)])
     return Query(
         "bool",
         should=[
-            Query("terms", audience=[Audience.PUBLIC, Audience.SIGNED_IN]),
+            Query("terms", audience=[Audience.EVERYONE, Audience.SIGNED_IN]),
             Query("term", member_ids=me.pk),
         ],
         minimum_should_match=1,

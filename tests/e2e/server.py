@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,8 +23,55 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _migrate(url: str) -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url, "DEBUG": "false"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
+class _Template:
+    """One migrated database per test process, copied for each `Database`: migrating
+    takes seconds, copying a file or a PostgreSQL template a fraction of one."""
+
+    sqlite: Path | None = None
+    postgres: str | None = None
+    _directory: tempfile.TemporaryDirectory | None = None
+
+    @classmethod
+    def sqlite_file(cls) -> Path:
+        if cls.sqlite is None:
+            cls._directory = tempfile.TemporaryDirectory()
+            path = Path(cls._directory.name) / "template.sqlite3"
+            _migrate(f"sqlite:///{path}")
+            cls.sqlite = path
+        return cls.sqlite
+
+    @classmethod
+    def postgres_name(cls, base: str, admin_url: str) -> str:
+        if cls.postgres is None:
+            import atexit
+
+            import psycopg
+
+            name = f"e2e_template_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            _migrate(base.rsplit("/", 1)[0] + "/" + name)
+            atexit.register(cls._drop_postgres, admin_url, name)
+            cls.postgres = name
+        return cls.postgres
+
+    @staticmethod
+    def _drop_postgres(admin_url: str, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Database:
-    """A fresh database of the same engine as the suite's (SQLite file or PostgreSQL)."""
+    """A fresh, migrated database of the same engine as the suite's (SQLite file or PostgreSQL)."""
+
+    migrated = True
 
     def __init__(self):
         base = os.environ.get("DATABASE_URL", "")
@@ -32,14 +80,20 @@ class Database:
             import psycopg
 
             self.admin_url = base.rsplit("/", 1)[0] + "/postgres"
+            template = _Template.postgres_name(base, self.admin_url)
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
+                conn.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{template}"')
             self.url = base.rsplit("/", 1)[0] + "/" + self.name
             self.directory = None
         else:
             self.admin_url = None
             self.directory = tempfile.TemporaryDirectory()
-            self.url = f"sqlite:///{self.directory.name}/{self.name}.sqlite3"
+            path = Path(self.directory.name) / f"{self.name}.sqlite3"
+            template = _Template.sqlite_file()
+            for suffix in ("", "-wal"):  # the journal too, should the last connection not have checkpointed
+                if Path(f"{template}{suffix}").exists():
+                    shutil.copyfile(f"{template}{suffix}", f"{path}{suffix}")
+            self.url = f"sqlite:///{path}"
 
     def drop(self) -> None:
         if self.admin_url:
@@ -71,7 +125,7 @@ class Daphne:
             **(env or {}),
         }
         self.env.pop("REDIS_URL", None) if "REDIS_URL" not in (env or {}) else None
-        if migrate:
+        if migrate and not getattr(database, "migrated", False):
             subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=ROOT, env=self.env, check=True,

@@ -41,11 +41,10 @@ def test_description_is_sanitized(post_event):
     assert '<a href="https://example.org" rel="noopener noreferrer">ok</a>' in html
 
 
-def test_online_event_needs_a_link_or_a_venue(post_event):
+def test_online_event_has_a_link_and_no_venue(post_event):
     body = post_event(venue=None, online_url="https://meet.example.org/apero", kind="webinar")
     assert body["venue"] is None and body["online_url"] == "https://meet.example.org/apero"
-    refused = post_event(venue=None, expect=400)
-    assert "venue" in refused
+    assert body["place"] == "online"
 
 
 @pytest.mark.parametrize(

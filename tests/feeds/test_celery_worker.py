@@ -133,7 +133,7 @@ def test_a_real_worker_fills_the_followers_timelines(start_worker):
     assert worker.poll() is None
     fan_feed = client_for(fans[-1]).get("/api/v1/feed/").json()["results"]
     assert fan_feed[0]["id"] == activity_id
-    assert fan_feed[0]["summary"] == "Alice suit Brest"
+    assert fan_feed[0]["summary"] == "Alice suit désormais Brest"
 
 
 def test_a_worker_killed_mid_task_loses_nothing(start_worker):

@@ -43,7 +43,7 @@ def audiences() -> dict[str, set[str]]:
 
 
 def test_each_activity_stores_its_subject_and_the_audience_its_rule_gives(world):
-    assert audiences() == {kind: {"public"} for kind in ("actor", "project", "update", "request", "response", "event")}
+    assert audiences() == {kind: {"everyone"} for kind in ("actor", "project", "update", "request", "response", "event")}
     assert stale_audiences() == []
 
 
@@ -51,32 +51,32 @@ def test_a_project_turned_members_only_then_private_takes_what_follows_from_it(w
     world.visibility = "members"
     world.save()  # as the admin's form does: no service in between
     found = audiences()
-    assert found["project"] == found["update"] == found["request"] == found["response"] == {"members"}
-    assert found["actor"] == found["event"] == {"public"}
+    assert found["project"] == found["update"] == found["request"] == found["response"] == {"signed_in"}
+    assert found["actor"] == found["event"] == {"everyone"}
     world.visibility = "private"
     world.save()
     found = audiences()
-    assert found["project"] == found["update"] == found["request"] == found["response"] == {"private"}
+    assert found["project"] == found["update"] == found["request"] == found["response"] == {"some"}
     assert stale_audiences() == []
 
 
 def test_moderation_and_suspension_reach_every_activity_that_follows(world, alice, moderator):
     set_hidden(kind="project", pk=world.pk, hidden=True, moderator=moderator)
-    assert audiences()["update"] == {"private"} and stale_audiences() == []
+    assert audiences()["update"] == {"some"} and stale_audiences() == []
     set_hidden(kind="project", pk=world.pk, hidden=False, moderator=moderator)
-    assert audiences()["update"] == {"public"}
+    assert audiences()["update"] == {"everyone"}
     request = CollaborationRequest.objects.get()
     set_hidden(kind="collaboration", pk=request.pk, hidden=True, moderator=moderator)
-    assert audiences()["response"] == {"private"} and audiences()["project"] == {"public"}
+    assert audiences()["response"] == {"some"} and audiences()["project"] == {"everyone"}
     set_hidden(kind="collaboration", pk=request.pk, hidden=False, moderator=moderator)
     # The owner's suspension hides the actor, the project, its update, the event alice organizes,
     # and the response she wrote.
     suspend_actor(actor=alice, suspended=True, moderator=moderator)
     found = audiences()
-    assert found["project"] == found["update"] == found["event"] == found["response"] == {"private"}
+    assert found["project"] == found["update"] == found["event"] == found["response"] == {"some"}
     assert stale_audiences() == []
     suspend_actor(actor=alice, suspended=False, moderator=moderator)
-    assert audiences() == {kind: {"public"} for kind in ("actor", "project", "update", "request", "response", "event")}
+    assert audiences() == {kind: {"everyone"} for kind in ("actor", "project", "update", "request", "response", "event")}
 
 
 def test_the_check_command_finds_what_a_bulk_update_left_stale_and_the_repair_fixes_it(world):

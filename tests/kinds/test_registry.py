@@ -62,7 +62,7 @@ def test_names_are_what_people_know_things_by(world):
     assert name("request") == "Cherche un labo"
     assert name("event") == "Apéro numérique"
     # An update is known by its first words, without its markdown.
-    assert name("update").startswith("Nouvelles Nous avons enfin reçu les capteurs !")
+    assert name("update").startswith("Nouvelles. Nous avons enfin reçu les capteurs !")
     assert len(name("update")) <= 60 and "*" not in name("update") and "#" not in name("update")
     with translation.override("en"):
         assert name("response") == "response to “Cherche un labo”"
@@ -75,7 +75,7 @@ def test_content_is_plain_text_cut_on_a_word(world):
     content = kinds.kind_of(update).content_of(update)
     assert len(content) <= 500 and content.endswith("…")
     assert "**" not in content and "<" not in content and "](" not in content and "#" not in content
-    assert content.startswith("Nouvelles Nous avons enfin reçu les capteurs !")
+    assert content.startswith("Nouvelles. Nous avons enfin reçu les capteurs !")  # a heading ends as a sentence
     assert content[:-1].rstrip().endswith("mots") or content[:-1].rstrip().endswith("encore")
     request = world["request"]
     assert kinds.kind_of(request).content_of(request) == "Cherche un labo. Pour **tester** nos capteurs."

@@ -157,10 +157,10 @@ def test_a_response_to_a_suspended_authors_request_leaves_the_responders_stream(
 def test_an_event_has_its_subject_and_audience_stored(public_event, organizer):
     event, created = public_event
     created.refresh_from_db()
-    assert (created.subject_kind, created.subject_id, created.audience) == ("event", event["slug"], "public")
+    assert (created.subject_kind, created.subject_id, created.audience) == ("event", event["slug"], "everyone")
     make_private(client_for(organizer), event["slug"])
     created.refresh_from_db()
-    assert created.audience == "private"
+    assert created.audience == "some"
     assert Event.objects.get(slug=event["slug"]).visibility == "private"
 
 

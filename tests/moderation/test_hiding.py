@@ -164,6 +164,6 @@ def test_hiding_changes_only_the_activities_about_that_object(committed, alice_a
     second = published_request(committed, alice_api, to_actor="bob")
     committed(post, moderator_api, f"/api/v1/moderation/collaborations/{first['id']}/hide/")
     # The hidden request's activity is left to its kind's rule for each reader; the other keeps its audience.
-    changed = set(Activity.objects.filter(audience="private").values_list("subject_id", flat=True))
+    changed = set(Activity.objects.filter(audience="some").values_list("subject_id", flat=True))
     assert changed == {str(first["id"])}
-    assert Activity.objects.filter(subject_kind="request", subject_id=str(second["id"]), audience="public").exists()
+    assert Activity.objects.filter(subject_kind="request", subject_id=str(second["id"]), audience="everyone").exists()

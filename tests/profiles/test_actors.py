@@ -70,7 +70,7 @@ def test_create_organization_makes_the_caller_admin(alice_api, alice, rennes):
         ({"kind": "organization", "handle": "bad handle", "name": "X"}, "handle"),
         ({"kind": "organization", "handle": "x", "name": "X", "organization_type": "guild"}, "organization_type"),
         ({"kind": "organization", "handle": "x", "name": "X", "country": "ZZ"}, "country"),
-        ({"kind": "organization", "handle": "x", "name": "X", "latitude": 12}, "latitude"),
+        ({"kind": "organization", "handle": "x", "name": "X", "latitude": 12}, "longitude"),  # half a point
         ({"kind": "city", "handle": "x", "name": "X", "latitude": 200}, "latitude"),
         ({"kind": "organization", "handle": "x"}, "name"),
         ({"kind": "organization", "handle": "x", "name": "X", "bio": "b" * 5001}, "bio"),

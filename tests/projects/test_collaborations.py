@@ -304,7 +304,7 @@ def test_requests_involving_a_private_project_are_404_for_outsiders(api, alice_a
     carol_sees = {r["id"] for r in client_for(carol).get("/api/v1/collaborations/").json()["results"]}
     assert carol_sees == {from_private, public}
     created = Activity.objects.get(object_id=str(to_private), type="Create")
-    assert (created.subject_kind, created.subject_id, created.audience) == ("request", str(to_private), "private")
+    assert (created.subject_kind, created.subject_id, created.audience) == ("request", str(to_private), "some")
 
 
 def test_requests_by_a_suspended_author_disappear(api, alice, alice_api, bob):

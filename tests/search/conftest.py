@@ -39,6 +39,21 @@ def make_project(slug: str, title: str, owner: Actor, *, visibility=Visibility.P
     return indexed(project)
 
 
+def make_event(slug: str, title: str, organizers: list[Actor], *, visibility=Visibility.PUBLIC, projects=(),
+               city=None, **fields):
+    """An event written straight to its tables, indexed once its organizers are set, as the services do."""
+    from datetime import datetime, timedelta, timezone
+
+    from events.models import Event
+
+    start = datetime(2027, 4, 10, 9, tzinfo=timezone.utc)
+    event = Event.objects.create(slug=slug, uid=f"{slug}@test", title=title, start=start,
+                                 end=start + timedelta(hours=2), visibility=visibility, city=city, **fields)
+    event.organizers.set(organizers)
+    event.organizer_projects.set(projects)
+    return indexed(event)
+
+
 @dataclass
 class Territory:
     quebec: Actor

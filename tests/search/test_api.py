@@ -56,7 +56,7 @@ def test_filters_over_http(api, indexed):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 201}, {"q": "innovation", "type": "event"},
+    [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 201}, {"q": "innovation", "type": "meetup"},
      {"q": "innovation", "page": "0"}, {"q": "innovation", "page": "deux"}],
 )
 def test_bad_queries_are_400(api, indexed, params):

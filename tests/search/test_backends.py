@@ -138,8 +138,11 @@ class TestDatabaseBackend(BackendContract):
     ):
         """The stored audiences, as the sync keeps them, let through what the selectors do, viewer by viewer."""
         from profiles.selectors import visible_actors
+        from events.selectors import visible_events
         from projects.selectors import visible_projects, visible_requests
+        from projects.models import Visibility
         from tests.conftest import indexed, make_admin, make_org, make_person
+        from tests.search.conftest import make_event
         from tests.search.test_collaborations import make_request
 
         with django_capture_on_commit_callbacks(execute=True):
@@ -156,6 +159,13 @@ class TestDatabaseBackend(BackendContract):
             make_request(territory.bob, "Vers un projet suspendu", "Demande", to_project=territory.data_project)
             make_request(territory.labs, "Par un suspendu", "Demande", to_actor=territory.bob)
             make_request(carol, "Ouverte", "Demande", to_actor=territory.societe)
+            # Events: public by a soon-suspended organizer, for members, private to an organizer's
+            # circle (dan administers it) and to a co-organizing project's members (alice).
+            make_event("par-labs", "Rencontre", [territory.labs])
+            make_event("inscrits", "Atelier", [territory.societe], visibility=Visibility.MEMBERS)
+            make_event("editeurs-prive", "Comité", [editors], visibility=Visibility.PRIVATE)
+            make_event("projet-prive", "Revue", [territory.societe], visibility=Visibility.PRIVATE,
+                       projects=[territory.secret_project])
             # Suspending an owner hides its projects, its requests and those to its projects.
             territory.labs.suspended = True
             indexed(territory.labs).save()
@@ -164,10 +174,12 @@ class TestDatabaseBackend(BackendContract):
         def check():
             for viewer in viewers:
                 documents = set(backend.visible_documents(viewer).values_list("type", "object_pk"))
+                # Documents name their object's key as text (an event's is its slug).
                 expected = (
-                    {("actor", pk) for pk in visible_actors(viewer).values_list("pk", flat=True)}
-                    | {("project", pk) for pk in visible_projects(viewer).values_list("pk", flat=True)}
-                    | {("collaboration", pk) for pk in visible_requests(viewer).values_list("pk", flat=True)}
+                    {("actor", str(pk)) for pk in visible_actors(viewer).values_list("pk", flat=True)}
+                    | {("project", str(pk)) for pk in visible_projects(viewer).values_list("pk", flat=True)}
+                    | {("collaboration", str(pk)) for pk in visible_requests(viewer).values_list("pk", flat=True)}
+                    | {("event", pk) for pk in visible_events(viewer).values_list("pk", flat=True)}
                 )
                 assert documents == expected, viewer
 

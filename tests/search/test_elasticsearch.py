@@ -61,7 +61,7 @@ def test_the_search_request_for_an_anonymous_viewer():
                 {"match": {"body": {"query": "innovaton", "boost": 2}}},
             ],
             "filter": [
-                {"bool": {"filter": [{"term": {"audience": "public"}}], "must_not": [{"term": {"hidden": True}}]}},
+                {"bool": {"filter": [{"term": {"audience": "everyone"}}], "must_not": [{"term": {"hidden": True}}]}},
                 {"term": {"places": "quebec"}},
                 {"term": {"country": "CA"}},
                 {"term": {"sectors": "sante"}},
@@ -86,7 +86,7 @@ def test_the_search_request_for_a_signed_in_viewer(db):
     alice = make_person("alice")
     body = build_search("x", filters={}, viewer=alice.user, page=1, index="i").to_dict()
     assert body["query"]["bool"]["filter"] == [{"bool": {
-        "should": [{"terms": {"audience": ["public", "members"]}}, {"term": {"member_ids": alice.pk}}],
+        "should": [{"terms": {"audience": ["everyone", "signed_in"]}}, {"term": {"member_ids": alice.pk}}],
         "minimum_should_match": 1,
         "must_not": [{"term": {"hidden": True}}],
     }}]
@@ -96,7 +96,7 @@ def test_the_suggest_request():
     assert build_suggest("queb", viewer=None, index="novosphere").to_dict() == {
         "query": {"bool": {
             "must": [{"match": {"title.suggest": {"query": "queb", "operator": "and"}}}],
-            "filter": [{"bool": {"filter": [{"term": {"audience": "public"}}],
+            "filter": [{"bool": {"filter": [{"term": {"audience": "everyone"}}],
                                  "must_not": [{"term": {"hidden": True}}]}}],
         }},
         "sort": ["_score", "title.raw"],
@@ -107,12 +107,12 @@ def test_the_suggest_request():
 
 def test_bulk_actions_index_and_delete_by_key():
     document = Document(type="project", object_pk=7, ident="p", title="Titre", body="Corps", city="quebec",
-                        country="ca", sectors=["sante"], skills=["python"], audience="private", member_ids=[3])
+                        country="ca", sectors=["sante"], skills=["python"], audience="listed", member_ids=[3])
     assert list(bulk_actions([document], "novosphere-1")) == [{
         "_op_type": "index", "_index": "novosphere-1", "_id": "project:7",
         "_source": {"type": "project", "ident": "p", "title": "Titre", "body": "Corps", "kind": "",
                     "city": "quebec", "places": ["quebec"], "country": "CA", "sectors": ["sante"], "skills": ["python"],
-                    "audience": "private", "member_ids": [3], "hidden": False},
+                    "audience": "listed", "member_ids": [3], "hidden": False},
     }]
     assert list(delete_actions(["actor:1"], "novosphere")) == [
         {"_op_type": "delete", "_index": "novosphere", "_id": "actor:1"}]

@@ -30,7 +30,7 @@ class TagDocuments(DocumentType):
         return tags if viewer is not None and viewer.is_authenticated else tags.exclude(slug__startswith="interne")
 
     def document(self, tag):
-        audience = Audience.SIGNED_IN if tag.slug.startswith("interne") else Audience.PUBLIC
+        audience = Audience.SIGNED_IN if tag.slug.startswith("interne") else Audience.EVERYONE
         return Document(type=self.type, object_pk=tag.pk, ident=str(tag.pk), title=f"Appel {tag.slug}",
                         body="Recherche de partenaires", sectors=[tag.slug], audience=audience)
 
@@ -67,7 +67,7 @@ def test_a_registered_type_is_indexed_after_commit_searched_filtered_and_hidden_
 @pytest.mark.django_db
 def test_unregistering_stops_indexing(collaborations, django_capture_on_commit_callbacks):
     unregister("collaboration")
-    assert {handler.type for handler in document_types()} == {"actor", "project"}
+    assert {handler.type for handler in document_types()} == {"actor", "project", "event"}
     with django_capture_on_commit_callbacks(execute=True):
         index_on_commit(Tag.objects.create(slug="orphelin"))
     assert not SearchDocument.objects.filter(type="collaboration").exists()
@@ -78,4 +78,5 @@ def test_actors_and_projects_are_registered_by_their_apps():
     handlers = {handler.type: handler for handler in document_types()}
     assert handlers["actor"].model is Actor
     assert handlers["project"].model._meta.label == "projects.Project"
+    assert handlers["event"].model._meta.label == "events.Event"
     assert handlers["collaboration"].model._meta.label == "projects.CollaborationRequest"
