@@ -190,6 +190,7 @@ def calendar_world(rennes):
 
 def test_a_forged_port_and_scheme_are_not_reflected_in_calendars_and_feeds(api, rennes, settings):
     settings.PUBLIC_URL = ""
+    settings.FRONTEND_URL = ""  # an event's URL is then its page in the API
     calendar_world(rennes)
     for path in ("/api/v1/cities/rennes/events.ics", "/api/v1/events/apero.ics"):
         body = unfolded(api.get(path, **FORGED))
@@ -204,6 +205,7 @@ def test_a_forged_port_and_scheme_are_not_reflected_in_calendars_and_feeds(api, 
 
 def test_calendars_and_feeds_link_to_public_url_when_set(api, rennes, settings):
     settings.PUBLIC_URL = "https://rennes.example.org"
+    settings.FRONTEND_URL = ""
     calendar_world(rennes)
     body = unfolded(api.get("/api/v1/cities/rennes/events.ics", **FORGED))
     assert "URL:https://rennes.example.org/api/v1/events/apero/\r\n" in body
