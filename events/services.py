@@ -24,6 +24,7 @@ from events.selectors import (
 )
 from feeds import services as feeds
 from novosphere.errors import Conflict, Forbidden, invalid
+from novosphere.keys import handle_key
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
@@ -425,7 +426,7 @@ def create_territory(*, creator: User, handle: str, name: str, cities: list[Acto
         raise invalid("cities", _("Name at least one city."))
     if not any(is_group_admin(user=creator, group=city) for city in cities):
         raise Forbidden(_("Only an admin of one of these cities can create this territory."))
-    if Territory.objects.filter(handle=handle).exists():
+    if Territory.objects.filter(handle_key=handle_key(handle)).exists():
         raise invalid("handle", _("This handle is already taken."))
     try:
         with transaction.atomic():
