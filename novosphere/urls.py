@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from novosphere.admin import login_with_limits
-from novosphere.api.index import ApiIndexView
+from novosphere.api.index import ApiIndexAliasView, ApiIndexView
 from novosphere.docs import SchemaView, websocket_protocol
 from novosphere.health import HealthView
 
@@ -25,8 +25,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", ApiIndexView.as_view(), name="index"),
-    path("api/", ApiIndexView.as_view(), name="api-index"),
+    path("", ApiIndexAliasView.as_view(), name="index"),
+    path("api/", ApiIndexAliasView.as_view(), name="api-index"),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script, so the CSP holds.

@@ -39,3 +39,8 @@ class ApiIndexView(APIView):
             "health": url(reverse("health")),
             "websocket": ws_url(url("/ws/stream/")),
         })
+
+
+@extend_schema(exclude=True)
+class ApiIndexAliasView(ApiIndexView):
+    """The same index at `/` and `/api/`: documented once, at `/api/v1/`."""
