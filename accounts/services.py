@@ -26,8 +26,8 @@ from events.models import Attendance, Event
 from feeds import services as feeds
 from feeds.models import Activity, Follow, Notification, TimelineEntry
 from moderation.models import Block
-from novosphere.api.errors import Conflict, invalid
 from novosphere.api.throttling import enforce, hit
+from novosphere.errors import Conflict, invalid
 from novosphere.models import audit
 from novosphere.ws_auth import recheck_connections
 from profiles import services as profiles

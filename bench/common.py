@@ -1,5 +1,6 @@
 """Small helpers shared by the benchmarks: ports, percentiles, process lifetimes, /proc readings."""
 
+import json
 import os
 import resource
 import signal
@@ -125,5 +126,7 @@ def column_defaults(table: str, named: list[str]) -> tuple[list[str], tuple]:
         field for field in model._meta.concrete_fields
         if field.column not in named and field.default is not NOT_PROVIDED
     ]
-    values = tuple(field.get_default() for field in extra)
+    # JSON defaults as JSON text: what COPY and an SQL literal both take for a jsonb column.
+    values = tuple(json.dumps(value) if isinstance(value, (dict, list)) else value
+                   for value in (field.get_default() for field in extra))
     return [field.column for field in extra], values

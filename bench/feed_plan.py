@@ -4,7 +4,7 @@
 
 (Re)creates that database, fills it with SQL (20,000 actors, 200,000
 activities, 40,000 home-timeline rows for the reader, who blocks 50 actors;
-1% of activities hidden), analyzes, and prints EXPLAIN ANALYZE of the query
+1% of activities with an audience decided per reader), analyzes, and prints EXPLAIN ANALYZE of the query
 `feeds.selectors.home_timeline` runs for one page. Not a test: a plan to read.
 """
 
@@ -24,13 +24,13 @@ ACTORS, ACTIVITIES = (200, 2000) if SMOKE else (20000, 200000)
 
 FILL = """
 INSERT INTO profiles_actor (handle, kind, name, headline, bio, country, organization_type, region,
-    followers_count, following_count, suspended, created, updated)
-SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now()
+    followers_count, following_count, suspended, created, updated{actor_extra_columns})
+SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now(){actor_extra_values}
 FROM generate_series(1, {actors}) n;
 INSERT INTO feeds_activity (id, type, actor_id, object_type, object_id, object_name, target_type, target_id,
-    target_name, published, hidden{extra_columns})
+    target_name, object_url, target_url, subject_kind, subject_id, published, audience{extra_columns})
 SELECT lpad(to_hex(n), 26, '0'), 'Create', (SELECT min(id) FROM profiles_actor) + (n * 7919) % {actors},
-    'update', n::text, '', '', '', '', now(), n % 100 = 0{extra_values}
+    'update', n::text, '', '', '', '', '', '', 'update', n::text, now(), CASE WHEN n % 100 = 0 THEN 'some' ELSE 'everyone' END{extra_values}
 FROM generate_series(1, {activities}) n;
 INSERT INTO feeds_timelineentry (owner_id, activity_id)
 SELECT (SELECT min(id) FROM profiles_actor), id FROM feeds_activity WHERE id::text LIKE '%0' OR id::text LIKE '%5'
@@ -63,11 +63,19 @@ def main() -> None:
     # Columns added to activities after this script was written take their model defaults.
     columns, values = column_defaults("feeds_activity", ["id", "type", "actor_id", "object_type", "object_id",
                                                          "object_name", "target_type", "target_id", "target_name",
-                                                         "published", "hidden"])
+                                                         "object_url", "target_url", "subject_kind", "subject_id",
+                                                         "published", "audience"])
+    actor_columns, actor_values = column_defaults("profiles_actor", [
+        "id", "handle", "kind", "name", "headline", "bio", "country", "organization_type", "region",
+        "followers_count", "following_count", "suspended", "created", "updated"])
     with psycopg.connect(URL, autocommit=True) as conn:
-        extra_values = "".join(", " + sql.Literal(v).as_string(conn) for v in values)
+        def literals(values) -> str:
+            return "".join(", " + sql.Literal(v).as_string(conn) for v in values)
+
         conn.execute(FILL.format(actors=ACTORS, activities=ACTIVITIES, blocks=10 if SMOKE else 50,
-                                 extra_columns="".join(f", {c}" for c in columns), extra_values=extra_values))
+                                 extra_columns="".join(f", {c}" for c in columns), extra_values=literals(values),
+                                 actor_extra_columns="".join(f", {c}" for c in actor_columns),
+                                 actor_extra_values=literals(actor_values)))
     from feeds.selectors import visible_activities
     from profiles.models import Actor
 

@@ -248,8 +248,10 @@ def build(backend: str, sizes: dict) -> dict:
     copy_rows(
         backend, "feeds_activity",
         ["id", "type", "actor_id", "object_type", "object_id", "object_name", "target_type", "target_id",
-         "target_name", "published"],
+         "target_name", "object_url", "target_url", "subject_kind", "subject_id", "audience", "published"],
+        # A profile update: about its public author, whom everyone may see.
         ((aid, "Update", author, "person", f"a{author}", f"Acteur {author}", "", "", "",
+          f"/api/v1/actors/a{author}/", "", "actor", str(author), "everyone",
           datetime.fromtimestamp(stamp / 1000, UTC)) for aid, author, stamp in activities),
         len(activities), "activities",
     )
@@ -370,8 +372,15 @@ class Client:
 
     def call(self, method: str, path: str, token: str) -> tuple[float, int, dict]:
         started = time.perf_counter()
-        self.connection.request(method, path, headers={"Authorization": f"Token {token}", "Host": "127.0.0.1"})
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, headers={"Authorization": f"Token {token}", "Host": "127.0.0.1"})
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed an idle keep-alive connection: open a new one, once.
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, headers={"Authorization": f"Token {token}", "Host": "127.0.0.1"})
+            response = self.connection.getresponse()
         body = response.read()
         elapsed = time.perf_counter() - started
         return elapsed, response.status, json.loads(body) if body else {}

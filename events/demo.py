@@ -104,7 +104,7 @@ def seed_cities() -> dict[str, Actor]:
             handle=handle,
             defaults={"kind": Actor.Kind.CITY, "name": name, "country": "FR",
                       "region": "Provence-Alpes-Côte d'Azur", "latitude": lat, "longitude": lon,
-                      "headline": f"Le réseau d'innovation de {name}"},
+                      "headline": f"Le réseau d'innovation de {name}", "verified": True},
         )
     return cities
 

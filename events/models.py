@@ -1,9 +1,11 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from novosphere.keys import FoldedKeyField, KeyedModel, refresh_keys
 from profiles.models import Actor, Tag
 from projects.models import Visibility
 
@@ -119,10 +121,11 @@ class Attendance(models.Model):
         return f"{self.actor.handle} {self.status} {self.event.slug}"
 
 
-class Territory(models.Model):
+class Territory(KeyedModel):
     """A named group of cities and of other territories, to any depth."""
 
     handle = models.SlugField(max_length=50, unique=True)
+    handle_key = FoldedKeyField(source="handle", unique=True)  # case and accents aside (novosphere/keys.py)
     name = models.CharField(max_length=120)
     created_by = models.ForeignKey(
         Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="territories_created"
@@ -137,6 +140,11 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        refresh_keys(self)
+        if self.others_with(handle_key=self.handle_key).exists():
+            raise ValidationError({"handle": [_("This handle is already taken.")]})
 
 
 class TerritoryCity(models.Model):

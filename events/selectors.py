@@ -12,6 +12,7 @@ from django.http import Http404
 
 from events import recurrence
 from events.models import Attendance, Event, Territory, TerritoryCity
+from novosphere.keys import handle_key
 from profiles.models import Actor, Membership
 from profiles.selectors import viewer_actor
 from projects.models import Project, ProjectMember, Visibility
@@ -188,7 +189,7 @@ def attendance_list(event: Event) -> list[Attendance]:
 def territory_for_viewer(*, handle: str) -> Territory:
     """Territories are public; unknown handles are 404."""
     try:
-        return Territory.objects.get(handle=handle)
+        return Territory.objects.get(handle_key=handle_key(handle))
     except Territory.DoesNotExist:
         raise Http404 from None
 

@@ -217,6 +217,8 @@ class ImportResultSerializer(serializers.Serializer):
 
 @extend_schema_field(OpenApiTypes.STR)
 class TerritoryHandleField(KeyField):
+    folded_field = "handle_key"
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
         kwargs.setdefault("queryset", Territory.objects.all())

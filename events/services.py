@@ -23,7 +23,8 @@ from events.selectors import (
     territory_graph,
 )
 from feeds import services as feeds
-from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.errors import Conflict, Forbidden, invalid
+from novosphere.keys import handle_key
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
@@ -447,7 +448,7 @@ def create_territory(*, creator: User, handle: str, name: str, cities: list[Acto
         raise invalid("cities", _("Name at least one city."))
     if not any(is_group_admin(user=creator, group=city) for city in cities):
         raise Forbidden(_("Only an admin of one of these cities can create this territory."))
-    if Territory.objects.filter(handle=handle).exists():
+    if Territory.objects.filter(handle_key=handle_key(handle)).exists():
         raise invalid("handle", _("This handle is already taken."))
     try:
         with transaction.atomic():
@@ -535,10 +536,9 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
             "timezone": item.timezone, "recurrence": item.recurrence,
             "venue": {"name": item.location, "address": "", "latitude": item.latitude, "longitude": item.longitude}
             if item.location or item.latitude is not None else None,
-            "online_url": item.url if item.url.startswith(("http://", "https://")) and not item.location else "",
+            "online_url": item.url if _is_online_link(item.url) and not item.location else "",
         }
-        if fields["venue"] is None and not fields["online_url"]:
-            fields["venue"] = {"name": city.name if city else "", "address": "", "latitude": None, "longitude": None}
+        # Neither a place nor a link: the place is to be announced (Event.place), as for an event posted so.
         try:
             existing = Event.objects.select_for_update().filter(uid=item.uid).first()
             if existing is not None:
@@ -551,7 +551,7 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
                 create_event(creator=user, organizers=[organizer], city=city, uid=item.uid, **fields)
                 counts["created"] += 1
         except Exception as error:
-            detail = getattr(error, "message_dict", None) or getattr(error, "detail", None)
+            detail = getattr(error, "message_dict", None) or getattr(error, "fields", None)
             if isinstance(detail, dict) and "file" not in detail:
                 # Name the line of the VEVENT whose content the event refused.
                 field_name, messages = next(iter(detail.items()))
@@ -561,6 +561,15 @@ def import_calendar(*, user: User, data: bytes, organizer: Actor, city: Actor | 
             raise
     logger.info("imported calendar organizer=%s created=%s updated=%s", organizer.handle, counts["created"], counts["updated"])
     return counts
+
+
+def _is_online_link(url: str) -> bool:
+    """An iCalendar URL is taken as the online link unless it is this instance's own page of an
+    event (what our exports put there: FRONTEND_URL or the API), which is no place to meet."""
+    if not url.startswith(("http://", "https://")):
+        return False
+    own = [base for base in (settings.FRONTEND_URL, settings.PUBLIC_URL) if base]
+    return not any(url.startswith(base + "/") for base in own)
 
 
 def _changed(event: Event, fields: dict, city: Actor | None) -> bool:

@@ -36,7 +36,7 @@ from events.serializers import (
     TerritoryPlaceSerializer,
     TerritorySerializer,
 )
-from novosphere.api.errors import invalid
+from novosphere.errors import invalid
 from profiles.models import Actor
 from profiles.selectors import actor_for_viewer
 

@@ -8,11 +8,11 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from rest_framework.exceptions import APIException
 
 from federation import ids
 from federation.models import InboxItem, OutgoingFollow
 from federation.transport import FetchError, deliver_on_commit, fetch_json
+from novosphere.errors import DomainError
 from profiles.models import Actor
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def _follow(actor: Actor, activity: dict) -> None:
     answer = "Accept"
     try:
         feed_services.follow(follower=actor, target=target)
-    except (APIException, ValidationError):
+    except (DomainError, ValidationError):
         answer = "Reject"
     uri = local_uri(target)
     deliver_on_commit(

@@ -22,6 +22,7 @@ from federation import collaborations, ids, rsvp
 from federation.models import InboxItem
 from federation.selectors import is_blocked, remote_actor_by_key
 from federation.signatures import SignatureError, parse_signature_header, verify_request
+from novosphere.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,13 @@ KNOWN_TYPES = {"Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete
                "Offer", "Join", "Leave", "Add", "Remove", "Move", "Block", "Flag", "EmojiReact"}
 
 
+# A refused delivery's machine code, by status (the reason itself is only logged).
+REFUSAL_CODES = {400: "bad_activity", 401: "bad_signature", 403: "refused", 413: "too_large"}
+
+
 def _refuse(status: int, message: str, reason: str) -> JsonResponse:
     logger.info("inbox refused status=%s reason=%s", status, reason)
-    return JsonResponse({"detail": message}, status=status)
+    return error_response(status, message, code=REFUSAL_CODES.get(status))
 
 
 def _key_id_of(request: HttpRequest) -> str | None:

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from federation import ids
+from novosphere.keys import handle_key
 from profiles.models import Actor
 from profiles.selectors import visible_actors
 
@@ -13,14 +14,14 @@ def local_actors() -> QuerySet[Actor]:
 
 
 def local_actor(handle: str) -> Actor | None:
-    return local_actors().filter(handle=handle).first()
+    return local_actors().filter(handle_key=handle_key(handle)).first()
 
 
 def local_project(slug: str):
     """A project the fediverse may see: what an anonymous reader sees (public, not hidden)."""
     from projects.selectors import visible_projects
 
-    return visible_projects(None).select_related("owner").filter(slug=slug).first()
+    return visible_projects(None).select_related("owner").filter(slug_key=handle_key(slug)).first()
 
 
 def local_event(slug: str):

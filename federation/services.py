@@ -17,6 +17,7 @@ from ulid import ULID
 from federation import ids
 from federation.models import DomainBlock, OutgoingFollow, RemoteActor
 from federation.transport import FetchError, deliver_on_commit, fetch_json
+from novosphere.keys import name_key
 from novosphere.models import audit
 from profiles.models import Actor
 
@@ -103,7 +104,8 @@ def upsert_remote_actor(document: dict, *, fetched_from: str) -> RemoteActor:
     with transaction.atomic():
         remote = RemoteActor.objects.select_related("actor").select_for_update().filter(uri=uri).first()
         if remote is not None:
-            Actor.objects.filter(pk=remote.actor_id).update(**fields)
+            # A bulk update skips the key `save` folds from the name: fold it here.
+            Actor.objects.filter(pk=remote.actor_id).update(**fields, name_key=name_key(fields["name"]))
             RemoteActor.objects.filter(pk=remote.pk).update(**remote_fields)
             remote.refresh_from_db()
             return remote

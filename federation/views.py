@@ -10,11 +10,12 @@ from django.views.decorators.http import require_GET
 
 from federation import documents, ids, selectors
 from feeds import selectors as feed_selectors
+from novosphere.errors import error_response
 
 
 def error(status: int, message: str) -> JsonResponse:
     """The API's one error shape."""
-    return JsonResponse({"detail": message}, status=status)
+    return error_response(status, message)
 
 
 def activity_json(document: dict, status: int = 200) -> JsonResponse:

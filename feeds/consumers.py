@@ -30,6 +30,7 @@ from feeds.sweep import sweeper
 from moderation.selectors import blocked_ids
 from novosphere.api.parsers import loads_bounded
 from novosphere.api.throttling import hit
+from novosphere.errors import error_body
 from novosphere.unavailable import REDIS_DOWN
 from novosphere.ws_auth import group_for_user, still_authorized
 from profiles.selectors import viewer_actor
@@ -219,7 +220,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._error("unknown_stream", gettext_noop("No such stream."), frame)
             return
         if await db(live.blocked_from_stream)(user=self.user, key=key):
-            await self._error("blocked", "You cannot follow this account.", frame)
+            await self._error("blocked", gettext_noop("You cannot follow this account."), frame)
             return
         if key not in self.subscriptions and len(self.subscriptions) >= settings.WS_MAX_SUBSCRIPTIONS:
             await self._error("too_many_subscriptions", gettext_noop("Too many subscriptions on this connection."), frame)
@@ -370,7 +371,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """An error frame; `message` (marked with gettext_noop) is translated into the socket's language."""
         with translation.override(self.language):
             text = translation.gettext(message) % values if values else translation.gettext(message)
-        await self._send_json({"type": "error", "code": code, "message": text})
+        await self._send_json({"type": "error", **error_body(code, text)})
 
     async def _send_json(self, payload: dict) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))

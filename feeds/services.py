@@ -14,7 +14,7 @@ from ulid import ULID
 from feeds import dispatch, summaries
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
-from novosphere.api.errors import Forbidden, invalid
+from novosphere.errors import Forbidden, invalid
 from profiles.models import Actor
 
 logger = logging.getLogger(__name__)

@@ -29,6 +29,12 @@ class SuspensionStateSerializer(serializers.Serializer):
     changed = serializers.BooleanField(help_text="False when it already was in that state (nothing written).")
 
 
+class VerificationStateSerializer(serializers.Serializer):
+    handle = serializers.CharField()
+    verified = serializers.BooleanField(help_text="Whether a moderator verified that the city speaks for its place.")
+    changed = serializers.BooleanField(help_text="False when it already was in that state (nothing written).")
+
+
 class ReportCreateSerializer(serializers.Serializer):
     target_type = serializers.ChoiceField(choices=Report.TargetType.choices)
     target_id = serializers.CharField(

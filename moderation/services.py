@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from moderation.models import Block, Report
 from novosphere import kinds
-from novosphere.api.errors import Conflict, invalid
 from novosphere.dispatch import BLOCKS_CHANGED, tell_user_sockets_on_commit
+from novosphere.errors import Conflict, invalid
 from novosphere.models import audit
 from profiles.models import Actor, User
-from profiles.services import set_suspended
+from profiles.services import set_suspended, set_verified
 from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ def set_hidden(*, kind: str, pk, hidden: bool, moderator: User, reason: str = ""
 def suspend_actor(*, actor: Actor, suspended: bool, moderator: User, reason: str = "", **why) -> bool:
     """Suspend or reinstate an account or organization; returns whether it changed."""
     return set_suspended(actors=[actor], suspended=suspended, moderator=moderator, reason=reason, **why) == 1
+
+
+def verify_city(*, city: Actor, verified: bool, moderator: User, reason: str = "") -> bool:
+    """Verify a city (or take the verification back); returns whether it changed. Audited."""
+    return set_verified(cities=[city], verified=verified, moderator=moderator, reason=reason) == 1
 
 
 # --- Blocks --------------------------------------------------------------------

@@ -9,6 +9,8 @@ ID = r"(?P<pk>[0-9]{1,18})"
 urlpatterns = [
     re_path(rf"^moderation/actors/{HANDLE}/suspend/$", views.SuspensionView.as_view(suspended=True), name="moderation-suspend"),
     re_path(rf"^moderation/actors/{HANDLE}/reinstate/$", views.SuspensionView.as_view(suspended=False), name="moderation-reinstate"),
+    re_path(rf"^moderation/actors/{HANDLE}/verify/$", views.VerificationView.as_view(verified=True), name="moderation-verify"),
+    re_path(rf"^moderation/actors/{HANDLE}/unverify/$", views.VerificationView.as_view(verified=False), name="moderation-unverify"),
     re_path(rf"^moderation/projects/{SLUG}/hide/$", views.HideView.as_view(kind="project", hidden=True), name="moderation-project-hide"),
     re_path(rf"^moderation/projects/{SLUG}/unhide/$", views.HideView.as_view(kind="project", hidden=False), name="moderation-project-unhide"),
     re_path(rf"^moderation/collaborations/{ID}/hide/$", views.HideView.as_view(kind="collaboration", hidden=True), name="moderation-collaboration-hide"),

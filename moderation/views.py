@@ -24,9 +24,10 @@ from moderation.serializers import (
     ReportSerializer,
     ResolveInputSerializer,
     SuspensionStateSerializer,
+    VerificationStateSerializer,
 )
 from profiles.models import Actor
-from profiles.selectors import actor_for_viewer, viewer_actor
+from profiles.selectors import actor_by_handle, actor_for_viewer, viewer_actor
 
 NOT_FOUND = OpenApiResponse(description="Unknown, or hidden from the caller: the same answer.")
 STAFF_ONLY = {
@@ -79,11 +80,50 @@ class SuspensionView(APIView):
     )
     def post(self, request: Request, handle: str) -> Response:
         reason = _reason(request)
-        actor = Actor.objects.filter(handle=handle).first()
+        actor = actor_by_handle(Actor.objects.all(), handle)
         if actor is None:
             raise Http404
         changed = services.suspend_actor(actor=actor, suspended=self.suspended, moderator=request.user, reason=reason)
         return Response({"handle": actor.handle, "suspended": self.suspended, "changed": changed})
+
+
+class VerificationSchema(AutoSchema):
+    """One view serves both paths (`verified=True` or not): each says what it does."""
+
+    def get_summary(self) -> str:
+        return "Verify a city (moderators)" if self.view.verified else "Take back a city's verification (moderators)"
+
+    def get_description(self) -> str:
+        if self.view.verified:
+            return ("The city is shown with `verified: true`: a moderator checked that it speaks for its place "
+                    "(a new city starts unverified, and a city its admins rename waits again). The handle is "
+                    "matched whatever its case; suspended cities are found too. `reason` (optional) goes into the "
+                    "audit row (`city.verify`). Repeating it changes nothing (`changed: false`, no row).")
+        return ("The city is shown with `verified: false` again. Audited like a verification (`city.unverify`); "
+                "repeating it changes nothing (`changed: false`).")
+
+
+class VerificationView(APIView):
+    # Verify (`verified=True`) a city, or take the verification back.
+
+    permission_classes = [IsModerator]
+    verified = True
+    schema = VerificationSchema()
+
+    @extend_schema(
+        request=ModerationInputSerializer, tags=["moderation"],
+        responses={
+            200: VerificationStateSerializer, 400: OpenApiResponse(description="Not a city."),
+            404: OpenApiResponse(description="No such actor."), **STAFF_ONLY,
+        },
+    )
+    def post(self, request: Request, handle: str) -> Response:
+        reason = _reason(request)
+        city = actor_by_handle(Actor.objects.all(), handle)
+        if city is None:
+            raise Http404
+        changed = services.verify_city(city=city, verified=self.verified, moderator=request.user, reason=reason)
+        return Response({"handle": city.handle, "verified": self.verified, "changed": changed})
 
 
 class HideSchema(AutoSchema):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from novosphere.api.errors import Conflict
+from novosphere.errors import Conflict
 
 ABSENT = ""
 

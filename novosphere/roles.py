@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from novosphere.api.errors import Conflict, Forbidden
+from novosphere.errors import Conflict, Forbidden
 
 LEAVE = None  # "the new role" of someone removed
 

@@ -33,6 +33,17 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Browser front-ends on other origins (django-cors-headers): `https://app.example.org,...`.
+# Their preflights and requests under /api/ get the CORS headers; they authenticate with
+# `Authorization: Token ...`, never with cookies (no credentials mode), so no other site
+# can ride a session. A session-cookie websocket is accepted from these origins too.
+CORS_ALLOWED_ORIGINS = [o.strip().rstrip("/") for o in env.list("CORS_ALLOWED_ORIGINS", default=[]) if o.strip()]
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "content-type", "if-none-match",
+                      "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Disposition", "Content-Language"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -48,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "channels",
     "novosphere",
     "profiles",
@@ -66,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: forwarded headers count only from TRUSTED_PROXIES, for everything after it.
     "novosphere.proxies.ForwardedHeadersMiddleware",
+    # Before anything that can answer (WhiteNoise, CommonMiddleware): a preflight gets its headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -393,6 +407,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "novosphere.api.schema.error_responses",  # the one error shape on every error answer
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ActorKindEnum": "profiles.models.Actor.Kind",
         "GroupKindEnum": [("organization", "organization"), ("city", "city")],

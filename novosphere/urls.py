@@ -3,12 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from novosphere.admin import login_with_limits
+from novosphere.api.index import ApiIndexAliasView, ApiIndexView
 from novosphere.docs import SchemaView, websocket_protocol
 from novosphere.health import HealthView
 
+handler404 = "novosphere.api.fallback.page_not_found"
 handler500 = "novosphere.api.fallback.server_error"
 
 api_v1 = [
+    path("", ApiIndexView.as_view(), name="api-v1-index"),
     path("", include("profiles.urls")),
     path("", include("projects.urls")),
     path("", include("feeds.urls")),
@@ -22,6 +25,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", ApiIndexAliasView.as_view(), name="index"),
+    path("api/", ApiIndexAliasView.as_view(), name="api-index"),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script, so the CSP holds.

@@ -33,20 +33,35 @@ class TokenAuthMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        tokens = query.get("token")
-        if tokens:
-            user, auth_token = await user_for_token(tokens[0][:200])
+        token = query_token(scope)
+        if token is not None:
+            user, auth_token = await user_for_token(token)
             scope = {**scope, "user": user or AnonymousUser(), "auth_token": auth_token, "auth_by": "token"}
             return await self.app(scope, receive, send)
         scope = {**scope, "auth_by": "session"}
         return await AuthMiddlewareStack(self.app)(scope, receive, send)
 
 
+def query_token(scope) -> str | None:
+    """The `?token=` of a websocket URL, if it carries one."""
+    tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return tokens[0][:200] if tokens else None
+
+
 class BrowserOriginValidator(OriginValidator):
-    """Browsers always send an Origin: it must be one of ALLOWED_HOSTS, so no other
-    site can open a socket riding a logged-in user's session cookie. Clients that
-    send no Origin (apps, scripts) are not browsers and carry their own token."""
+    """The origin rule of the websocket.
+
+    A `?token=` client is accepted from any origin: a token is a credential no
+    other site holds, and a token that does not authenticate never falls back to
+    the cookie (`TokenAuthMiddleware`). A session-cookie client is accepted only
+    from ALLOWED_HOSTS or CORS_ALLOWED_ORIGINS, so no other site can open a socket
+    riding a logged-in user's cookie. Clients that send no Origin (apps, scripts)
+    are not browsers: nobody else's cookie rides on them."""
+
+    async def __call__(self, scope, receive, send):
+        if query_token(scope) is not None:
+            return await self.application(scope, receive, send)
+        return await super().__call__(scope, receive, send)
 
     def valid_origin(self, parsed_origin) -> bool:
         if parsed_origin is None:
@@ -58,7 +73,7 @@ def origin_checked(app):
     allowed_hosts = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed_hosts:
         allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
-    return BrowserOriginValidator(app, allowed_hosts)
+    return BrowserOriginValidator(app, [*allowed_hosts, *settings.CORS_ALLOWED_ORIGINS])
 
 
 def still_authorized(scope) -> bool:

@@ -1,20 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from profiles.models import Actor, CityLink, Membership, Tag, User
-from profiles.services import set_suspended
+from profiles.services import set_suspended, set_verified
 
 admin.site.register(User, UserAdmin)
 
 
 @admin.register(Actor)
 class ActorAdmin(admin.ModelAdmin):
-    list_display = ["handle", "name", "kind", "city", "country", "suspended"]
-    list_filter = ["kind", "suspended", "organization_type", "country"]
+    list_display = ["handle", "name", "kind", "city", "country", "verified", "suspended"]
+    list_filter = ["kind", "verified", "suspended", "organization_type", "country"]
     search_fields = ["handle", "name"]
     raw_id_fields = ["user", "city"]
     filter_horizontal = ["skills", "sectors", "interests"]
-    actions = ["suspend", "unsuspend"]
+    # Changed by the actions below only, so each change is audited.
+    readonly_fields = ["verified", "suspended"]
+    actions = ["suspend", "unsuspend", "verify", "unverify"]
 
     @admin.action(description="Suspend: hide on every path, end live connections")
     def suspend(self, request, queryset):
@@ -23,6 +26,14 @@ class ActorAdmin(admin.ModelAdmin):
     @admin.action(description="Lift the suspension")
     def unsuspend(self, request, queryset):
         set_suspended(actors=queryset, suspended=False, moderator=request.user)
+
+    @admin.action(description=_("Verify the selected cities"))
+    def verify(self, request, queryset):
+        set_verified(cities=queryset.filter(kind=Actor.Kind.CITY), verified=True, moderator=request.user)
+
+    @admin.action(description=_("Take back the verification of the selected cities"))
+    def unverify(self, request, queryset):
+        set_verified(cities=queryset.filter(kind=Actor.Kind.CITY), verified=False, moderator=request.user)
 
 
 @admin.register(Membership)

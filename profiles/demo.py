@@ -149,6 +149,7 @@ def seed_cities() -> dict[str, Actor]:
         cities[handle] = _upsert_actor(
             handle, kind=Actor.Kind.CITY, name=name, country=country, region=region,
             latitude=lat, longitude=lon, headline=f"Le réseau d'innovation de {name}",
+            verified=True,  # the demo's cities are the real ones
         )
     for source, target, accepted in CITY_LINKS:
         link, _created = CityLink.objects.get_or_create(

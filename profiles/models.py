@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -7,6 +8,11 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
+
+from novosphere.keys import FoldedKeyField, KeyedModel, refresh_keys
+
+HANDLE_TAKEN = _("This handle is already taken.")
+CITY_NAME_TAKEN = _("A city by this name already exists.")
 
 
 class User(AbstractUser):
@@ -43,7 +49,7 @@ class Tag(models.Model):
         return self.slug
 
 
-class Actor(models.Model):
+class Actor(KeyedModel):
     """A person, an organization or a city: anything that can act and be followed."""
 
     class Kind(models.TextChoices):
@@ -66,11 +72,16 @@ class Actor(models.Model):
 
     # Local handles are slugs; remote actors (federation) are `name@host[:port]`.
     handle = models.SlugField(max_length=80, unique=True)
+    # One handle to a reader is one handle here: `Spx-EvilOrg` cannot stand beside
+    # `spx-evilorg`, nor `élodie` beside `elodie` (novosphere/keys.py).
+    handle_key = FoldedKeyField(source="handle", unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
     user = models.OneToOneField(
         "profiles.User", null=True, blank=True, on_delete=models.CASCADE, related_name="actor"
     )
     name = models.CharField(max_length=120)
+    # Two cities of this instance never share a name (case, accents and punctuation aside).
+    name_key = FoldedKeyField(source="name", folding="name")
     headline = models.CharField(max_length=200, blank=True)
     bio = models.TextField(max_length=5000, blank=True)
     city = models.ForeignKey(
@@ -98,6 +109,9 @@ class Actor(models.Model):
     following_count = models.PositiveIntegerField(default=0)
     # A moderator's suspension hides the actor on every path.
     suspended = models.BooleanField(default=False, db_index=True)
+    # A city speaks for a place only once a moderator has checked it
+    # (POST /api/v1/moderation/actors/{handle}/verify/); new cities start unverified.
+    verified = models.BooleanField(default=False)
     # What remains of a person who erased their account while their updates and
     # responses in others' spaces stay: no account, no personal data, shown as
     # "Former member" beside those, absent everywhere else.
@@ -110,11 +124,29 @@ class Actor(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="person") | Q(user__isnull=True), name="only_people_have_accounts"
-            )
+            ),
+            # Remote cities (`name@host`) are named by their own instance, so they are left out.
+            models.UniqueConstraint(
+                fields=["name_key"], condition=Q(kind="city") & ~Q(handle__contains="@"),
+                name="one_city_per_name",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} (@{self.handle})"
+
+    def clean(self):
+        """A handle another actor already has, or the name of another of our cities, is taken."""
+        refresh_keys(self)
+        errors = {}
+        if self.others_with(handle_key=self.handle_key).exists():
+            errors["handle"] = [HANDLE_TAKEN]
+        if self.kind == self.Kind.CITY and not self.is_remote and self.others_with(
+            kind=self.Kind.CITY, name_key=self.name_key
+        ).exclude(handle__contains="@").exists():
+            errors["name"] = [CITY_NAME_TAKEN]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_remote(self) -> bool:

@@ -3,6 +3,7 @@
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
+from novosphere.keys import handle_key
 from profiles.models import Actor, CityLink, GroupInvitation, Membership
 
 
@@ -21,6 +22,16 @@ def address_taken(email: str, *, by_other_than=None) -> bool:
     if by_other_than is not None:
         others = others.exclude(pk=by_other_than.pk)
     return others.exists()
+
+
+def handle_taken(handle: str) -> bool:
+    """Whether an actor has this handle, whatever its case and accents."""
+    return Actor.objects.filter(handle_key=handle_key(handle)).exists()
+
+
+def actor_by_handle(queryset: QuerySet[Actor], handle: str) -> Actor | None:
+    """The actor of `queryset` named `handle`, whatever its case and accents."""
+    return queryset.filter(handle_key=handle_key(handle)).first()
 
 
 def actor_shown(path: str = "") -> Q:
@@ -64,10 +75,10 @@ def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)
-    try:
-        return queryset.get(handle=handle)
-    except Actor.DoesNotExist:
-        raise Http404 from None
+    actor = actor_by_handle(queryset, handle)
+    if actor is None:
+        raise Http404
+    return actor
 
 
 def is_group_admin(*, user, group: Actor) -> bool:

@@ -51,6 +51,8 @@ class RemoteHandleMixin:
 class CityHandleField(KeyField):
     """A city, named by its handle."""
 
+    folded_field = "handle_key"
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
         super().__init__(**kwargs)
@@ -67,6 +69,8 @@ class AnyCityHandleField(RemoteHandleMixin, CityHandleField):
 @extend_schema_field(OpenApiTypes.STR)
 class ActorHandleField(RemoteHandleMixin, KeyField):
     """Any visible actor, named by its handle (`name@host` for an actor of another instance)."""
+
+    folded_field = "handle_key"
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "handle")
@@ -105,6 +109,10 @@ class ActorSerializer(serializers.ModelSerializer):
     remote = serializers.BooleanField(
         source="is_remote", read_only=True, help_text="an actor of another instance, named `name@host`"
     )
+    verified = serializers.SerializerMethodField(
+        help_text="cities only: whether a moderator verified that the city speaks for its place "
+        "(a new city starts unverified); null for people and organizations"
+    )
 
     class Meta:
         model = Actor
@@ -112,7 +120,7 @@ class ActorSerializer(serializers.ModelSerializer):
             "handle", "kind", "name", "headline", "bio", "city", "country",
             "skills", "sectors", "interests", "organization_type",
             "region", "latitude", "longitude", "peers",
-            "followers_count", "following_count", "is_following", "remote",
+            "followers_count", "following_count", "is_following", "remote", "verified",
         ]
         read_only_fields = ["handle", "kind", "followers_count", "following_count", "remote"]
         extra_kwargs = {
@@ -125,6 +133,10 @@ class ActorSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_is_following(self, actor) -> bool:
         return bool(getattr(actor, "is_following", False))
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_verified(self, actor) -> bool | None:
+        return actor.verified if actor.kind == Actor.Kind.CITY else None
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_peers(self, actor) -> list[str]:

@@ -11,13 +11,19 @@ from django.utils.translation import gettext as _
 from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
-from novosphere.api.errors import Conflict, Forbidden, invalid
+from novosphere.errors import Conflict, Forbidden, invalid
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.roles import GROUP_ROLES, LEAVE
 from novosphere.ws_auth import recheck_connections
 from profiles.models import Actor, CityLink, GroupInvitation, Membership, Tag, User
-from profiles.selectors import address_taken, can_edit_actor, is_group_admin, viewer_actor
+from profiles.selectors import (
+    address_taken,
+    can_edit_actor,
+    handle_taken,
+    is_group_admin,
+    viewer_actor,
+)
 from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
@@ -51,7 +57,7 @@ def register_person(
 ) -> tuple[User, Actor]:
     """A new account and its person actor, whose handle is the username."""
     handle = username.lower()
-    if User.objects.filter(username__iexact=username).exists() or Actor.objects.filter(handle=handle).exists():
+    if User.objects.filter(username__iexact=username).exists() or handle_taken(handle):
         raise invalid("username", _("This username is already taken."))
     if address_taken(email):
         raise invalid("email", _("This e-mail address is already used by another account."))
@@ -143,21 +149,55 @@ def _check_coordinates(actor: Actor) -> None:
 
 
 @transaction.atomic
+def set_verified(*, cities, verified: bool, moderator: User, **why) -> int:
+    """A moderator verifies cities (they speak for their place) or takes it back; returns how many changed.
+
+    Only cities are verified; `why` (a reason) goes into the audit rows."""
+    changed = 0
+    for city in cities:
+        if city.kind != Actor.Kind.CITY:
+            raise invalid("actor", _("Only cities are verified."))
+        if city.verified == verified:
+            continue
+        city.verified = verified
+        city.save(update_fields=["verified"])
+        index_on_commit(city)
+        audit(user=moderator, action="city.verify" if verified else "city.unverify",
+              subject=f"city:{city.handle}", **why)
+        changed += 1
+    logger.info("moderation verified=%s cities=%d by=%s", verified, changed, moderator.username)
+    return changed
+
+
+@transaction.atomic
 def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     """Edit a profile: the person themself, or an admin of the organization or city."""
     if not can_edit_actor(user=editor, actor=actor):
         raise Forbidden(_("You may not edit this profile."))
     tags = _split_tags(fields)
+    renamed = "name" in fields and fields["name"] != actor.name
     for name, value in fields.items():
         setattr(actor, name, value)
+    if renamed and actor.kind == Actor.Kind.CITY:
+        actor.verified = False  # a moderator verified the city under its former name
     if {"latitude", "longitude"} & fields.keys():
         _check_coordinates(actor)
-    actor.full_clean(exclude=["user", "city"])
-    actor.save()
+    actor.full_clean(exclude=["user", "city"])  # Actor.clean: a name another city has is taken
+    _save_checked(actor)
     _set_tags(actor, tags)
     index_on_commit(actor)
     logger.info("updated actor=%s by=%s fields=%s", actor.handle, editor.username, ",".join([*fields, *tags]))
     return actor
+
+
+def _save_checked(actor: Actor) -> None:
+    """Save; a key another write took between the check and this one is the same 400."""
+    try:
+        with transaction.atomic():
+            actor.save()
+    except IntegrityError:
+        actor.clean()  # names the field that was taken meanwhile
+        raise
 
 
 @transaction.atomic
@@ -168,17 +208,13 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
         raise Forbidden(_("Only people can create organizations and cities."))
     if kind not in (Actor.Kind.ORGANIZATION, Actor.Kind.CITY):
         raise invalid("kind", _("Only organizations and cities can be created here."))
-    if Actor.objects.filter(handle=handle).exists():
-        raise invalid("handle", _("This handle is already taken."))
     tags = _split_tags(fields)
-    actor = Actor(kind=kind, handle=handle, name=name, **fields)
+    # A new city is unverified until a moderator verifies it (moderation.services.verify_city).
+    actor = Actor(kind=kind, handle=handle, name=name, verified=False, **fields)
     _check_coordinates(actor)
+    # Actor.clean: a handle taken whatever its case and accents, a city name another city has.
     actor.full_clean(exclude=["user", "city"])
-    try:
-        with transaction.atomic():
-            actor.save()
-    except IntegrityError:
-        raise invalid("handle", _("This handle is already taken.")) from None
+    _save_checked(actor)
     _set_tags(actor, tags)
     membership = Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
     index_on_commit(actor, membership)

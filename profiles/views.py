@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,8 +20,9 @@ from feeds import services as follow_services
 from feeds.serializers import ActivityPageSerializer, ActivityQuerySerializer
 from feeds.views import stream_response
 from novosphere import kinds
-from novosphere.api.errors import DomainError, Forbidden
 from novosphere.api.throttling import refuse_login_if_limited
+from novosphere.errors import DomainError, Forbidden
+from novosphere.keys import handle_key
 from profiles import selectors, services
 from profiles.filters import ActorFilter, CityFilter
 from profiles.models import Actor, CityLink
@@ -408,7 +410,7 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
 
     def _invited_group(self, request: Request, member: str) -> Actor:
         me = selectors.viewer_actor(request.user)
-        if me is None or me.handle != member:
+        if me is None or me.handle_key != handle_key(member):
             raise Forbidden(_("Only the invited person can answer an invitation."))
         return self.get_object()
 
@@ -499,6 +501,13 @@ class CityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         return cities_for(self.request)
+
+    def get_object(self) -> Actor:
+        city = selectors.actor_by_handle(self.get_queryset(), self.kwargs["handle"])  # whatever its case
+        if city is None:
+            raise Http404
+        self.check_object_permissions(self.request, city)
+        return city
 
     def _city(self, handle: str) -> Actor:
         return selectors.actor_for_viewer(viewer=self.request.user, handle=handle, kind=Actor.Kind.CITY)

@@ -1,8 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from novosphere.keys import FoldedKeyField, KeyedModel, refresh_keys
 from profiles.models import Actor, Tag
 
 
@@ -12,7 +14,7 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", _("project members only")
 
 
-class Project(models.Model):
+class Project(KeyedModel):
     class Stage(models.TextChoices):
         IDEA = "idea", _("idea")
         PROTOTYPE = "prototype", _("prototype")
@@ -20,6 +22,8 @@ class Project(models.Model):
         SCALING = "scaling", _("scaling")
 
     slug = models.SlugField(max_length=80, unique=True)
+    # `Open-Lab` and `open-lab` are one slug to a reader (novosphere/keys.py).
+    slug_key = FoldedKeyField(source="slug", unique=True)
     title = models.CharField(max_length=160)
     summary = models.CharField(max_length=300, blank=True)
     description = models.TextField(max_length=20000, blank=True)
@@ -52,6 +56,11 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        refresh_keys(self)
+        if self.others_with(slug_key=self.slug_key).exists():
+            raise ValidationError({"slug": [_("This slug is already taken.")]})
 
 
 class ProjectMember(models.Model):

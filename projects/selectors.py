@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
+from novosphere.keys import handle_key
 from profiles.models import Actor, Membership
 from profiles.selectors import administered_groups, peer_cities, viewer_actor
 from projects.models import (
@@ -57,7 +58,7 @@ def audience(project: Project) -> str:
 def project_for_viewer(*, viewer, slug: str) -> Project:
     """The project `slug` if `viewer` may see it; 404 otherwise, hidden or unknown alike."""
     try:
-        return visible_projects(viewer).get(slug=slug)
+        return visible_projects(viewer).get(slug_key=handle_key(slug))
     except Project.DoesNotExist:
         raise Http404 from None
 
@@ -73,7 +74,7 @@ def project_for_invitee(*, viewer, slug: str) -> Project:
             Q(pk__in=queryset.values("pk")) | Q(pk__in=invited.values("project"), hidden=False)
         )
     try:
-        return queryset.get(slug=slug)
+        return queryset.get(slug_key=handle_key(slug))
     except Project.DoesNotExist:
         raise Http404 from None
 

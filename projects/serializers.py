@@ -32,6 +32,8 @@ class HandleField(ActorHandleField):
 class VisibleProjectField(KeyField):
     """A project the caller may see, named by its slug; a hidden one is as unknown as a missing one."""
 
+    folded_field = "slug_key"
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
         super().__init__(**kwargs)

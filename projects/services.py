@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from feeds import services as feeds
 from feeds.models import Notification
 from moderation.selectors import blocks
-from novosphere.api.errors import Conflict, Forbidden, invalid
 from novosphere.dates import end_of_day_in
+from novosphere.errors import Conflict, Forbidden, invalid
+from novosphere.keys import handle_key
 from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.rendering import render_markdown
@@ -56,7 +57,7 @@ def _free_slug(title: str, wanted: str | None) -> str:
     project hidden from the caller exists, so a taken one is never an error."""
     base = (wanted or slugify(title) or "projet")[:70]
     slug, n = base, 1
-    while Project.objects.filter(slug=slug).exists():
+    while Project.objects.filter(slug_key=handle_key(slug)).exists():  # `Labo` is `labo` taken
         n += 1
         slug = f"{base}-{n}"
     return slug

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles.selectors import viewer_actor, visible_actors
+from profiles.selectors import actor_for_viewer, viewer_actor
 from profiles.serializers import FollowStateSerializer
 from profiles.views import FollowMixin
 from projects import selectors, services
@@ -150,7 +150,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path=rf"members/(?P<handle>{SLUG})/accept",
             permission_classes=[permissions.IsAuthenticated])
     def accept_invitation(self, request: Request, slug: str, handle: str) -> Response:
-        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        actor = actor_for_viewer(viewer=request.user, handle=handle)
         project = selectors.project_for_invitee(viewer=request.user, slug=slug)
         membership = services.accept_project_invitation(project=project, user=request.user, actor=actor)
         return Response(ProjectMemberSerializer(membership).data)
@@ -163,7 +163,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path=rf"members/(?P<handle>{SLUG})/decline",
             permission_classes=[permissions.IsAuthenticated])
     def decline_invitation(self, request: Request, slug: str, handle: str) -> Response:
-        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        actor = actor_for_viewer(viewer=request.user, handle=handle)
         project = selectors.project_for_invitee(viewer=request.user, slug=slug)
         services.decline_project_invitation(project=project, user=request.user, actor=actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -177,7 +177,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["delete"], url_path=rf"members/(?P<handle>{SLUG})", permission_classes=[permissions.IsAuthenticated])
     def remove_member(self, request: Request, slug: str, handle: str) -> Response:
         project = self.get_object()
-        actor = get_object_or_404(visible_actors(request.user), handle=handle)
+        actor = actor_for_viewer(viewer=request.user, handle=handle)
         services.remove_project_member(project=project, editor=request.user, actor=actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -377,7 +377,8 @@ class MyInvitationsView(APIView):
                    }), tags=["auth"],
                    summary="What you (or an organization you administer) are invited to join",
                    description="Open invitations to organizations, cities and projects, each with the role it "
-                   "offers; accept or decline them on the group's or project's `members/{handle}/` path.")
+                   "offers; answer one with POST on `/api/v1/actors/{group}/members/{you}/accept/` (or `decline/`), "
+                   "or `/api/v1/projects/{slug}/members/{handle}/accept/` (or `decline/`).")
     def get(self, request: Request) -> Response:
         me = viewer_actor(request.user)
         items = selectors.invitations_of(me) if me is not None else []

@@ -106,6 +106,11 @@ def make_person(username: str, city: Actor | None = None, **fields) -> Actor:
     ))
 
 
+def fields_of(body: dict) -> set[str]:
+    """The top-level fields a validation error names (`venue.latitude` names `venue`)."""
+    return {name.split(".")[0] for name in body.get("fields", {})}
+
+
 def token_for(actor: Actor) -> str:
     _instance, token = AuthToken.objects.create(actor.user)
     return token

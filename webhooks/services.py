@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from delivery import services as delivery
 from feeds.public import stream_is_public
 from novosphere import outbound
-from novosphere.api.errors import invalid
+from novosphere.errors import invalid
 from webhooks.models import SubscribedStream, Subscription
 
 logger = logging.getLogger(__name__)

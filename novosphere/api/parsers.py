@@ -103,11 +103,23 @@ class StrictJSONParser(JSONParser):
 
 class KeyField(serializers.SlugRelatedField):
     """An object named by its handle or slug; a value that cannot be a key
-    (NUL, or longer than any key) is refused before the database sees it."""
+    (NUL, or longer than any key) is refused before the database sees it.
+
+    With `folded_field` (the model's folded key, novosphere/keys.py) the object is
+    found whatever the case and accents the caller wrote."""
+
+    folded_field: str | None = None
 
     def to_internal_value(self, data):
         if isinstance(data, str) and ("\x00" in data or len(data) > 200):
             self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50].replace("\x00", ""))
+        if self.folded_field and isinstance(data, str):
+            from novosphere.keys import handle_key
+
+            found = self.get_queryset().filter(**{self.folded_field: handle_key(data)}).first()
+            if found is None:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data[:50])
+            return found
         return super().to_internal_value(data)
 
 

@@ -19,9 +19,9 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+from novosphere.errors import RateLimited
 from novosphere.proxies import client_address
 from novosphere.unavailable import REDIS_DOWN
 
@@ -123,10 +123,10 @@ def count_login_failure(request, username: str) -> None:
 
 
 def refuse_login_if_limited(request, username: str) -> None:
-    """A 429 with Retry-After (DRF) when too many logins to this account or from this address failed."""
+    """A 429 with Retry-After when too many logins to this account or from this address failed."""
     wait = login_refused(request, username)
     if wait is not None:
-        raise Throttled(wait=wait, detail=_("Too many failed logins; try again later."))
+        raise RateLimited(wait=wait, message=_("Too many failed logins; try again later."))
 
 
 class ScopedAtomicThrottle(BaseThrottle):
@@ -147,8 +147,6 @@ class ScopedAtomicThrottle(BaseThrottle):
 
 def enforce(scope: str, ident: str) -> None:
     """Count one hit of `ident` (an address, an account) in `scope`; a 429 past the limit."""
-    from rest_framework.exceptions import Throttled
-
     wait = hit(scope, ident)
     if wait is not None:
-        raise Throttled(wait=wait)
+        raise RateLimited(wait=wait)

@@ -6,7 +6,7 @@ from typing import TypedDict
 
 from django.utils.translation import gettext_lazy as _
 
-from novosphere.api.errors import ServiceUnavailable
+from novosphere.errors import ServiceUnavailable
 from search.registry import Document
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class SearchUnavailable(ServiceUnavailable):
     for a later sync (`search.sync`). The database backends never raise it: their
     outage is the database's, answered 503 like any other request."""
 
-    default_detail = _("Search is temporarily unavailable; try again in a moment. Nothing you wrote was lost.")
+    default_message = _("Search is temporarily unavailable; try again in a moment. Nothing you wrote was lost.")
     default_code = "search_unavailable"
 
 

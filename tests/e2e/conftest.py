@@ -5,6 +5,8 @@ import pytest
 from tests.e2e.server import Daphne, Database
 
 _names = itertools.count()
+# A browser front-end on another origin that the session's Daphne trusts (CORS_ALLOWED_ORIGINS).
+FRONT_ORIGIN = "http://front.localhost:5173"
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +21,8 @@ def server(e2e_database):
     """One Daphne for the session, with small limits so tests can reach them."""
     daphne = Daphne(
         e2e_database,
-        env={"WS_RESUME_LIMIT": "20", "WS_FRAME_BURST": "20", "WS_FRAMES_PER_SECOND": "5"},
+        env={"WS_RESUME_LIMIT": "20", "WS_FRAME_BURST": "20", "WS_FRAMES_PER_SECOND": "5",
+             "CORS_ALLOWED_ORIGINS": FRONT_ORIGIN},
     )
     yield daphne
     daphne.stop()

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.models import Event
-from tests.conftest import client_for, make_person
+from tests.conftest import client_for, fields_of, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -133,22 +133,22 @@ def test_import_twice_duplicates_nothing(api, organizer_api, rennes, cantine):
 def test_malformed_import_is_a_400_naming_the_line_and_writes_nothing(organizer_api, rennes, cantine, broken, line):
     response = upload(organizer_api, broken, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
-    message = response.json()["file"][0]
+    message = response.json()["fields"]["file"][0]
     assert message.startswith(f"line {line}:"), message
-    french = upload(organizer_api, broken).json()["file"][0]
+    french = upload(organizer_api, broken).json()["fields"]["file"][0]
     assert french.startswith(f"ligne {line} :"), french
     assert not Event.objects.exists()
 
 
 def test_import_refusals(organizer_api, alice_api, rennes, cantine):
     assert upload(alice_api, CALENDAR).status_code == 400  # not an admin of the organizer
-    assert "organizer" in upload(organizer_api, CALENDAR, organizer="nobody").json()
-    assert "city" in upload(organizer_api, CALENDAR, city="atlantis").json()
-    assert "file" in organizer_api.post("/api/v1/events/import/", {"organizer": "cantine"}, format="multipart").json()
+    assert "organizer" in fields_of(upload(organizer_api, CALENDAR, organizer="nobody").json())
+    assert "city" in fields_of(upload(organizer_api, CALENDAR, city="atlantis").json())
+    assert "file" in fields_of(organizer_api.post("/api/v1/events/import/", {"organizer": "cantine"}, format="multipart").json())
     assert not Event.objects.exists()
     # Another organizer's UID is not taken over.
     upload(organizer_api, CALENDAR)
     other = make_person("other", rennes)
     taken = upload(client_for(other), CALENDAR, organizer="other")
-    assert taken.status_code == 400 and "ligne 4" in taken.json()["file"][0]
+    assert taken.status_code == 400 and "ligne 4" in taken.json()["fields"]["file"][0]
     assert Event.objects.count() == 2

@@ -3,6 +3,8 @@
 import icalendar
 import pytest
 
+from events.models import Event
+
 pytestmark = pytest.mark.django_db
 
 MARKDOWN = (
@@ -77,3 +79,31 @@ def test_a_bad_front_end_setting_stops_the_start(name, value):
     )
     assert started.returncode != 0
     assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+
+
+def test_an_imported_event_without_a_place_has_it_to_be_announced(api, organizer_api, post_event, settings):
+    from tests.events.test_ical import upload
+
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Autre//FR\r\nBEGIN:VEVENT\r\nUID:sans-lieu@autre\r\n"
+        "DTSTART;TZID=Europe/Paris:20270415T190000\r\nDTEND;TZID=Europe/Paris:20270415T210000\r\n"
+        "SUMMARY:Rencontre sans lieu\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    assert upload(organizer_api, calendar).json() == {"created": 1, "updated": 0}
+    slug = api.get("/api/v1/events/").json()["results"][0]["slug"]
+    assert api.get(f"/api/v1/events/{slug}/").json()["place"] == "to_be_announced"
+
+
+@pytest.mark.parametrize("front_end", ["", "https://rennes.example.org"])
+def test_our_own_export_imports_back_with_its_place_still_to_be_announced(api, organizer_api, post_event, settings,
+                                                                         front_end):
+    """Our URL is the event's page, not a link to meet online: it does not come back as `online_url`."""
+    from tests.events.test_ical import upload
+
+    settings.FRONTEND_URL = front_end
+    slug = post_event(venue=None, title="À annoncer")["slug"]
+    exported = api.get(f"/api/v1/events/{slug}.ics").content.decode()
+    moved = exported.replace(f"UID:{Event.objects.get(slug=slug).uid}", "UID:copie@ailleurs")
+    assert upload(organizer_api, moved).json() == {"created": 1, "updated": 0}
+    copy = Event.objects.get(uid="copie@ailleurs")
+    assert copy.online_url == "" and copy.place == "to_be_announced"

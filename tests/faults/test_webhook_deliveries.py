@@ -47,6 +47,7 @@ def stack(private_redis, tmp_path):
             [str(CELERY), "-A", "novosphere", "worker", "-B", "-s", str(tmp_path / f"beat-{len(workers)}"),
              "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own: its beat child goes with it
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database.url,
                  "REDIS_URL": private_redis.url, **FAST_SWEEPS},
         )
@@ -63,6 +64,10 @@ def stack(private_redis, tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        try:  # what it forked (the embedded beat) outlives a killed parent
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         log.close()
     logs = server.logs()
     server.stop()

@@ -68,6 +68,7 @@ def start_worker(broker, tmp_path):
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
             cwd=ROOT,
             stdout=log,
+            start_new_session=True,  # a process group of its own: its beat child goes with it
             stderr=subprocess.STDOUT,
             env={
                 **os.environ,
@@ -90,6 +91,10 @@ def start_worker(broker, tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        try:  # what it forked (the embedded beat) outlives a killed parent
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         log.close()
 
 

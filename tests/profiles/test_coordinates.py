@@ -65,7 +65,7 @@ def test_an_organization_created_with_its_coordinates(alice_api, api, rennes):
 def test_out_of_range_or_half_given_coordinates_are_a_400_and_change_nothing(cantine, cantine_admin_api, body, field):
     response = cantine_admin_api.patch("/api/v1/actors/cantine/", body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["fields"]
     cantine.refresh_from_db()
     assert (cantine.latitude, cantine.longitude) == (None, None)
 
@@ -81,16 +81,16 @@ def test_a_person_publishes_no_coordinates(alice, alice_api):
     for path in ("/api/v1/actors/alice/", "/api/v1/me/"):
         response = alice_api.patch(path, {"latitude": 48.1, "longitude": -1.6}, format="json")
         assert response.status_code == 400, response.content
-        assert "latitude" in response.json()
+        assert "latitude" in response.json()["fields"]
     english = alice_api.patch("/api/v1/me/", {"latitude": 48.1, "longitude": -1.6}, format="json",
                               HTTP_ACCEPT_LANGUAGE="en")
-    assert english.json()["latitude"] == ["Only cities and organizations have coordinates."]
+    assert english.json()["fields"]["latitude"] == ["Only cities and organizations have coordinates."]
     assert Actor.objects.get(handle="alice").latitude is None
 
 
 def test_a_region_stays_for_cities_only(cantine, cantine_admin_api):
     response = cantine_admin_api.patch("/api/v1/actors/cantine/", {"region": "Bretagne"}, format="json")
-    assert response.status_code == 400 and "region" in response.json()
+    assert response.status_code == 400 and "region" in response.json()["fields"]
 
 
 def test_the_schema_documents_an_organizations_coordinates(api):

@@ -7,7 +7,15 @@ from feeds.models import Activity, Notification
 from profiles.models import Actor, Membership
 from projects.models import CollaborationRequest, CollaborationResponse
 from projects.services import TRANSITIONS
-from tests.conftest import client_for, link_cities, make_admin, make_city, make_org, make_person
+from tests.conftest import (
+    client_for,
+    fields_of,
+    link_cities,
+    make_admin,
+    make_city,
+    make_org,
+    make_person,
+)
 from tests.projects.helpers import add_member, create_project, in_days, open_request
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +116,7 @@ def test_bad_request_input_is_a_400_naming_the_field_and_writes_nothing(alice_ap
     body = {"title": "Besoin", "message": "Aidez-nous", "deadline": in_days(10), **overrides}
     response = alice_api.post("/api/v1/collaborations/", body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in fields_of(response.json())
     assert not CollaborationRequest.objects.exists()
     assert (Activity.objects.count(), Notification.objects.count()) == before
 
@@ -191,7 +199,7 @@ def test_accepting_needs_an_open_response_of_this_request(alice_api, bob, rennes
     foreign = respond(client_for(make_person("carol", rennes)), second).json()["id"]
     for body in ({"response": foreign}, {"response": 999999}, {}, {"response": "x"}):
         answer = alice_api.post(f"/api/v1/collaborations/{first}/accept/", body, format="json")
-        assert answer.status_code == 400 and "response" in answer.json()
+        assert answer.status_code == 400 and "response" in fields_of(answer.json())
     assert CollaborationRequest.objects.get(pk=first).status == "open"
 
 
@@ -268,7 +276,7 @@ def test_respond_for_an_organization_or_a_project(alice_api, bob, bob_api, renne
                         ({"on_behalf_of_project": "ghost"}, "on_behalf_of_project"),
                         ({"message": ""}, "message")):
         answer = respond(bob_api, request_id, **body)
-        assert answer.status_code == 400 and field in answer.json(), answer.content
+        assert answer.status_code == 400 and field in fields_of(answer.json()), answer.content
     assert not CollaborationResponse.objects.exists()
     answer = respond(bob_api, request_id, on_behalf_of="labfab")
     assert answer.status_code == 201 and answer.json()["on_behalf_of"] == "labfab"

@@ -5,7 +5,7 @@ import pytest
 from feeds.models import Activity, Notification
 from profiles.models import Actor
 from projects.models import Project, ProjectMember, ProjectUpdate
-from tests.conftest import client_for, make_admin, make_org, make_person
+from tests.conftest import client_for, fields_of, make_admin, make_org, make_person
 from tests.projects.helpers import add_member, create_project
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_bad_project_input_is_a_400_naming_the_field_and_writes_nothing(alice_ap
     body = {"title": "Un projet", **overrides}
     response = alice_api.post("/api/v1/projects/", body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in fields_of(response.json())
     assert (Project.objects.count(), Activity.objects.count(), ProjectMember.objects.count()) == before
 
 
@@ -179,7 +179,7 @@ def test_removing_a_non_member_or_unknown_is_refused(alice_api):
     slug = create_project(alice_api)["slug"]
     make_person("zoe")
     response = alice_api.delete(f"/api/v1/projects/{slug}/members/zoe/")
-    assert response.status_code == 400 and "actor" in response.json()
+    assert response.status_code == 400 and "actor" in fields_of(response.json())
     assert alice_api.delete(f"/api/v1/projects/{slug}/members/ghost/").status_code == 404
 
 
@@ -188,7 +188,7 @@ def test_removing_a_non_member_or_unknown_is_refused(alice_api):
 def test_bad_member_input_is_a_400(alice_api, bob, body, field):
     slug = create_project(alice_api)["slug"]
     response = alice_api.post(f"/api/v1/projects/{slug}/members/", body, format="json")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in fields_of(response.json())
     assert ProjectMember.objects.count() == 1
 
 
@@ -268,7 +268,7 @@ def test_only_editors_post_updates_and_body_is_required(alice_api, bob, rennes):
     assert client_for(bob).post(f"/api/v1/projects/{slug}/updates/", {"body": "x"}, format="json").status_code == 403
     for bad in ({}, {"body": ""}, {"body": "   "}, {"body": "x" * 20001}):
         response = alice_api.post(f"/api/v1/projects/{slug}/updates/", bad, format="json")
-        assert response.status_code == 400 and "body" in response.json()
+        assert response.status_code == 400 and "body" in fields_of(response.json())
     assert not ProjectUpdate.objects.exists()
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.conftest import make_person
+from tests.conftest import fields_of, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_deeply_nested_json_is_a_400(alice_api, method, path):
 
 def test_nesting_within_the_bound_still_reaches_the_serializer(alice_api):
     response = alice_api.patch("/api/v1/me/", '{"skills": [[[["python"]]]]}', content_type="application/json")
-    assert response.status_code == 400 and "skills" in response.json()
+    assert response.status_code == 400 and "skills" in fields_of(response.json())
 
 
 @pytest.mark.parametrize("value", ["Alice\u202egpj.exe", "Alice\x07", "Al\x1bice", "\u200b\u200b", "\u200b \ufeff",
@@ -104,7 +104,7 @@ def test_names_refuse_control_characters_overrides_and_invisible_text(alice_api,
     body = json.dumps({"name": value})  # ASCII escapes: a lone surrogate travels as \\ud800
     response = alice_api.patch("/api/v1/me/", body, content_type="application/json")
     assert response.status_code == 400, response.content
-    assert list(response.json()) == ["name"]
+    assert list(response.json()["fields"]) == ["name"]
     alice.refresh_from_db()
     assert alice.name == "Alice"
 
@@ -114,7 +114,7 @@ def test_texts_keep_their_line_breaks_and_refuse_controls_in_nested_fields(alice
     response = alice_api.post("/api/v1/projects/", {
         "title": "Capteurs", "needs": {"skills": [], "partner_kinds": [], "text": "bell\x07"},
     }, format="json")
-    assert response.status_code == 400 and response.json() == {"needs": {"text": [response.json()["needs"]["text"][0]]}}
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["needs.text"]
 
 
 def test_every_answer_carries_a_content_security_policy(api):
@@ -166,6 +166,87 @@ def test_links_come_from_public_url_when_set(api, rennes, settings):
     assert page["next"].startswith("https://rennes.example.org/api/v1/actors/")
 
 
+FORGED = {"HTTP_HOST": "localhost:6666", "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_PORT": "6666",
+          "HTTP_X_FORWARDED_HOST": "evil.example", "SERVER_PORT": "8000"}
+
+
+def unfolded(response) -> str:
+    return response.content.decode().replace("\r\n ", "")  # iCalendar folds long lines
+
+
+def calendar_world(rennes):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.models import Event
+
+    start = timezone.now() + timedelta(days=3)
+    event = Event.objects.create(slug="apero", uid="apero@test", title="Apéro", city=rennes, start=start,
+                                 end=start + timedelta(hours=2), venue_name="Le Bar")
+    event.organizers.add(rennes)
+    return event
+
+
+def test_a_forged_port_and_scheme_are_not_reflected_in_calendars_and_feeds(api, rennes, settings):
+    settings.PUBLIC_URL = ""
+    settings.FRONTEND_URL = ""  # an event's URL is then its page in the API
+    calendar_world(rennes)
+    for path in ("/api/v1/cities/rennes/events.ics", "/api/v1/events/apero.ics"):
+        body = unfolded(api.get(path, **FORGED))
+        assert "URL:http://localhost:8000/api/v1/events/apero/\r\n" in body, (path, body)
+        assert "6666" not in body and "https://" not in body and "evil.example" not in body
+    feed = api.get("/api/v1/cities/rennes/activity.atom", **FORGED)
+    assert feed.status_code == 200
+    text = feed.content.decode()
+    assert "http://localhost:8000/api/v1/cities/rennes/activity.atom" in text
+    assert "6666" not in text and "https://localhost" not in text and "evil.example" not in text
+
+
+def test_calendars_and_feeds_link_to_public_url_when_set(api, rennes, settings):
+    settings.PUBLIC_URL = "https://rennes.example.org"
+    settings.FRONTEND_URL = ""
+    calendar_world(rennes)
+    body = unfolded(api.get("/api/v1/cities/rennes/events.ics", **FORGED))
+    assert "URL:https://rennes.example.org/api/v1/events/apero/\r\n" in body
+    text = api.get("/api/v1/cities/rennes/activity.atom", **FORGED).content.decode()
+    assert "https://rennes.example.org/api/v1/cities/rennes/activity.atom" in text and "localhost" not in text
+
+
+def test_password_resets_are_limited_per_address_whatever_the_headers(api, limits):
+    limits("login", "2/day")  # the per-client scope of the reset views, beside the per-e-mail limit
+    codes = [api.post("/api/v1/auth/password/reset/", {"email": f"n{n}@example.org"}, format="json",
+                      HTTP_X_FORWARDED_FOR=f"10.7.7.{n}", HTTP_X_REAL_IP=f"10.8.8.{n}").status_code for n in range(4)]
+    assert codes == [202, 202, 429, 429]
+
+
+def recurring_calendar(count: int) -> str:
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:serie-{n}@ailleurs\r\nDTSTART:20270101T090000Z\r\nDURATION:PT1H\r\n"
+        f"SUMMARY:Chaque jour {n}\r\nRRULE:FREQ=DAILY\r\nLOCATION:Salle {n}\r\nEND:VEVENT\r\n"
+        for n in range(count)
+    )
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ailleurs//FR\r\n{events}END:VCALENDAR\r\n"
+
+
+def test_a_calendar_import_cannot_carry_more_series_than_the_organizer_may_keep(alice_api, alice, rennes, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from events.models import Event
+
+    settings.EVENTS_MAX_RECURRING_PER_ORGANIZER = 3
+
+    def upload(count):
+        file = SimpleUploadedFile("serie.ics", recurring_calendar(count).encode(), content_type="text/calendar")
+        return alice_api.post("/api/v1/events/import/", {"file": file, "organizer": "alice", "city": "rennes"},
+                              format="multipart")
+
+    refused = upload(4)
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["file"]
+    assert not Event.objects.exists()  # all or nothing
+    assert upload(3).json() == {"created": 3, "updated": 0}
+
+
 def test_a_name_with_line_breaks_does_not_break_a_calendar(api, rennes):
     from profiles.models import Actor
 
@@ -211,7 +292,7 @@ def request_body(**extra):
 def test_origin_city_is_one_of_the_authors_cities(alice_api, alice, bob, quebec):
     refused = alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="quebec"),
                              format="json")
-    assert refused.status_code == 400 and "origin_city" in refused.json()
+    assert refused.status_code == 400 and "origin_city" in fields_of(refused.json())
     assert alice_api.post("/api/v1/collaborations/", request_body(to_actor="bob", origin_city="rennes"),
                           format="json").status_code == 201
     from tests.conftest import make_admin

@@ -17,11 +17,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from delivery.services import destination_for
 from events.models import Event, Territory, TerritoryCity
 from projects.models import CollaborationRequest, Project, ProjectMember, ProjectUpdate, Visibility
 from tests.conftest import client_for, make_admin, make_city, make_org, make_person
+from webhooks.models import Subscription
 
-MISSING = {"pk": "987654321", "update_id": "987654321"}  # any other key: a handle or slug that names nothing
+MISSING = {"pk": "987654321", "update_id": "987654321", "subscription_id": "987654321"}  # any other key: a handle or slug that names nothing
 MISSING_SLUG = "nothing-by-that-name"
 
 # What a hidden object is for each key of each route. `None` means the key
@@ -35,6 +37,10 @@ HIDDEN = {
     "actor-followers": {"handle": "suspended_person"},
     "actor-following": {"handle": "suspended_person"},
     "actor-members": {"handle": "suspended_org"},
+    # Answering or ending a membership: the group hidden, or the member hidden.
+    "actor-remove-member": {"handle": "suspended_org", "member": "suspended_person"},
+    "actor-accept-invitation": {"handle": "suspended_org", "member": "suspended_person"},
+    "actor-decline-invitation": {"handle": "suspended_org", "member": "suspended_person"},
     "actor-events-ics": {"handle": "suspended_org"},
     "city-detail": {"handle": "suspended_city"},
     "city-activity": {"handle": "suspended_city"},
@@ -46,6 +52,8 @@ HIDDEN = {
     "project-follow": {"slug": "private_project"},
     "project-members": {"slug": "private_project"},
     "project-remove-member": {"slug": "private_project", "handle": "suspended_person"},
+    "project-accept-invitation": {"slug": "private_project", "handle": "suspended_person"},
+    "project-decline-invitation": {"slug": "private_project", "handle": "suspended_person"},
     "project-updates": {"slug": "private_project"},
     "project-update-detail": {"slug": "private_project", "update_id": "hidden_update"},
     "project-activity": {"slug": "private_project"},
@@ -66,9 +74,14 @@ HIDDEN = {
     "city-export": {"handle": "suspended_city"},
     "territory-export": {"handle": None},
     "actor-block": {"handle": "suspended_person"},
+    # Someone else's webhook is as unknown as a missing one.
+    "webhook": {"subscription_id": "others_webhook"},
     # Staff only: refused (401/403) before any lookup, whatever the key.
     "moderation-suspend": {"handle": "suspended_person"},
     "moderation-reinstate": {"handle": "suspended_person"},
+    "moderation-verify": {"handle": "suspended_city"},
+    "moderation-unverify": {"handle": "suspended_city"},
+    "moderation-domain": {"domain": None},
     "moderation-project-hide": {"slug": "private_project"},
     "moderation-project-unhide": {"slug": "private_project"},
     "moderation-collaboration-hide": {"pk": "private_request"},
@@ -92,13 +105,21 @@ HIDDEN = {
     # Events of other instances: a deleted one (its tombstone) is as unknown as none.
     "remote-event": {"pk": "deleted_remote_event"},
     "remote-event-attend": {"pk": "deleted_remote_event"},
+    "ap-inbox": {"kind": None, "name": "suspended_person"},
 }
+
+# Function views (federation's) answer GET unless said here.
+FUNCTION_VIEW_METHODS = {"ap-inbox": ["post"]}
 
 # The visible value of each key, used for the keys a case does not vary.
 VISIBLE = {"handle": "rennes", "peer": "nantes", "slug": "open-lab", "pk": "visible_request", "city": "rennes",
-           "update_id": "visible_update", "kind": "actors", "name": "rennes", "version": "2.0"}
+           "update_id": "visible_update", "kind": "actors", "name": "rennes", "version": "2.0",
+           # The outsider answers for themself, so the other key's lookup is reached.
+           "member": "eve", "domain": "remote.example", "subscription_id": "others_webhook"}
 VISIBLE_BY_ROUTE = {
     "project-remove-member": {"handle": "alice"},
+    "project-accept-invitation": {"handle": "eve"},
+    "project-decline-invitation": {"handle": "eve"},
     "territory-detail": {"handle": "bretagne"},
     "territory-members": {"handle": "bretagne"},
     "territory-accept-city": {"handle": "bretagne"},
@@ -142,8 +163,8 @@ def keyed_routes() -> list[tuple[str, str, list[str], object]]:
             continue
         actions = getattr(pattern.callback, "actions", None)
         view = getattr(pattern.callback, "cls", None)
-        if view is None:  # a function view (federation's documents): read-only
-            methods = ["get"]
+        if view is None:  # a function view (federation's documents): read-only, or as said
+            methods = FUNCTION_VIEW_METHODS.get(pattern.name, ["get"])
         elif actions:
             methods = [m for m in actions if m in view.http_method_names and m != "put"]
         else:
@@ -197,6 +218,8 @@ def keys(db, rennes) -> dict:
     tombstone = RemoteObject.objects.create(uri="https://far.example/events/1", actor=far, type="Event",
                                             public=True, starts=start, deleted=timezone.now())
     territory = Territory.objects.create(handle="bretagne", name="Bretagne")
+    destination = destination_for(kind="webhook", key="guessing", url="https://hooks.example.org/alice")
+    webhook = Subscription.objects.create(owner=alice.user, url=destination.url, secret="whsec_x", destination=destination)
     TerritoryCity.objects.create(territory=territory, city=nantes, status=TerritoryCity.Status.PENDING)
     return {
         "suspended_person": make_person("ghost", rennes, suspended=True).handle,
@@ -209,11 +232,11 @@ def keys(db, rennes) -> dict:
         "hidden_update": str(hidden_update.pk),
         "private_event": "secret-meetup",
         "deleted_remote_event": str(tombstone.pk),
+        "others_webhook": str(webhook.pk),
         "outsider": eve,
     }
 
 
-@pytest.mark.xfail(reason="the invitation and remote-handle routes added this session are not yet in HIDDEN/BODIES; known gap, see the closing note", strict=False)
 def test_every_keyed_route_has_a_hidden_object():
     """A new route with a key must say here what hidden thing a guess could reach."""
     unmapped = [f"{name} ({route}) key {key}" for name, route, _m, route_keys in ROUTES
@@ -247,7 +270,6 @@ def fill_named_groups(route: str, values: dict) -> str:
     return "".join(out) + route[i:]
 
 
-@pytest.mark.xfail(reason="the invitation and remote-handle routes added this session are not yet in HIDDEN/BODIES; known gap, see the closing note", strict=False)
 @pytest.mark.parametrize("name,key,method", list(cases()))
 def test_hidden_answers_like_missing(keys, name, key, method):
     route = next(route for n, route, _m, _k in ROUTES if n == name)
@@ -283,3 +305,63 @@ def test_hidden_answers_like_missing(keys, name, key, method):
 
 def missing_slug_for(key: str) -> str:
     return MISSING.get(key, MISSING_SLUG)
+
+
+# --- Remote handles (`name@host`) ---------------------------------------------------
+#
+# Routes whose handle may name an actor of another instance answer a hidden remote actor
+# (suspended here, or on a blocked instance) as they answer one no instance knows.
+
+REMOTE_ROUTES = [(name, route, methods) for name, route, methods, _keys in ROUTES
+                 if re.search(r"\(\?P<handle>[^)]*\(@", route)]
+UNKNOWN_REMOTE = "nobody@127.0.0.1:9"  # refused at once (a loopback instance), so nothing is fetched
+
+
+def remote_cases():
+    for name, _route, methods in REMOTE_ROUTES:
+        for method in methods:
+            for hidden in ("suspended_remote", "blocked_remote"):
+                yield pytest.param(name, method, hidden, id=f"{name}-{method}-{hidden}")
+
+
+@pytest.fixture
+def remote_keys(keys, settings):
+    from federation.models import DomainBlock, RemoteActor
+    from profiles.models import Actor
+
+    settings.FEDERATION_ACTOR_REFRESH_SECONDS = 3600  # stored documents are fresh: nothing is fetched
+    for handle, domain, suspended in (("ghost@remote.example", "remote.example", True),
+                                      ("spam@spam.example", "spam.example", False)):
+        actor = Actor.objects.create(handle=handle, kind=Actor.Kind.PERSON, name="Distant", suspended=suspended)
+        name = handle.split("@")[0]
+        RemoteActor.objects.create(actor=actor, uri=f"https://{domain}/users/{name}", domain=domain, type="Person",
+                                   inbox=f"https://{domain}/inbox", key_id=f"https://{domain}/users/{name}#key",
+                                   public_key_pem="-", fetched=timezone.now())
+    DomainBlock.objects.create(domain="spam.example")
+    return {**keys, "suspended_remote": "ghost@remote.example", "blocked_remote": "spam@spam.example"}
+
+
+def test_the_remote_handle_routes_are_found():
+    assert {"actor-detail", "actor-follow", "actor-members", "actor-remove-member"} <= {n for n, _r, _m in REMOTE_ROUTES}
+
+
+@pytest.mark.parametrize("name,method,hidden", list(remote_cases()))
+def test_a_hidden_remote_actor_answers_like_an_unknown_one(remote_keys, name, method, hidden):
+    route = next(route for n, route, _m in REMOTE_ROUTES if n == name)
+    route_keys = next(k for n, _r, _m, k in ROUTES if n == name)
+
+    def path(handle: str) -> str:
+        values = {key: VISIBLE_BY_ROUTE.get(name, {}).get(key, VISIBLE[key]) for key in route_keys}
+        values = {key: remote_keys.get(value, value) for key, value in values.items()}
+        values["handle"] = handle
+        return "/" + fill_named_groups(route, values).replace("^", "").replace("$", "")
+
+    body = BODIES.get((name, method), {})
+    for viewer, client in (("anonymous", APIClient()), ("outsider", client_for(remote_keys["outsider"]))):
+        send = getattr(client, method)
+        unknown = answer(send(path(UNKNOWN_REMOTE), body, format="json"))
+        if unknown[0] in (401, 403):
+            assert unknown[0] == answer(send(path(remote_keys[hidden]), body, format="json"))[0]
+            continue
+        assert unknown[0] == 404, (viewer, path(UNKNOWN_REMOTE), unknown)
+        assert answer(send(path(remote_keys[hidden]), body, format="json")) == unknown, (viewer, method, hidden)

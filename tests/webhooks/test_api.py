@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
 from delivery.models import Destination
-from tests.conftest import client_for, make_city, make_person
+from tests.conftest import client_for, fields_of, make_city, make_person
 from tests.projects.helpers import create_project
 from webhooks.models import Subscription
 
@@ -65,7 +65,7 @@ def test_anonymous_callers_are_refused(rennes):
 def test_a_url_that_is_not_plain_http_is_refused_and_nothing_created(camille, url):
     response = subscribe(camille, receiver_url=url)
     assert response.status_code == 400, response.content
-    assert "url" in response.json()
+    assert "url" in fields_of(response.json())
     assert not Subscription.objects.exists() and not Destination.objects.exists()
 
 
@@ -77,7 +77,7 @@ def test_a_private_address_is_refused_unless_allowed(camille, settings, url):
     settings.WEBHOOKS_ALLOW_PRIVATE = False
     response = subscribe(camille, receiver_url=url)
     assert response.status_code == 400
-    assert "privée" in response.json()["url"][0]
+    assert "privée" in response.json()["fields"]["url"][0]
     assert not Subscription.objects.exists() and not Destination.objects.exists()
 
 
@@ -89,7 +89,7 @@ def test_streams_that_are_not_public_or_do_not_exist_are_refused(camille, rennes
                     ["actor:rennes"], ["city:olivia"], ["actor:nobody"], [], ["city:" + "x" * 200]):
         response = subscribe(camille, streams=streams)
         assert response.status_code == 400, (streams, response.content)
-        assert "streams" in response.json()
+        assert "streams" in fields_of(response.json())
     assert not Subscription.objects.exists() and not Destination.objects.exists()
 
 
@@ -107,7 +107,7 @@ def test_an_account_has_a_limited_number_of_webhooks(camille, settings, rennes):
     assert subscribe(camille, streams=["city:brest"]).status_code == 201
     response = subscribe(camille)
     assert response.status_code == 400
-    assert "2" in response.json()["url"][0]
+    assert "2" in response.json()["fields"]["url"][0]
     assert Subscription.objects.count() == 2
     # Someone else still may.
     assert subscribe(client_for(make_person("dominique", rennes))).status_code == 201
@@ -116,4 +116,4 @@ def test_an_account_has_a_limited_number_of_webhooks(camille, settings, rennes):
 def test_errors_speak_english_when_asked(camille):
     response = camille.post("/api/v1/webhooks/", {"url": "ftp://x.org/", "streams": ["city:rennes"]},
                             format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.json()["url"] == ["Give an http or https URL whose host can be found, without a user name or password."]
+    assert response.json()["fields"]["url"] == ["Give an http or https URL whose host can be found, without a user name or password."]
