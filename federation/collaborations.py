@@ -45,11 +45,16 @@ ENDINGS = {"withdrawn": "withdraw", "closed": "close"}
 
 
 class Refused(Exception):
-    """An incoming message that is refused with nothing stored: the inbox answers `status`."""
+    """An incoming message that is refused with nothing stored: the inbox answers `status`
+    with `body`, in the API's one error shape."""
 
-    def __init__(self, status: int, body: dict):
-        super().__init__(body)
-        self.status, self.body = status, body
+    def __init__(self, status: int, message=None, *, errors: dict | None = None):
+        from novosphere.errors import CODE_OF_STATUS, error_body, validation_body
+
+        self.status = status
+        self.body = (validation_body(errors, code="bad_activity") if errors is not None
+                     else error_body("refused" if status == 403 else CODE_OF_STATUS.get(status, "error"), message))
+        super().__init__(self.body)
 
 
 def _context():
@@ -217,12 +222,11 @@ def concerns(activity: dict) -> bool:
 
 
 def _not_found() -> Refused:
-    return Refused(404, {"detail": _("Not found.")})
+    return Refused(404, _("Not found."))
 
 
 def _invalid(errors: dict) -> Refused:
-    return Refused(400, {key: [str(message) for message in value] if isinstance(value, list) else [str(value)]
-                         for key, value in errors.items()})
+    return Refused(400, errors=errors)
 
 
 def _plain(obj: dict) -> str:
@@ -310,7 +314,7 @@ def check(remote: RemoteActor, activity: dict) -> None:
     kind, obj = activity["type"], activity["object"]
     if kind == "Offer":
         if _id(obj.get("attributedTo")) not in ("", remote.uri):
-            raise Refused(403, {"detail": _("The object is not its actor's.")})
+            raise Refused(403, _("The object is not its actor's."))
         _offer(remote, activity)
     elif kind == "Create":
         if _request_for_responder(remote, _id(obj.get("inReplyTo"))) is None:

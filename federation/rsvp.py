@@ -164,11 +164,11 @@ def check(remote, activity: dict) -> None:
     from another instance than the event's."""
     if activity["type"] in ("Join", "Leave"):
         if _our_event(_id(activity.get("object"))) is None:
-            raise Refused(404, {"detail": _("Not found.")})
+            raise Refused(404, _("Not found."))
         return
     attendance = _attendance_answered(activity)
     if attendance is None or attendance.event.actor.remote.domain != remote.domain:
-        raise Refused(404, {"detail": _("Not found.")})
+        raise Refused(404, _("Not found."))
 
 
 def handle(actor: Actor, activity: dict) -> None:

@@ -149,7 +149,7 @@ def test_a_request_between_two_local_actors_does_not_leave(run, alice_api, montr
 def test_an_unknown_remote_city_is_a_400(run, alice_api, montreal):
     response = run(alice_api.post, "/api/v1/collaborations/", {
         "title": "x", "message": "y", "to_city": f"nobody@{montreal.host}", "deadline": deadline()}, format="json")
-    assert response.status_code == 400 and "to_city" in response.json()
+    assert response.status_code == 400 and "to_city" in response.json()["fields"]
     assert not CollaborationRequest.objects.exists()
 
 
@@ -297,7 +297,9 @@ def test_a_bad_offer_is_refused_with_nothing_stored(post_inbox, montreal, rennes
     activity["object"] = {**activity["object"], **change}
     response = post_inbox(montreal, "ana", "/inbox", activity)
     assert response.status_code == status, response.content
-    assert response.json()
+    body = response.json()
+    assert body["message"] and body["code"] == {400: "bad_activity", 403: "refused"}[status]
+    assert (status == 400) == bool(body.get("fields"))  # a 400 names the field at fault
     assert nothing_stored()
 
 
