@@ -60,7 +60,7 @@ def test_bad_input_is_an_ordinary_json_error(api, mapped):
     response = api.get("/api/v1/map/?bbox=1,2,3", HTTP_ACCEPT="application/geo+json")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert "bbox" in response.json()
+    assert "bbox" in response.json()["fields"]
     assert api.get("/api/v1/map/", HTTP_ACCEPT="text/html").status_code == 406
 
 

@@ -66,16 +66,16 @@ def test_a_time_with_its_offset_is_kept_as_given(alice_api, bob):
 def test_a_past_or_impossible_date_is_a_400_naming_deadline_and_writes_nothing(alice_api, bob, given):
     response = post_request(alice_api, deadline=given)
     assert response.status_code == 400, response.content
-    assert "deadline" in response.json()
+    assert "deadline" in response.json()["fields"]
     assert not CollaborationRequest.objects.exists()
 
 
 def test_french_and_english_say_why_a_past_date_is_refused(alice_api, bob):
-    french = post_request(alice_api, deadline="2020-01-01").json()["deadline"]
+    french = post_request(alice_api, deadline="2020-01-01").json()["fields"]["deadline"]
     english = alice_api.post(
         "/api/v1/collaborations/", {"title": "t", "message": "m", "to_actor": "bob", "deadline": "2020-01-01"},
         format="json", HTTP_ACCEPT_LANGUAGE="en",
-    ).json()["deadline"]
+    ).json()["fields"]["deadline"]
     assert english == ["The deadline must be in the future."]
     assert french != english and french[0]
 
