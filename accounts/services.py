@@ -41,6 +41,7 @@ from projects.models import (
     ProjectMember,
     ProjectUpdate,
 )
+from search.sync import index_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -320,6 +321,7 @@ def erase_account(*, user: User, password: str) -> dict:
             _("You are the only admin of %(names)s. Make another member an admin there, or delete it, "
               "then erase your account.") % {"names": ", ".join(group.name for group in orphaned)}
         )
+    index_on_commit(me)  # their profile leaves search (found now, while what it depends on exists)
     handed_over, deleted_projects = _hand_over_or_delete_projects(user, me)
     deleted_events = _leave_or_delete_events(user, me)
     CollaborationRequest.objects.filter(author=me).delete()  # their own asks, with the answers to them

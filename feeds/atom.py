@@ -11,6 +11,7 @@ people wrote are never read as HTML by a feed reader.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from django.utils import feedgenerator, translation
 from django.utils.feedgenerator import rfc3339_date
@@ -24,6 +25,13 @@ CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
 class TextAtomFeed(feedgenerator.Atom1Feed):
     """Atom 1.0 whose entries carry plain-text `summary` and `content`."""
+
+    # An empty feed's <updated> is the epoch, not the time of reading (Django's choice):
+    # the same document, hence the same ETag, until something is published.
+    NEVER_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def latest_post_date(self):
+        return super().latest_post_date() if self.items else self.NEVER_UPDATED
 
     def add_item_elements(self, handler, item):
         handler.addQuickElement("title", item["title"], {"type": "text"})

@@ -83,11 +83,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag on every read, and a 304 to a matching If-None-Match (after the views and
+    # CacheControlMiddleware below have made the answer).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "novosphere.api.caching.CacheControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "novosphere.api.fallback.ApiErrorsMiddleware",
@@ -379,6 +383,11 @@ SPECTACULAR_SETTINGS = {
         "things need none. Answers are JSON in the language of `Accept-Language` (French by default, `en` for "
         "English). Unknown and hidden things are the same 404. The schema itself: [/api/schema/](/api/schema/) "
         "(JSON; `?format=yaml` for YAML).\n\n"
+        "**Lists** answer `{results, next}` (plus their own fields, such as `count`); `next` is the URL of the "
+        "next page, null on the last one.\n\n"
+        "**Caching**: every successful read answers an `ETag`, and a `304` without a body to a matching "
+        "`If-None-Match`. Reads without credentials are `Cache-Control: public, no-cache` (any cache may keep "
+        "them and revalidates at each use); reads with credentials are `private, no-cache`.\n\n"
         "**Live activity** comes over the websocket `/ws/stream/`: its frames, close codes, resume and "
         "language are described on [the websocket protocol page](/api/docs/websocket/)."
     ),

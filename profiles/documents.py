@@ -12,7 +12,8 @@ class ActorDocuments(DocumentType):
     kind = "actor"
 
     def queryset(self) -> QuerySet[Actor]:
-        return Actor.objects.select_related("city").prefetch_related("skills", "sectors", "interests")
+        # What is left of an erased account (kept under a former member's name) is not searchable.
+        return Actor.objects.filter(erased=False).select_related("city").prefetch_related("skills", "sectors", "interests")
 
     def document(self, actor: Actor) -> Document:
         skills = [tag.slug for tag in actor.skills.all()]

@@ -226,13 +226,15 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
 def delete_actor(*, actor: Actor, editor: User) -> None:
     if not can_edit_actor(user=editor, actor=actor):
         raise Forbidden(_("You may not delete this profile."))
+    if actor.kind == Actor.Kind.PERSON:
+        # A person goes only with their account, through the erasure that asks for the password
+        # and settles what they own and wrote (accounts.services.erase_account).
+        raise Conflict(_("A person's profile goes with their account: erase the account with "
+                         "DELETE /api/v1/me/ and its password."))
     audit(user=editor, action="actor.delete", subject=f"actor:{actor.handle}", kind=actor.kind)
     logger.info("deleted actor=%s by=%s", actor.handle, editor.username)
     index_on_commit(actor)  # found now, while what depends on it still exists
-    if actor.kind == Actor.Kind.PERSON:
-        actor.user.delete()  # the account goes with its person
-    else:
-        actor.delete()
+    actor.delete()
 
 
 def _role_in(group: Actor, person: Actor | None) -> str | None:

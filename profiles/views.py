@@ -329,9 +329,10 @@ class FollowMixin:
         "centre); `region` is for cities only.",
     ),
     destroy=extend_schema(
-        tags=["actors"], summary="Delete an organization or city (its admins) or one's own profile",
-        description="By the person themself or an admin of the group (else 403); its memberships, follows and "
-        "search document go with it.",
+        tags=["actors"], summary="Delete an organization or city (its admins)",
+        description="By an admin of the group (else 403); its memberships, follows and search document go with "
+        "it. A person's own profile is a 409: it goes with the account, through `DELETE /api/v1/me/` and the "
+        "password.",
     ),
     follow=extend_schema(tags=["actors"]),
 )

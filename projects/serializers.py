@@ -223,3 +223,10 @@ class SuggestionSerializer(serializers.Serializer):
     actor = ActorSummarySerializer()
     score = serializers.IntegerField()
     reasons = ReasonSerializer(many=True)
+
+
+class SuggestionListSerializer(serializers.Serializer):
+    """The one list shape; the best `limit` suggestions fit on one page, so `next` is null."""
+
+    results = SuggestionSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="always null: the best `limit` fit on one page")

@@ -30,7 +30,7 @@ from projects.serializers import (
     ProjectSerializer,
     ProjectUpdateInputSerializer,
     ProjectUpdateSerializer,
-    SuggestionSerializer,
+    SuggestionListSerializer,
 )
 
 SLUG = r"[-a-zA-Z0-9_]+"
@@ -354,7 +354,7 @@ class CollaborationViewSet(
         "each with `reasons` (`shared_skills`, `same_city`, ...). The author, those the author blocks, those "
         "already responding, cities and suspended actors are never suggested.",
         parameters=[OpenApiParameter("limit", int, description="How many (1-50, default 20).")],
-        responses={200: SuggestionSerializer(many=True), 404: NOT_FOUND}, tags=["collaborations"],
+        responses={200: SuggestionListSerializer, 404: NOT_FOUND}, tags=["collaborations"],
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def suggestions(self, request: Request, **kwargs) -> Response:
@@ -364,7 +364,7 @@ class CollaborationViewSet(
         except ValueError:
             limit = 20
         suggestions = selectors.suggested_partners(request_obj, limit=limit)
-        return Response(SuggestionSerializer(suggestions, many=True).data)
+        return Response(SuggestionListSerializer({"results": suggestions, "next": None}).data)
 
 
 

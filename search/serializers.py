@@ -57,9 +57,15 @@ class SearchResultsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     results = SearchHitSerializer(many=True)
     facets = FacetsSerializer(help_text="value → number of results the caller may see, per facet")
+    next = serializers.URLField(allow_null=True, help_text="the next page of results; null on the last page")
 
 
 class AutocompleteSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.CharField()
     title = serializers.CharField()
+
+
+class AutocompleteListSerializer(serializers.Serializer):
+    results = AutocompleteSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="always null: suggestions fit on one page")

@@ -3,11 +3,13 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from search.backends import get_search_backend
+from search.backends.base import PAGE_SIZE
 from search.serializers import (
-    AutocompleteSerializer,
+    AutocompleteListSerializer,
     SearchQuerySerializer,
     SearchResultsSerializer,
     SuggestQuerySerializer,
@@ -41,7 +43,9 @@ class SearchView(APIView):
         data = dict(params.validated_data)
         query, page = data.pop("q"), data.pop("page")
         results = get_search_backend().search(query, filters=data, viewer=request.user, page=page)
-        return Response(SearchResultsSerializer(results).data)
+        more = results["count"] > max(page, 1) * PAGE_SIZE
+        next_url = replace_query_param(request.build_absolute_uri(), "page", max(page, 1) + 1) if more else None
+        return Response(SearchResultsSerializer({**results, "next": next_url}).data)
 
 
 class SuggestView(APIView):
@@ -50,7 +54,7 @@ class SuggestView(APIView):
 
     @extend_schema(
         parameters=[SuggestQuerySerializer],
-        responses={200: AutocompleteSerializer(many=True), 503: UNAVAILABLE},
+        responses={200: AutocompleteListSerializer, 503: UNAVAILABLE},
         tags=["search"],
         summary="Autocomplete: up to 10 titles whose words start as typed",
         description="Actors' names and the titles of projects, collaboration requests and events the caller "
@@ -60,4 +64,4 @@ class SuggestView(APIView):
         params = SuggestQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         suggestions = get_search_backend().suggest(params.validated_data["q"], viewer=request.user)
-        return Response(AutocompleteSerializer(suggestions, many=True).data)
+        return Response(AutocompleteListSerializer({"results": suggestions, "next": None}).data)

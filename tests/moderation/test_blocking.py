@@ -131,9 +131,9 @@ def test_a_blocked_organization_is_not_suggested_as_a_partner(committed, alice, 
     org.skills.set([Tag.objects.get_or_create(slug="iot")[0]])
     request = published_request(committed, alice_api, to_city="rennes", needs={"skills": ["iot"], "sectors": []})
     suggestions = f"/api/v1/collaborations/{request['id']}/suggestions/"
-    assert "capteurs-sa" in [s["actor"]["handle"] for s in alice_api.get(suggestions).json()]
+    assert "capteurs-sa" in [s["actor"]["handle"] for s in alice_api.get(suggestions).json()["results"]]
     committed(block, alice_api, "capteurs-sa")
-    assert "capteurs-sa" not in [s["actor"]["handle"] for s in alice_api.get(suggestions).json()]
+    assert "capteurs-sa" not in [s["actor"]["handle"] for s in alice_api.get(suggestions).json()["results"]]
 
 
 def test_the_blocked_one_is_not_told(committed, alice_api, bob, bob_api):
@@ -163,7 +163,7 @@ def test_search_leaves_out_the_blocked_persons_profile_and_requests_for_the_bloc
         return (
             body["count"],
             sorted((r["type"], str(r["id"])) for r in body["results"]),
-            sorted((s["type"], str(s["id"])) for s in suggested),
+            sorted((s["type"], str(s["id"])) for s in suggested["results"]),
         )
 
     everything = (2, sorted([("actor", "bob"), ("collaboration", str(request["id"]))]),

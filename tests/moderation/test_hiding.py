@@ -37,7 +37,7 @@ def searched(client, q: str) -> dict:
     response = client.get("/api/v1/search/", {"q": q})
     assert response.status_code == 200, response.content
     body = response.json()
-    suggest = client.get("/api/v1/search/suggest/", {"q": q[:4]}).json()
+    suggest = client.get("/api/v1/search/suggest/", {"q": q[:4]}).json()["results"]
     return {
         "results": [(r["type"], str(r["id"])) for r in body["results"]],
         "count": body["count"],

@@ -115,8 +115,12 @@ def test_organizations_are_edited_by_their_admins_only(alice, bob, rennes):
     assert AuditEntry.objects.filter(action="actor.delete", subject="actor:cantine").exists()
 
 
-def test_a_person_deletes_their_account(alice_api, alice):
-    assert alice_api.delete("/api/v1/actors/alice/").status_code == 204
+def test_a_person_deletes_their_account_through_its_erasure_only(alice_api, alice):
+    # The profile route would skip the password and what erasure settles (owned projects): a 409.
+    refused = alice_api.delete("/api/v1/actors/alice/")
+    assert refused.status_code == 409 and "/api/v1/me/" in refused.json()["message"]
+    assert Actor.objects.filter(handle="alice").exists()
+    assert alice_api.delete("/api/v1/me/", {"password": "correct horse battery staple"}, format="json").status_code == 204
     assert not Actor.objects.filter(handle="alice").exists()
     assert alice_api.get("/api/v1/me/").status_code == 401
 

@@ -45,7 +45,7 @@ def graph(alice, rennes, quebec):
 def test_suggestions_rank_skills_then_sectors_then_place_then_follows(alice_api, graph):
     answer = alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/")
     assert answer.status_code == 200
-    ranked = [(s["actor"]["handle"], s["score"]) for s in answer.json()]
+    ranked = [(s["actor"]["handle"], s["score"]) for s in answer.json()["results"]]
     assert ranked == [
         ("org-quebec", 203),
         ("deux-skills", 200),
@@ -60,7 +60,7 @@ def test_suggestions_rank_skills_then_sectors_then_place_then_follows(alice_api,
 
 
 def test_suggestions_say_why(alice_api, graph):
-    by_handle = {s["actor"]["handle"]: s for s in alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/").json()}
+    by_handle = {s["actor"]["handle"]: s for s in alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/").json()["results"]}
 
     def reasons(handle):
         return {(r["kind"], r["detail"]) for r in by_handle[handle]["reasons"]}
@@ -73,12 +73,12 @@ def test_suggestions_say_why(alice_api, graph):
 
 
 def test_suggestions_exclude_author_responders_cities_suspended_and_strangers(alice_api, graph):
-    handles = {s["actor"]["handle"] for s in alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/").json()}
+    handles = {s["actor"]["handle"] for s in alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/").json()["results"]}
     assert not handles & {"alice", "repondant", "quebec", "suspendu", "sans-rien"}
 
 
 def test_suggestions_limit_and_visibility(api, alice_api, graph):
-    top = alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/?limit=2").json()
+    top = alice_api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/?limit=2").json()["results"]
     assert [s["actor"]["handle"] for s in top] == ["org-quebec", "deux-skills"]
     assert api.get(f"/api/v1/collaborations/{graph['id']}/suggestions/").status_code == 200
     assert api.get("/api/v1/collaborations/999999/suggestions/").status_code == 404
@@ -88,7 +88,7 @@ def test_without_needs_the_place_suggests(alice_api, quebec, rennes):
     make_person("voisin", quebec)
     make_person("loin", make_city("paris"))
     request = open_request(alice_api, to_city="quebec", needs={})
-    handles = [s["actor"]["handle"] for s in alice_api.get(f"/api/v1/collaborations/{request['id']}/suggestions/").json()]
+    handles = [s["actor"]["handle"] for s in alice_api.get(f"/api/v1/collaborations/{request['id']}/suggestions/").json()["results"]]
     assert handles == ["voisin"]
 
 
@@ -97,10 +97,10 @@ def test_every_top_k_is_a_prefix_of_the_full_ranking(alice_api, graph, quebec):
     # needed skills); they must agree with the full aggregation.
     tagged(make_person("complet", quebec), skills=["iot", "python"], sectors=["sante", "energie"])
     url = f"/api/v1/collaborations/{graph['id']}/suggestions/"
-    full = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(url).json()]
+    full = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(url).json()["results"]]
     assert full[0] == ("complet", 223)
     for limit in range(1, len(full) + 1):
-        top = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(f"{url}?limit={limit}").json()]
+        top = [(s["actor"]["handle"], s["score"]) for s in alice_api.get(f"{url}?limit={limit}").json()["results"]]
         assert top == full[:limit], limit
 
 
@@ -118,6 +118,6 @@ def test_the_authors_own_organizations_and_project_team_are_never_suggested(alic
     stranger = tagged(make_person("inconnue", quebec), skills=["iot", "python"])
     request = open_request(client_for(alice), to_city="quebec", needs={"skills": ["iot", "python"]})
     suggested = [s["actor"]["handle"] for s in client_for(alice).get(
-        f"/api/v1/collaborations/{request['id']}/suggestions/").json()]
+        f"/api/v1/collaborations/{request['id']}/suggestions/").json()["results"]]
     assert stranger.handle in suggested
     assert not {own_org.handle, teammate.handle, partner_org.handle, "alice"} & set(suggested)

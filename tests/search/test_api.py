@@ -74,16 +74,16 @@ def test_private_projects_over_http(api, indexed):
     assert not any(body["facets"].values())
     assert hits(client_for(indexed.bob).get("/api/v1/search/", {"q": "confidentielle"})) == []
     assert hits(client_for(indexed.alice).get("/api/v1/search/", {"q": "confidentielle"})) == ["secret"]
-    assert api.get("/api/v1/search/suggest/", {"q": "innovation conf"}).json() == []
-    assert client_for(indexed.alice).get("/api/v1/search/suggest/", {"q": "innovation conf"}).json() == [
+    assert api.get("/api/v1/search/suggest/", {"q": "innovation conf"}).json()["results"] == []
+    assert client_for(indexed.alice).get("/api/v1/search/suggest/", {"q": "innovation conf"}).json()["results"] == [
         {"type": "project", "id": "secret", "title": "Innovation confidentielle"}]
 
 
 def test_suggest(api, indexed):
     response = api.get("/api/v1/search/suggest/", {"q": "Queb"})
     assert response.status_code == 200
-    assert response.json() == [{"type": "actor", "id": "quebec", "title": "Québec"}]
-    assert len(api.get("/api/v1/search/suggest/", {"q": "r"}).json()) <= 10
+    assert response.json() == {"results": [{"type": "actor", "id": "quebec", "title": "Québec"}], "next": None}
+    assert len(api.get("/api/v1/search/suggest/", {"q": "r"}).json()["results"]) <= 10
     assert api.get("/api/v1/search/suggest/", {"q": ""}).status_code == 400
     assert api.get("/api/v1/search/suggest/").status_code == 400
 

@@ -76,10 +76,10 @@ def test_a_request_inside_a_private_project_is_invisible_to_outsiders(api, terri
         body = client.get("/api/v1/search/", {"q": "audit cryptographique"}).json()
         assert body["count"] == 0 and body["results"] == []
         assert not any(body["facets"].values())
-        assert client.get("/api/v1/search/suggest/", {"q": "audit"}).json() == []
+        assert client.get("/api/v1/search/suggest/", {"q": "audit"}).json()["results"] == []
     alice = client_for(territory.alice)  # a member of the private project
     assert hits(alice.get("/api/v1/search/", {"q": "audit cryptographique"})) == [str(secret.pk)]
-    assert [s["id"] for s in alice.get("/api/v1/search/suggest/", {"q": "audit crypto"}).json()] == [str(secret.pk)]
+    assert [s["id"] for s in alice.get("/api/v1/search/suggest/", {"q": "audit crypto"}).json()["results"]] == [str(secret.pk)]
 
 
 def test_status_responses_and_visibility_changes_reach_the_index(api, territory, requests_,

@@ -97,22 +97,22 @@ def test_private_and_members_events_are_found_only_by_those_who_may_see_them(api
     assert "atelier-sante-des-inscrits" not in ids(anonymous)
     assert "defense" not in anonymous["facets"]["sector"] and "cryptographie" not in anonymous["facets"]["skill"]
     assert search(api, q="confidentiel")["count"] == 0
-    assert api.get("/api/v1/search/suggest/", {"q": "comite"}).json() == []
+    assert api.get("/api/v1/search/suggest/", {"q": "comite"}).json()["results"] == []
     # A signed-in stranger: the members' event too, never the private one.
     stranger = client_for(world["bob"])
     assert "atelier-sante-des-inscrits" in ids(search(stranger))
     assert search(stranger, q="confidentiel") == {"count": 0, "results": [], "facets": search(stranger, q="confidentiel")["facets"]}
-    assert stranger.get("/api/v1/search/suggest/", {"q": "comite"}).json() == []
+    assert stranger.get("/api/v1/search/suggest/", {"q": "comite"}).json()["results"] == []
     # The organizers' circle: the organizing organization's admin and its member.
     for person in ("orga", "mia"):
         insider = client_for(world[person])
         assert ids(search(insider, q="confidentiel")) == {"comite-sante-confidentiel"}
-        assert insider.get("/api/v1/search/suggest/", {"q": "comite"}).json() == [
+        assert insider.get("/api/v1/search/suggest/", {"q": "comite"}).json()["results"] == [
             {"type": "event", "id": "comite-sante-confidentiel", "title": "Comité santé confidentiel"}]
 
 
 def test_suggest_reaches_event_titles(api, world):
-    suggestions = api.get("/api/v1/search/suggest/", {"q": "hacka"}).json()
+    suggestions = api.get("/api/v1/search/suggest/", {"q": "hacka"}).json()["results"]
     assert suggestions == [{"type": "event", "id": "hackathon-sante-connectee", "title": "Hackathon santé connectée"}]
 
 

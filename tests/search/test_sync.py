@@ -47,7 +47,8 @@ def test_profile_edits_and_deletion_through_the_api(django_capture_on_commit_cal
     assert found("quantique", skill="photonique") == ["zoe"]
     assert found("zoe") == ["zoe"]  # the title changed, the handle-named document is the same one
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.delete("/api/v1/actors/zoe/").status_code == 204
+        assert client.delete("/api/v1/me/", {"password": "correct horse battery staple"},
+                             format="json").status_code == 204
     assert found("gagnon") == []
 
 
