@@ -453,6 +453,18 @@ MUTATIONS = [
       "    return list(islice(merged, 10 * settings.EVENTS_MAX_OCCURRENCES_PER_LIST))",
       "a dated list expands ten times its bound of occurrences",
       [BF + "::test_recurring_events_are_bounded_per_organizer_and_per_list"]),
+    M("M13.36", "13 bad faith", "novosphere/api/caching.py",
+      '"private, no-cache" if has_credentials(request) else "public, no-cache"', '"public, no-cache"',
+      "a read with credentials is marked public: a shared cache may hand one viewer's answer to another",
+      ["tests/test_conditional_reads.py::test_a_read_with_credentials_is_for_the_caller_only"]),
+    M("M13.37", "13 bad faith", "accounts/services.py",
+      "    index_on_commit(me)  # their profile leaves search", "    pass  # their profile leaves search",
+      "an erased person's profile stays findable in search",
+      ["tests/search/test_sync.py::test_profile_edits_and_deletion_through_the_api"]),
+    M("M13.38", "13 bad faith", "profiles/services.py",
+      "    if actor.kind == Actor.Kind.PERSON:\n        # A person goes only", "    if False:\n        # A person goes only",
+      "a person's profile deleted by its token alone, without the erasure's password (and a 500 when they own a project)",
+      ["tests/profiles/test_actors.py::test_a_person_deletes_their_account_through_its_erasure_only"]),
 ]
 
 
