@@ -31,6 +31,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import time
 from collections import OrderedDict
@@ -52,6 +53,7 @@ IGNORED_HEADER_PREFIXES = (b"sec-ch-", b"sec-fetch-")
 # First words of statements that do not change data (everything else moves the generation on).
 READ_ONLY_STATEMENTS = frozenset({"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SET", "SHOW",
                                   "EXPLAIN", "PRAGMA", "VALUES"})
+DATA_MODIFYING = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 # --- The write generation ----------------------------------------------------------
@@ -143,13 +145,26 @@ def _bump_generation() -> None:
     generation().bump()
 
 
+def writes(sql) -> bool:
+    """Whether a statement may change data. A `WITH` query (search's ranked hits) is a read
+    unless one of its parts modifies data (PostgreSQL's `WITH ... INSERT/UPDATE/DELETE`)."""
+    if not isinstance(sql, str):
+        return True
+    words = sql.lstrip().split(None, 1)
+    if not words:
+        return False
+    first = words[0].upper()
+    if first == "WITH":
+        return DATA_MODIFYING.search(sql) is not None
+    return first not in READ_ONLY_STATEMENTS
+
+
 def note_writes(execute, sql, params, many, context):
     """A database execute wrapper: a statement that writes moves the generation on after its commit."""
     result = execute(sql, params, many, context)
-    words = sql.lstrip().split(None, 1) if isinstance(sql, str) else ["?"]
     # An UPDATE or DELETE that matched nothing (a sweep finding no work) changed nothing.
     changed = getattr(context["cursor"], "rowcount", -1) != 0
-    if changed and words and words[0].upper() not in READ_ONLY_STATEMENTS:
+    if changed and writes(sql):
         connection = context["connection"]
         if connection.in_atomic_block:
             # Once per transaction; dropped with it if it rolls back.
