@@ -73,3 +73,14 @@ def test_cursors_send_fresh_wake_ups_and_read_on_gaps():
     assert cursors.classify(event("actor:x", c, b)) == live.IGNORE  # late or repeated
     assert cursors.classify(event("actor:y", c, b)) == live.FRESH  # cursors are per stream
     assert cursors.mark_sent(c) and not cursors.mark_sent(c)
+
+
+def test_a_notification_whose_activity_the_reader_may_no_longer_see_is_never_sent(committed, alice, bob):
+    # What a socket sends after a wake-up is read by notification_frames_after: "Bob followed
+    # you" reaches Alice, until a moderator suspends Bob; then it is gone, as on REST.
+    committed(services.follow, follower=bob, target=alice)
+    sent = live.notification_frames_after(user=alice.user, actor=alice, after=0, language="fr")
+    assert len(sent) == 1 and "Bob" in sent[0][1]
+    bob.suspended = True
+    bob.save(update_fields=["suspended"])
+    assert live.notification_frames_after(user=alice.user, actor=alice, after=0, language="fr") == []
