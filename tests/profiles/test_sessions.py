@@ -55,3 +55,24 @@ def test_password_change_refuses_a_wrong_old_password_or_a_weak_new_one(alice, a
     alice.user.refresh_from_db()
     assert alice.user.check_password(PASSWORD)
     assert alice_api.get("/api/v1/me/").status_code == 200
+
+
+def test_a_session_logout_ends_the_session_before_open_sockets_recheck_it(alice):
+    # The sockets' recheck is asked for inside Django's user_logged_out, which Django sends
+    # before it ends the session: a socket rechecking at once must already find it gone.
+    from django.contrib.auth.signals import user_logged_out
+    from django.contrib.sessions.models import Session
+
+    seen = []
+
+    def session_still_there(sender, request, user, **kwargs):
+        seen.append(Session.objects.filter(session_key=browser.cookies["sessionid"].value).exists())
+
+    browser = APIClient()
+    browser.post("/api/v1/auth/session/", {"username": "alice", "password": PASSWORD}, format="json")
+    user_logged_out.connect(session_still_there)  # after ours, which asks for the recheck
+    try:
+        assert browser.delete("/api/v1/auth/session/").status_code == 204
+    finally:
+        user_logged_out.disconnect(session_still_there)
+    assert seen == [False]
