@@ -38,6 +38,12 @@ SENTENCES = {
     ("Follow", "actor", ""): gettext_noop("%(actor)s now follows %(object)s"),
     ("Follow", "project", ""): gettext_noop("%(actor)s now follows the project “%(object)s”"),
     ("Join", "actor", ""): gettext_noop("%(actor)s joined %(object)s"),
+    ("Join", "project", ""): gettext_noop("%(actor)s joined the project “%(object)s”"),
+    # Invitations are told to the invited person only (a notification, never a stream).
+    ("Invite", "actor", "project"): gettext_noop("%(actor)s invited %(object)s to the project “%(target)s”"),
+    ("Invite", "actor", "actor"): gettext_noop("%(actor)s invited %(object)s to join %(target)s"),
+    # A post of a followed remote actor (federation).
+    ("Create", "remote", ""): gettext_noop("%(actor)s posted “%(object)s”"),
     ("Create", "event", ""): gettext_noop("%(actor)s announced the event “%(object)s”"),
     ("Join", "event", ""): gettext_noop("%(actor)s will attend “%(object)s”"),
     ("Announce", "event", ""): gettext_noop("“%(object)s” starts tomorrow"),

@@ -146,3 +146,28 @@ def test_no_english_leaks_into_french_feeds_and_notifications(network):
             assert answer.status_code == 200, (path, answer.content)
             found += [f"{who} {path} {hit}" for hit in leaks(answer.json())]
     assert not found, "\n".join(found)
+
+
+def test_invitations_and_joining_a_project_or_an_organization_read_as_sentences(committed, network, rennes):
+    from tests.conftest import make_admin, make_org
+
+    alice, bob = network["alice"], network["bob"]
+    slug, title = network["project"]["slug"], network["project"]["title"]
+    invited = committed(alice.post, f"/api/v1/projects/{slug}/members/", {"actor": "bob", "role": "contributor"},
+                        format="json")
+    assert invited.status_code in (200, 201), invited.content
+    cantine = make_org("cantine", rennes)
+    Actor.objects.filter(pk=cantine.pk).update(name="La Cantine numérique")
+    make_admin(Actor.objects.get(handle="alice"), cantine)
+    committed(alice.post, "/api/v1/actors/cantine/members/", {"actor": "bob", "role": "member"}, format="json")
+    told = summaries(bob, "/api/v1/notifications/")
+    assert "Alice Le Bihan a invité Bob Tremblay à rejoindre La Cantine numérique" in told
+    assert f"Alice Le Bihan a invité Bob Tremblay au projet {q(title)}" in told
+    assert f"Alice Le Bihan invited Bob Tremblay to the project “{title}”" in summaries(
+        bob, "/api/v1/notifications/", language="en")
+    assert committed(bob.post, f"/api/v1/projects/{slug}/members/bob/accept/").status_code == 200
+    assert committed(bob.post, "/api/v1/actors/cantine/members/bob/accept/").status_code == 200
+    assert f"Bob Tremblay a rejoint le projet {q(title)}" in summaries(alice, f"/api/v1/projects/{slug}/activity/")
+    assert "Bob Tremblay a rejoint La Cantine numérique" in summaries(alice, "/api/v1/actors/cantine/activity/")
+    assert "Bob Tremblay joined the project" in " ".join(
+        summaries(alice, f"/api/v1/projects/{slug}/activity/", language="en"))
