@@ -175,3 +175,12 @@ def test_the_sanitizer_alone_holds_against_raw_html():
         assert found.problems == [], (payload, html)
         assert all(link.get("rel") == "noopener noreferrer" for link in found.links), (payload, html)
     assert audit(sanitize_html('<a href="https://ok.example/">ok</a>')).links  # good links survive
+
+
+def test_raw_html_in_markdown_is_shown_as_the_text_written_never_as_markup(alice_api, project):
+    # Markdown never interprets raw HTML: it reaches the sanitizer already escaped, so what a
+    # person typed reads as they typed it (the sanitizer alone would drop it silently).
+    body = 'Balises <b onclick="x()">grasses</b> et <span style="color:red">rouges</span>'
+    html = alice_api.post(f"/api/v1/projects/{project}/updates/", {"body": body}, format="json").json()["html"]
+    assert '&lt;b onclick="x()"&gt;grasses&lt;/b&gt;' in html
+    assert "<b" not in html and "<span" not in html
