@@ -110,3 +110,18 @@ def test_the_stranger_sees_what_every_signed_in_person_sees_and_nothing_more(wor
         assert as_stranger == set(kind.visible_to(carol.user).values_list("pk", flat=True)), kind.name
     assert world.pk not in kinds.kind_named("project").visible_to(stranger).values_list("pk", flat=True)
     assert world.pk in kinds.kind_named("project").visible_to(alice.user).values_list("pk", flat=True)
+
+
+def test_an_activity_naming_an_actor_in_a_private_project_is_about_the_project(django_capture_on_commit_callbacks,
+                                                                                 alice, bob, api):
+    # "Alice removed Bob from Labo secret" names Bob, a public person, but tells of the project.
+    alice_api, bob_api = client_for(alice), client_for(bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        slug = create_project(alice_api, title="Labo secret", visibility="private")["slug"]
+        alice_api.post(f"/api/v1/projects/{slug}/members/", {"actor": "bob", "role": "contributor"}, format="json")
+        assert bob_api.post(f"/api/v1/projects/{slug}/members/bob/accept/").status_code == 200
+        assert alice_api.delete(f"/api/v1/projects/{slug}/members/bob/").status_code == 204
+    removal = Activity.objects.get(type="Remove")
+    assert (removal.subject_kind, removal.audience) == ("project", "some")
+    seen = " ".join(item["summary"] for item in api.get("/api/v1/actors/alice/activity/").json()["results"])
+    assert "Labo secret" not in seen
