@@ -70,7 +70,7 @@ def test_a_query_of_200_characters_is_fine(api, indexed):
 
 def test_private_projects_over_http(api, indexed):
     body = api.get("/api/v1/search/", {"q": "confidentielle"}).json()
-    assert body == {"count": 0, "results": [], "facets": body["facets"]}
+    assert body == {"count": 0, "results": [], "facets": body["facets"], "next": None}
     assert not any(body["facets"].values())
     assert hits(client_for(indexed.bob).get("/api/v1/search/", {"q": "confidentielle"})) == []
     assert hits(client_for(indexed.alice).get("/api/v1/search/", {"q": "confidentielle"})) == ["secret"]
