@@ -24,8 +24,8 @@ ACTORS, ACTIVITIES = (200, 2000) if SMOKE else (20000, 200000)
 
 FILL = """
 INSERT INTO profiles_actor (handle, kind, name, headline, bio, country, organization_type, region,
-    followers_count, following_count, suspended, created, updated{actor_extra_columns})
-SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now(){actor_extra_values}
+    followers_count, following_count, suspended, created, updated, handle_key, name_key{actor_extra_columns})
+SELECT 'a' || n, 'person', 'Actor ' || n, '', '', 'FR', '', '', 0, 0, n % 997 = 0, now(), now(), 'a' || n, 'actor' || n{actor_extra_values}
 FROM generate_series(1, {actors}) n;
 INSERT INTO feeds_activity (id, type, actor_id, object_type, object_id, object_name, target_type, target_id,
     target_name, object_url, target_url, subject_kind, subject_id, published, audience{extra_columns})
@@ -67,7 +67,7 @@ def main() -> None:
                                                          "published", "audience"])
     actor_columns, actor_values = column_defaults("profiles_actor", [
         "id", "handle", "kind", "name", "headline", "bio", "country", "organization_type", "region",
-        "followers_count", "following_count", "suspended", "created", "updated"])
+        "followers_count", "following_count", "suspended", "created", "updated", "handle_key", "name_key"])
     with psycopg.connect(URL, autocommit=True) as conn:
         def literals(values) -> str:
             return "".join(", " + sql.Literal(v).as_string(conn) for v in values)
