@@ -30,10 +30,10 @@ from bovine.activitystreams import Actor
 from bovine.clients import lookup_uri_with_webfinger
 from bovine.clients.signed_http_methods import signed_get, signed_post
 from bovine.clients.utils import host_target_from_url
-from bovine.crypto.http_signature import build_signature
-from bovine.utils import get_gmt_now
 from bovine.crypto import build_validate_http_signature_raw, generate_rsa_public_private_key
+from bovine.crypto.http_signature import build_signature
 from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
+from bovine.utils import get_gmt_now
 
 results: list[dict] = []
 

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 
 import pytest
 
@@ -42,11 +43,11 @@ def make_project(slug: str, title: str, owner: Actor, *, visibility=Visibility.P
 def make_event(slug: str, title: str, organizers: list[Actor], *, visibility=Visibility.PUBLIC, projects=(),
                city=None, **fields):
     """An event written straight to its tables, indexed once its organizers are set, as the services do."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from events.models import Event
 
-    start = datetime(2027, 4, 10, 9, tzinfo=timezone.utc)
+    start = datetime(2027, 4, 10, 9, tzinfo=UTC)
     event = Event.objects.create(slug=slug, uid=f"{slug}@test", title=title, start=start,
                                  end=start + timedelta(hours=2), visibility=visibility, city=city, **fields)
     event.organizers.set(organizers)

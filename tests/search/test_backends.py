@@ -137,10 +137,10 @@ class TestDatabaseBackend(BackendContract):
         self, backend, territory, django_capture_on_commit_callbacks
     ):
         """The stored audiences, as the sync keeps them, let through what the selectors do, viewer by viewer."""
-        from profiles.selectors import visible_actors
         from events.selectors import visible_events
-        from projects.selectors import visible_projects, visible_requests
+        from profiles.selectors import visible_actors
         from projects.models import Visibility
+        from projects.selectors import visible_projects, visible_requests
         from tests.conftest import indexed, make_admin, make_org, make_person
         from tests.search.conftest import make_event
         from tests.search.test_collaborations import make_request

@@ -9,10 +9,17 @@ from django.contrib.auth.models import AnonymousUser
 from events.models import Event
 from events.selectors import visible_events
 from profiles.models import Membership
-from search.backends.elasticsearch import bulk_actions, build_search, source, visibility_filter
+from search.backends.elasticsearch import build_search, bulk_actions, source, visibility_filter
 from search.models import SearchDocument
 from search.registry import all_documents, document_type, stored_audience_allows
-from tests.conftest import client_for, invite_and_accept, make_admin, make_city, make_org, make_person
+from tests.conftest import (
+    client_for,
+    invite_and_accept,
+    make_admin,
+    make_city,
+    make_org,
+    make_person,
+)
 from tests.search.test_elasticsearch import _filter_allows
 
 pytestmark = pytest.mark.django_db
