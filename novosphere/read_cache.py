@@ -322,13 +322,11 @@ class ReadCache:
             if len(body) > self.max_body:
                 state["storable"] = False
             if state["start"] is not None and not more and not state["streaming"]:
-                # A whole answer in one message: give it an ETag if it has none, keep it, send it.
+                # A whole answer in one message: keep it, send it. Its ETag is Django's
+                # (ConditionalGetMiddleware gives every storable answer one).
                 start, state["start"] = state["start"], None
                 headers = list(start.get("headers", []))
                 etag = header(headers, b"etag")
-                if etag is None and state["storable"]:
-                    etag = b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-                    headers.append((b"etag", etag))
                 if state["storable"]:
                     state["entry"] = Entry(current, started_at, start["status"], headers, body, etag or b"")
                 if etag and etag_matches(if_none_match, etag):
