@@ -6,6 +6,7 @@ from search import registry
 # Each app's documents.py registers its types; these are accepted (and documented) even
 # before any of their documents is indexed.
 KNOWN_TYPES = ("actor", "project", "collaboration", "event")
+MAX_PAGE = 500  # deeper pages cost the index more than anyone reads them
 TYPE_LABELS = {
     "actor": gettext_lazy("actor"), "project": gettext_lazy("project"),
     "collaboration": gettext_lazy("collaboration request"), "event": gettext_lazy("event"),
@@ -26,7 +27,7 @@ class SearchQuerySerializer(serializers.Serializer):
     country = serializers.CharField(min_length=2, max_length=2, required=False, help_text="ISO 3166 alpha-2")
     sector = serializers.SlugField(max_length=50, required=False)
     skill = serializers.SlugField(max_length=50, required=False)
-    page = serializers.IntegerField(min_value=1, max_value=500, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

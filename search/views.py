@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from search.backends import get_search_backend
 from search.backends.base import PAGE_SIZE
 from search.serializers import (
+    MAX_PAGE,
     AutocompleteListSerializer,
     SearchQuerySerializer,
     SearchResultsSerializer,
@@ -43,8 +44,8 @@ class SearchView(APIView):
         data = dict(params.validated_data)
         query, page = data.pop("q"), data.pop("page")
         results = get_search_backend().search(query, filters=data, viewer=request.user, page=page)
-        more = results["count"] > max(page, 1) * PAGE_SIZE
-        next_url = replace_query_param(request.build_absolute_uri(), "page", max(page, 1) + 1) if more else None
+        more = results["count"] > page * PAGE_SIZE and page < MAX_PAGE
+        next_url = replace_query_param(request.build_absolute_uri(), "page", page + 1) if more else None
         return Response(SearchResultsSerializer({**results, "next": next_url}).data)
 
 
