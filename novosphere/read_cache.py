@@ -15,7 +15,8 @@ read, whoever reads. The generation lives in a file's modification time (every
 process of this machine sees it) and, with `REDIS_URL`, in Redis too (every
 machine sees it). Entries also age out after `READ_CACHE_SECONDS`, which bounds
 what time alone changes (a deadline that passes, an expired token, an index
-refresh).
+refresh): an aged-out entry is served once more while one background rendering
+replaces it, so no reader waits for an expiry, and it is dropped at twice that age.
 
 An entry belongs to one exact request: its key holds the path, the query and every
 header that can change the answer (credentials, cookies, language, `Accept`,
@@ -262,6 +263,7 @@ class ReadCache:
         self.store = Store(int(getattr(settings, "READ_CACHE_MAX_ENTRIES", 4096)),
                            int(getattr(settings, "READ_CACHE_MAX_BYTES", 64 * 1024 * 1024)))
         self.in_flight: dict[tuple, asyncio.Future] = {}
+        self.refreshing: dict[tuple, asyncio.Task] = {}  # background refreshes, one per key
 
     async def __call__(self, scope, receive, send):
         key = request_key(scope) if scope["type"] == "http" and self.seconds > 0 else None
@@ -271,6 +273,8 @@ class ReadCache:
         if current is None:
             return await self.app(scope, receive, send)
         entry = self.fresh(key, current)
+        if entry is None:
+            entry = self.aged_out_a_moment_ago(key, current, scope)
         if entry is None and key in self.in_flight:
             entry = await asyncio.shield(self.in_flight[key])
             entry = entry if entry is not None and entry.generation == current else None
@@ -282,10 +286,52 @@ class ReadCache:
         entry = self.store.get(key)
         if entry is None:
             return None
-        if entry.generation != current or time.monotonic() - entry.stored_at > self.seconds:
+        if entry.generation != current:
             self.store.discard(key)
             return None
+        if time.monotonic() - entry.stored_at > self.seconds:
+            return None  # aged out: `aged_out_a_moment_ago` decides
         return entry
+
+    def aged_out_a_moment_ago(self, key: tuple, current: tuple, scope) -> Entry | None:
+        """An entry past its time under the current generation, served once more while one
+        refresh renders it again in the background (stale-while-revalidate).
+
+        Without this, every entry's expiry made every reader of it wait for one rendering,
+        once a second: the tail of every hot read. No write has happened since it was
+        rendered (the generation holds), so only what time alone changes can be late, and
+        by at most another `READ_CACHE_SECONDS`; past that the entry is dropped.
+        """
+        entry = self.store.get(key)
+        if entry is None or entry.generation != current:
+            return None
+        if time.monotonic() - entry.stored_at > 2 * self.seconds:
+            self.store.discard(key)
+            return None
+        if key not in self.in_flight and key not in self.refreshing:
+            task = asyncio.get_running_loop().create_task(self.refresh(key, current, scope))
+            self.refreshing[key] = task  # from now on: the task starts later, in its turn
+            task.add_done_callback(lambda _task: self.refreshing.pop(key, None))
+        return entry
+
+    async def refresh(self, key: tuple, current: tuple, scope) -> None:
+        """Renders `key` again for the next readers; nobody waits for this answer."""
+        asked = False
+
+        async def receive():
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # no disconnect: Django's listener waits here until cancelled
+
+        async def discard(message):
+            pass
+
+        try:
+            await self.render(key, current, dict(scope), receive, discard)
+        except Exception:
+            logger.exception("read cache refresh failed path=%s", scope["path"])
 
     async def answer(self, entry: Entry, scope, send) -> None:
         if etag_matches(header(scope["headers"], b"if-none-match"), entry.etag):

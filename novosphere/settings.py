@@ -224,7 +224,8 @@ else:
 
 # Repeated reads under /api/v1/ are answered from their last rendering while no
 # write has happened since (novosphere/read_cache.py); at most this old, which
-# bounds what time alone changes. 0 turns it off.
+# bounds what time alone changes (an aged entry is served once more while it renders
+# again, and dropped at twice this age). 0 turns it off.
 READ_CACHE_SECONDS = env.float("READ_CACHE_SECONDS", default=1.0)
 READ_CACHE_MAX_ENTRIES = env.int("READ_CACHE_MAX_ENTRIES", default=4096)
 READ_CACHE_MAX_BODY = env.int("READ_CACHE_MAX_BODY", default=512 * 1024)

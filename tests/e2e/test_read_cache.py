@@ -7,6 +7,7 @@ because a write moved the generation on, not because an entry aged out.
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -15,14 +16,28 @@ from tests.e2e.server import ROOT, Daphne, Database
 
 pytestmark = pytest.mark.e2e
 
+SHORT_LIFE = 3  # seconds, for the one test about ageing
+
 
 @pytest.fixture(scope="module")
-def cached():
+def database():
     database = Database()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def cached(database):
     daphne = Daphne(database, env={"READ_CACHE_SECONDS": "60"})
     yield daphne
     daphne.stop()
-    database.drop()
+
+
+@pytest.fixture(scope="module")
+def short_lived(database):
+    daphne = Daphne(database, env={"READ_CACHE_SECONDS": str(SHORT_LIFE)})
+    yield daphne
+    daphne.stop()
 
 
 def get(server: Daphne, path: str, token: str | None = None, **headers) -> tuple[int, dict, bytes]:
@@ -119,3 +134,35 @@ def test_a_matching_if_none_match_gets_a_304_without_a_body(cached):
     cached.request("PATCH", path, {"title": "Ruches de quartier"}, token=owner)
     status, _, body = get(cached, path, If_None_Match=etag)
     assert status == 200 and json.loads(body)["title"] == "Ruches de quartier"
+
+
+def wait_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def title_at(server: Daphne, path: str) -> str:
+    return json.loads(get(server, path)[2])["title"]
+
+
+def test_an_answer_past_its_time_goes_out_once_more_while_it_renders_again(short_lived):
+    """No write, only time: the aged-out answer is served at once and replaced in the
+    background; at twice its age nobody is served it any more."""
+    token = short_lived.register("elouan")
+    _, project = short_lived.request("POST", "/api/v1/projects/", {"title": "Jardin partagé"}, token=token)
+    path = f"/api/v1/projects/{project['slug']}/"
+    assert title_at(short_lived, path) == "Jardin partagé"
+    rendered_at = time.monotonic()
+    raw_sql(short_lived, f"UPDATE projects_project SET title = 'Jardin des voisins' WHERE slug = '{project['slug']}'")
+
+    wait_until(rendered_at + SHORT_LIFE + 0.3)
+    aged_read_at = time.monotonic()
+    assert aged_read_at < rendered_at + 2 * SHORT_LIFE, "the raw write took too long to test ageing"
+    assert title_at(short_lived, path) == "Jardin partagé"  # served as it was, a new rendering started
+    deadline = time.monotonic() + SHORT_LIFE
+    while title_at(short_lived, path) != "Jardin des voisins":
+        assert time.monotonic() < deadline, "the background rendering never replaced the aged answer"
+        time.sleep(0.05)
+
+    raw_sql(short_lived, f"UPDATE projects_project SET title = 'Jardin du quartier' WHERE slug = '{project['slug']}'")
+    wait_until(aged_read_at + 2 * SHORT_LIFE + 0.5)
+    assert title_at(short_lived, path) == "Jardin du quartier"
