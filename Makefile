@@ -18,7 +18,8 @@ run: $(STAMP) .env
 
 # Runs the suite on SQLite (the embedded default), then on PostgreSQL. The tests
 # that need Redis (marked `redis`) belong to the scale stack, PostgreSQL + Redis:
-# they run on the PostgreSQL half only.
+# they run on the PostgreSQL half only. The tests that touch no database run on the
+# SQLite half only (tests/conftest.py; TEST_EVERY_BACKEND=true runs them on both).
 test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres

@@ -90,7 +90,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=40, help="target HTTP requests/s (default 40)")
     parser.add_argument("--writers", type=int, default=0, help="writer accounts (default: sockets / 10, at least 20)")
     parser.add_argument("--quick", action="store_true", help="a short run: 30 s, 200 sockets")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that takes seconds (CI): 5 s, 20 sockets")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that takes seconds (CI): 3 s, 10 sockets, 5 writers, the demo's cities only")
     parser.add_argument("--split", action="store_true", help="REST on the first Daphne only, websockets on the second")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run (same sizes)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the data and the workload")
@@ -101,7 +102,8 @@ def parse_args() -> argparse.Namespace:
     if args.quick:
         args.seconds, args.sockets = 30, 200
     if args.smoke:
-        args.seconds, args.sockets, args.rate = 5, 20, 10
+        args.seconds, args.sockets, args.rate = 3, 10, 10
+        args.writers = args.writers or 5  # a reader follows three writers
     args.writers = args.writers or max(20, args.sockets // 10)
     return args
 
@@ -143,8 +145,11 @@ def setup_django(fresh: bool) -> None:
     call_command("migrate", "--noinput", verbosity=0)
 
 
-def build(sockets: int, writers: int, seed: int) -> None:
-    """Demo data, then readers and writers with their follows, projects and requests."""
+def build(sockets: int, writers: int, seed: int, smoke: bool = False) -> None:
+    """Demo data, then readers and writers with their follows, projects and requests.
+
+    `smoke`: the demo's cities and their links only, not the whole demo (whose seeding
+    alone takes about a minute); the readers and writers are built the same way."""
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
@@ -155,7 +160,12 @@ def build(sockets: int, writers: int, seed: int) -> None:
     from projects import services as projects
     from projects.models import Project
 
-    call_command("seed_demo", verbosity=0)
+    if smoke:
+        from profiles.demo import seed_cities
+
+        seed_cities()
+    else:
+        call_command("seed_demo", verbosity=0)
     rng = random.Random(seed)
     cities = list(Actor.objects.filter(kind=Actor.Kind.CITY).order_by("handle"))
     print(f"building {writers} writers and {sockets} readers...", flush=True)
@@ -551,7 +561,7 @@ def run(args: argparse.Namespace) -> None:
     setup_django(fresh=not args.reuse)
     if not args.reuse:
         started = time.monotonic()
-        build(args.sockets, args.writers, args.seed)
+        build(args.sockets, args.writers, args.seed, smoke=args.smoke)
         print(f"built in {time.monotonic() - started:.0f} s", flush=True)
     import redis
 

@@ -18,12 +18,44 @@ SERVICE_SKIP_PREFIXES = ("needs PostgreSQL", "needs Redis")
 _service_skips: list[str] = []
 
 
+# What makes a test touch a database: pytest-django's fixtures, the e2e servers (a
+# Daphne on a database of its own) and anything a module starts in a subprocess or
+# reads of the database settings (its file is searched for these words).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "server", "e2e_database"}
+DATABASE_WORDS = ("subprocess", "DATABASE", "connection", "Daphne", "Database(", "manage.py", "call_command")
+_module_touches_database: dict[str, bool] = {}
+
+
+def touches_database(item) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("e2e"):
+        return True
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    from django.test import TransactionTestCase
+
+    if getattr(item, "cls", None) and issubclass(item.cls, TransactionTestCase):
+        return True
+    path = str(item.path)
+    if path not in _module_touches_database:
+        source = item.path.read_text()
+        _module_touches_database[path] = any(word in source for word in DATABASE_WORDS)
+    return _module_touches_database[path]
+
+
 def pytest_collection_modifyitems(config, items):
     # A test that needs Redis is marked so, whichever fixture brings it in: `make test`
     # runs those once, on the PostgreSQL half (the scale stack is PostgreSQL + Redis).
     for item in items:
         if "redis_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.redis)
+    # A test that touches no database gives the same answer on both halves: `make test`
+    # runs it once, on the SQLite half. Every test that touches one runs on both.
+    if connection.vendor == "postgresql" and os.environ.get("TEST_EVERY_BACKEND") != "true":
+        once = [item for item in items if not item.get_closest_marker("redis") and not touches_database(item)]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            kept = set(map(id, once))
+            items[:] = [item for item in items if id(item) not in kept]
 
 
 def pytest_runtest_logreport(report):
