@@ -322,6 +322,7 @@ def erase_account(*, user: User, password: str) -> dict:
               "then erase your account.") % {"names": ", ".join(group.name for group in orphaned)}
         )
     index_on_commit(me)  # their profile leaves search (found now, while what it depends on exists)
+    was_in = profiles.cities_of(me)
     handed_over, deleted_projects = _hand_over_or_delete_projects(user, me)
     deleted_events = _leave_or_delete_events(user, me)
     CollaborationRequest.objects.filter(author=me).delete()  # their own asks, with the answers to them
@@ -358,6 +359,7 @@ def erase_account(*, user: User, password: str) -> dict:
         me.delete()
     user_id = user.pk
     user.delete()  # the account: address, password, language, reports made, sessions' owner
+    profiles.recount_cities(cities=was_in)  # an erased person is counted nowhere on the map
     recheck_connections(user_id)
     summary = {
         "projects_handed_over": handed_over, "projects_deleted": deleted_projects,

@@ -2,13 +2,14 @@
 
 Who may see what is each kind's rule, asked of the registry (`novosphere.kinds`)."""
 
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, When
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import Event
 from novosphere import kinds
 from profiles.models import Actor
+from profiles.selectors import home_city, visible_actors_per_city
 from projects.models import Project
 
 TYPES = ("actor", "project", "event")
@@ -33,8 +34,7 @@ def actors_on_map(viewer) -> QuerySet[Actor]:
     """Cities at their own coordinates; organizations and people at theirs, else their city's."""
     return _place(
         kinds.kind_named("actor").visible_to(viewer),
-        lat=["latitude", "city__latitude"], lon=["longitude", "city__longitude"],
-        city=Case(When(kind=Actor.Kind.CITY, then=F("pk")), default=F("city_id")),
+        lat=["latitude", "city__latitude"], lon=["longitude", "city__longitude"], city=home_city(),
     )
 
 
@@ -92,12 +92,17 @@ def map_features(*, viewer, types=TYPES, kind=None, sector=None, city_ids=None, 
                  cluster: bool = False) -> dict:
     """A GeoJSON FeatureCollection of what `viewer` may see, filtered; clustered per city if asked."""
     sources = {"actor": actors_on_map, "project": projects_on_map, "event": events_on_map}
+    # Clustered actors without a sector or a box: the counts kept per city (what every
+    # viewer may see alike), not a count of every actor at each request.
+    counted = cluster and "actor" in types and sector is None and bbox is None and (
+        kinds.kind_named("actor").same_for_every_viewer)
     querysets = {
         kind_of: _filtered(kind_of, sources[kind_of](viewer), kind=kind, sector=sector, city_ids=city_ids, bbox=bbox)
         for kind_of in types
+        if not (counted and kind_of == "actor")
     }
     if cluster:
-        return _clusters(querysets)
+        return _clusters(querysets, actors=visible_actors_per_city(kind=kind, city_ids=city_ids) if counted else None)
     features = []
     truncated = False
     for kind_of, queryset in querysets.items():
@@ -118,15 +123,20 @@ def map_features(*, viewer, types=TYPES, kind=None, sector=None, city_ids=None, 
     return {"type": "FeatureCollection", "features": features, "truncated": truncated}
 
 
-def _clusters(querysets: dict[str, QuerySet]) -> dict:
-    counts: dict[int, dict[str, int]] = {}
+def _clusters(querysets: dict[str, QuerySet], *, actors: dict | None = None) -> dict:
+    """One feature per city. `actors`, if given, holds the actors' counts already counted
+    ({city id: (count, handle, name, longitude, latitude)}, see `visible_actors_per_city`)."""
+    actors = actors or {}
+    counts: dict[int, dict[str, int]] = {city_id: {"actor": row[0]} for city_id, row in actors.items()}
     for kind_of, queryset in querysets.items():
         for city_id, number in queryset.order_by().values_list("map_city").annotate(n=Count("pk")):
             if city_id is not None:
                 counts.setdefault(city_id, {})[kind_of] = number
-    cities = Actor.objects.filter(pk__in=counts, latitude__isnull=False, longitude__isnull=False).values_list(
-        "pk", "handle", "name", "longitude", "latitude"
-    )
+    # The cities the counts came with are known already; only the others are read.
+    cities = [(pk, *row[1:]) for pk, row in actors.items() if row[3] is not None and row[4] is not None]
+    cities += Actor.objects.filter(
+        pk__in=counts.keys() - actors.keys(), latitude__isnull=False, longitude__isnull=False
+    ).values_list("pk", "handle", "name", "longitude", "latitude") if counts.keys() - actors.keys() else []
     features = [
         {
             "type": "Feature",

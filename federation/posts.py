@@ -12,6 +12,7 @@ from federation import ids
 from federation.models import RemoteObject
 from novosphere.rendering import sanitize_html
 from profiles.models import Actor
+from profiles.services import cities_of, recount_cities
 
 logger = logging.getLogger(__name__)
 
@@ -163,3 +164,4 @@ def forget_actor(*, actor: Actor) -> None:
     RemoteObject.objects.filter(actor=actor).update(deleted=timezone.now(), content="", name="")
     actor.suspended = True
     actor.save(update_fields=["suspended"])
+    recount_cities(cities=cities_of(actor))

@@ -20,6 +20,7 @@ from federation.transport import FetchError, deliver_on_commit, fetch_json
 from novosphere.keys import name_key
 from novosphere.models import audit
 from profiles.models import Actor
+from profiles.services import cities_of, recount_cities
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,15 @@ def upsert_remote_actor(document: dict, *, fetched_from: str) -> RemoteActor:
     with transaction.atomic():
         remote = RemoteActor.objects.select_related("actor").select_for_update().filter(uri=uri).first()
         if remote is not None:
+            was_in = cities_of(remote.actor)
             # A bulk update skips the key `save` folds from the name: fold it here.
             Actor.objects.filter(pk=remote.actor_id).update(**fields, name_key=name_key(fields["name"]))
             RemoteActor.objects.filter(pk=remote.pk).update(**remote_fields)
             remote.refresh_from_db()
+            recount_cities(cities=was_in | {remote.actor_id})  # its kind may have changed
             return remote
         actor, _created = Actor.objects.update_or_create(handle=handle, defaults=fields)
+        recount_cities(cities=cities_of(actor) | {actor.pk})
         try:
             with transaction.atomic():
                 remote = RemoteActor.objects.create(actor=actor, uri=uri, **remote_fields)

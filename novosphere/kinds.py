@@ -131,6 +131,11 @@ class Kind:
         """The objects `viewer` (a user, possibly anonymous) may see: THE rule of this kind."""
         raise NotImplementedError
 
+    # Whether `visible_to` answers the same for every viewer (anonymous or not): then what
+    # is counted once for everyone (the map's per-city counts) holds for each viewer.
+    # Tested against several viewers wherever a kind says so (tests/events/test_map_counts.py).
+    same_for_every_viewer: bool = False
+
     # The fields naming the actors whose block hides the object from the blocker (`author`
     # of a request, `pk` of an actor itself, a path such as `request__author`); empty: none.
     blocked_through: tuple[str, ...] = ()

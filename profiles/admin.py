@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import Actor, CityLink, Membership, Tag, User
-from profiles.services import set_suspended, set_verified
+from profiles.services import cities_of, recount_cities, set_suspended, set_verified
 
 admin.site.register(User, UserAdmin)
 
@@ -18,6 +18,22 @@ class ActorAdmin(admin.ModelAdmin):
     # Changed by the actions below only, so each change is audited.
     readonly_fields = ["verified", "suspended"]
     actions = ["suspend", "unsuspend", "verify", "unverify"]
+
+    # An actor added, moved or deleted here moves the map's per-city counts too.
+    def save_model(self, request, obj, form, change):
+        was_in = cities_of(Actor.objects.get(pk=obj.pk)) if change else set()
+        super().save_model(request, obj, form, change)
+        recount_cities(cities=was_in | cities_of(obj))
+
+    def delete_model(self, request, obj):
+        was_in = cities_of(obj) - {obj.pk}
+        super().delete_model(request, obj)
+        recount_cities(cities=was_in)
+
+    def delete_queryset(self, request, queryset):
+        was_in = cities_of(*queryset) - set(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        recount_cities(cities=was_in)
 
     @admin.action(description="Suspend: hide on every path, end live connections")
     def suspend(self, request, queryset):

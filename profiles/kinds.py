@@ -50,6 +50,9 @@ class ActorKind(Kind):
     def visible_to(self, viewer) -> QuerySet[Actor]:
         return visible_actors(viewer)
 
+    # Suspended and erased actors are hidden from everyone alike; nobody sees more.
+    same_for_every_viewer = True
+
     # The blocked actor's profile (search) and what is about them ("Carol followed Eve").
     blocked_through = ("pk",)
 

@@ -220,3 +220,23 @@ class CityLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_city.handle} → {self.to_city.handle} ({self.status})"
+
+
+class CityActorCount(models.Model):
+    """How many actors every viewer may see cluster at a city, per kind of actor.
+
+    The map's `cluster=city` reads these few hundred rows instead of counting every actor
+    at each request. They are derived, never written by hand: `profiles.services.
+    recount_cities` recounts a city from the visibility rule (`visible_actors`) in the
+    transaction of each write that creates, moves, suspends, erases or deletes an actor.
+    """
+
+    city = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Actor.Kind.choices)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["city", "kind"], name="one_count_per_city_and_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.kind} at {self.city_id}"

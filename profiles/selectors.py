@@ -1,10 +1,10 @@
 """Reads about actors. Visibility of actors is decided here and nowhere else."""
 
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 
 from novosphere.keys import handle_key
-from profiles.models import Actor, CityLink, GroupInvitation, Membership
+from profiles.models import Actor, CityActorCount, CityLink, GroupInvitation, Membership
 
 
 def viewer_actor(user) -> Actor | None:
@@ -44,6 +44,26 @@ def visible_actors(viewer=None) -> QuerySet[Actor]:
     """Actors anyone may see: every actor but those a moderator suspended and what
     remains of erased accounts (their kept updates and responses still show them)."""
     return Actor.objects.filter(actor_shown(), erased=False)
+
+
+def home_city():
+    """The city an actor belongs to on the map: a city is its own, anyone else their `city`."""
+    return Case(When(kind=Actor.Kind.CITY, then=F("pk")), default=F("city_id"))
+
+
+def visible_actors_per_city(*, kind: str | None = None, city_ids=None) -> dict[int, tuple]:
+    """{city id: (how many actors every viewer may see at that city, its handle, name,
+    longitude, latitude)} (cities count themselves), from the counts that
+    `profiles.services.recount_cities` keeps: one read of a few hundred rows."""
+    counts = CityActorCount.objects.all()
+    if kind:
+        counts = counts.filter(kind=kind)
+    if city_ids is not None:
+        counts = counts.filter(city_id__in=city_ids)
+    rows = counts.order_by().values_list(
+        "city_id", "city__handle", "city__name", "city__longitude", "city__latitude"
+    ).annotate(n=Sum("count"))
+    return {city_id: (n, *place) for city_id, *place, n in rows if n > 0}
 
 
 def withdrawn_actors() -> QuerySet[Actor]:

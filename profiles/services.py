@@ -5,6 +5,7 @@ import logging
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,13 +17,15 @@ from novosphere.lifecycle import ABSENT, Lifecycle, transition
 from novosphere.models import audit
 from novosphere.roles import GROUP_ROLES, LEAVE
 from novosphere.ws_auth import recheck_connections
-from profiles.models import Actor, CityLink, GroupInvitation, Membership, Tag, User
+from profiles.models import Actor, CityActorCount, CityLink, GroupInvitation, Membership, Tag, User
 from profiles.selectors import (
     address_taken,
     can_edit_actor,
     handle_taken,
+    home_city,
     is_group_admin,
     viewer_actor,
+    visible_actors,
 )
 from search.sync import index_on_commit
 
@@ -52,6 +55,38 @@ def _split_tags(fields: dict) -> dict[str, list[str]]:
 
 
 @transaction.atomic
+def cities_of(*actors: Actor) -> set[int]:
+    """The cities whose map counts `actors` are in (as they are now): a city's own, else their home city."""
+    return {actor.pk if actor.kind == Actor.Kind.CITY else actor.city_id for actor in actors} - {None}
+
+
+def recount_cities(*, cities: set[int] | None = None) -> None:
+    """Bring the map's per-city counts (`CityActorCount`) up to date for `cities`, or for all.
+
+    Each city is counted again from the visibility rule (`visible_actors`), so the
+    counts follow it whatever it says. Every write that creates, moves, suspends,
+    erases or deletes an actor calls this in its transaction with the cities the actor
+    was and is in. The cities' rows are locked first (PostgreSQL): two writes about
+    the same city count one after the other, and the second sees the first.
+    """
+    if cities is not None:
+        cities = set(cities) - {None}
+        if not cities:
+            return
+    with transaction.atomic():
+        actors = visible_actors().annotate(home=home_city()).filter(home__isnull=False)
+        counts = CityActorCount.objects.all()
+        if cities is not None:
+            list(Actor.objects.select_for_update().filter(pk__in=cities).order_by("pk").values_list("pk"))
+            actors = actors.filter(home__in=cities)
+            counts = counts.filter(city_id__in=cities)
+        rows = list(actors.order_by().values_list("home", "kind").annotate(n=Count("pk")))
+        counts.delete()
+        CityActorCount.objects.bulk_create(
+            [CityActorCount(city_id=home, kind=kind, count=n) for home, kind, n in rows], batch_size=1000
+        )
+
+
 def register_person(
     *, username: str, password: str, email: str, name: str, city: Actor | None = None
 ) -> tuple[User, Actor]:
@@ -74,6 +109,7 @@ def register_person(
                 handle=handle, kind=Actor.Kind.PERSON, user=user, name=name, city=city,
                 country=city.country if city else "",
             )
+            recount_cities(cities=cities_of(actor))
     except IntegrityError:  # taken between the checks and the write
         if address_taken(email):
             raise invalid("email", _("This e-mail address is already used by another account.")) from None
@@ -121,6 +157,7 @@ def set_suspended(*, actors, suspended: bool, moderator: User, **why) -> int:
             continue
         actor.suspended = suspended
         actor.save(update_fields=["suspended"])
+        recount_cities(cities=cities_of(actor))
         index_on_commit(actor)  # its profile, its projects and its requests leave search
         audit(
             user=moderator, action="actor.suspend" if suspended else "actor.reinstate",
@@ -176,6 +213,7 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
         raise Forbidden(_("You may not edit this profile."))
     tags = _split_tags(fields)
     renamed = "name" in fields and fields["name"] != actor.name
+    was_in = cities_of(actor)
     for name, value in fields.items():
         setattr(actor, name, value)
     if renamed and actor.kind == Actor.Kind.CITY:
@@ -185,6 +223,7 @@ def update_actor(*, actor: Actor, editor: User, **fields) -> Actor:
     actor.full_clean(exclude=["user", "city"])  # Actor.clean: a name another city has is taken
     _save_checked(actor)
     _set_tags(actor, tags)
+    recount_cities(cities=was_in | cities_of(actor))
     index_on_commit(actor)
     logger.info("updated actor=%s by=%s fields=%s", actor.handle, editor.username, ",".join([*fields, *tags]))
     return actor
@@ -217,6 +256,7 @@ def create_group_actor(*, creator: User, kind: str, handle: str, name: str, **fi
     _save_checked(actor)
     _set_tags(actor, tags)
     membership = Membership.objects.create(person=me, group=actor, role=Membership.Role.ADMIN)
+    recount_cities(cities=cities_of(actor))
     index_on_commit(actor, membership)
     logger.info("created %s=%s by=%s", kind, handle, me.handle)
     return actor
@@ -234,7 +274,9 @@ def delete_actor(*, actor: Actor, editor: User) -> None:
     audit(user=editor, action="actor.delete", subject=f"actor:{actor.handle}", kind=actor.kind)
     logger.info("deleted actor=%s by=%s", actor.handle, editor.username)
     index_on_commit(actor)  # found now, while what depends on it still exists
+    was_in = cities_of(actor) - {actor.pk}  # a deleted city's own counts go with it
     actor.delete()
+    recount_cities(cities=was_in)
 
 
 def _role_in(group: Actor, person: Actor | None) -> str | None:

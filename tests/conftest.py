@@ -106,13 +106,16 @@ def redis_url():
 
 
 # The builders write straight to the tables, and index what they write as the
-# services do (search.sync.index_on_commit), so search sees them after commit.
+# services do (search.sync.index_on_commit), so search sees them after commit;
+# the actors they make are counted on the map as the services count them.
 
 
 def indexed(*objects):
+    from profiles.services import cities_of, recount_cities
     from search.sync import index_on_commit
 
     index_on_commit(*objects)
+    recount_cities(cities=cities_of(*(thing for thing in objects if isinstance(thing, Actor))))
     return objects[0]
 
 

@@ -31,5 +31,8 @@ class Command(BaseCommand):
         from search.registry import all_documents
 
         indexed = get_search_backend().reindex(all_documents())
+        from profiles.services import recount_cities
+
+        recount_cities()  # the map's per-city counts, likewise
         logger.info("seed_demo indexed %d search documents", indexed)
         logger.info("seed_demo done: %s", ", ".join(f"{k}={len(v)}" for k, v in seeded.items()))
