@@ -54,7 +54,6 @@ def _split_tags(fields: dict) -> dict[str, list[str]]:
     return {name: fields.pop(name) for name in TAG_FIELDS if name in fields}
 
 
-@transaction.atomic
 def cities_of(*actors: Actor) -> set[int]:
     """The cities whose map counts `actors` are in (as they are now): a city's own, else their home city."""
     return {actor.pk if actor.kind == Actor.Kind.CITY else actor.city_id for actor in actors} - {None}
@@ -87,6 +86,7 @@ def recount_cities(*, cities: set[int] | None = None) -> None:
         )
 
 
+@transaction.atomic
 def register_person(
     *, username: str, password: str, email: str, name: str, city: Actor | None = None
 ) -> tuple[User, Actor]:
