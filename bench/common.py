@@ -130,3 +130,45 @@ def column_defaults(table: str, named: list[str]) -> tuple[list[str], tuple]:
     values = tuple(json.dumps(value) if isinstance(value, (dict, list)) else value
                    for value in (field.get_default() for field in extra))
     return [field.column for field in extra], values
+
+
+WRK_SCRIPT = """
+tokens = {%(tokens)s}
+counter = 0
+request = function()
+  counter = counter + 1
+  local path = "%(path)s"
+  if %(unique)s then path = path .. "&n=" .. counter end
+  return wrk.format("GET", path, {["Authorization"] = "Token " .. tokens[(counter %% #tokens) + 1], ["Host"] = "127.0.0.1"})
+end
+"""
+
+
+def wrk_reads(port: int, path: str, tokens: list[str], *, connections: int, seconds: float, unique: bool) -> dict:
+    """`wrk` on one GET from `connections` keep-alive connections, the tokens taken in
+    turn; `unique` makes every request's query different, so that no answer is
+    served again from the read cache. Returns req/s, p50 and p99 (ms) and errors."""
+    import re
+    import tempfile
+
+    script = WRK_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in tokens), "path": path, "unique": str(unique).lower()}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", lua.name,
+             f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True, timeout=seconds + 60,
+        ).stdout
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency("50"), "p99": latency("99"),
+        "errors": (int(errors.group(1)) if errors else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    }

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 
-from feeds.models import Activity, Follow, MergedStream, Notification
+from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
@@ -70,7 +70,7 @@ def activity_shown(prefix: str = "") -> Q:
     return rule
 
 
-def activity_visibility(viewer, prefix: str = "") -> Q:
+def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) -> Q:
     """Who may see an activity, as a filter: decided at read time, on every path.
 
     An activity takes the visibility of its subject (`subject_kind`, `subject_id`):
@@ -80,6 +80,9 @@ def activity_visibility(viewer, prefix: str = "") -> Q:
     subject turns private or is hidden. `activity_shown` leaves out withdrawn
     authors and the activity naming them; a block leaves out, for the blocker,
     the blocked actor's activity and what is about them or theirs.
+
+    With `ask_subjects=False`, every `private` activity passes the subject part
+    undecided: the caller asks the full rule about those (see `visible_among`).
     """
     from moderation.selectors import blocked_by
 
@@ -88,9 +91,10 @@ def activity_visibility(viewer, prefix: str = "") -> Q:
     if me is None:
         rule = Q(**{audience: kinds.Audience.EVERYONE})
     else:
-        rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | (
-            Q(**{audience: kinds.Audience.SOME}) & kinds.visible_subjects(viewer, prefix=prefix)
-        )
+        some = Q(**{audience: kinds.Audience.SOME})
+        if ask_subjects:
+            some &= kinds.visible_subjects(viewer, prefix=prefix)
+        rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | some
     rule &= activity_shown(prefix)
     if me is not None:
         blocked = blocked_by(me)
@@ -136,15 +140,14 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
     me = viewer_actor(viewer)
     if me is None:
         return Page([], None)
-    visible = visible_activities(viewer)
-    sources = [visible.filter(timeline_entries__owner=me)]
+    sources = [TimelineEntry.objects.filter(owner=me)]
     # A reader follows few big streams: one small lookup says which. Each is then
-    # read newest first along its (stream, activity) index and cut at the page
-    # size; a single query over all of them would read every entry they hold.
+    # read newest first along its (stream, activity) index and cut at the window;
+    # a single query over all of them would read every entry they hold.
     merged = MergedStream.objects.filter(stream__in=home_stream_keys(me)).values_list("stream", flat=True)
     for key in merged:
-        sources.append(visible.filter(stream_entries__stream=key, stream_entries__merged_at_read=True))
-    return _page(sources, before=before, after=after, limit=limit)
+        sources.append(StreamEntry.objects.filter(stream=key, merged_at_read=True))
+    return _page(sources, viewer, before=before, after=after, limit=limit)
 
 
 def stream_activities(
@@ -153,7 +156,7 @@ def stream_activities(
     """What was published on one stream (`actor:<handle>`, `city:<handle>`,
     `project:<slug>`) that the viewer may see, newest first."""
     return _page(
-        [visible_activities(viewer).filter(stream_entries__stream=stream)],
+        [StreamEntry.objects.filter(stream=stream)], viewer,
         before=before, after=after, limit=limit,
     )
 
@@ -163,52 +166,104 @@ ACTIVITY_FIELDS = [
     "id", "type", "object_type", "object_id", "object_name", "target_type", "target_id", "target_name",
     "object_url", "target_url", "texts", "published", "actor", "actor__handle", "actor__name", "actor__kind",
 ]
+# The most entries one round of `_visible_newest` reads from each source.
+LARGEST_WINDOW = 2_000
 
 
-def _page(sources: list[QuerySet[Activity]], *, before, after, limit: int) -> Page:
-    """Merge newest-first sources into one page of distinct activities.
+def _windows(sources: list[QuerySet], order: str, window: int) -> list[list[str]]:
+    """The first `window` activity ids of each source, in `order`: in one query where
+    the database takes a LIMIT inside a UNION (PostgreSQL), else one query each."""
+    tops = [source.order_by(order).values_list("activity_id", flat=True)[:window] for source in sources]
+    if len(tops) == 1 or not connections[tops[0].db].features.supports_slicing_ordering_in_compound:
+        return [list(top) for top in tops]
+    tagged = [
+        source.annotate(source=Value(index)).order_by(order).values_list("source", "activity_id")[:window]
+        for index, source in enumerate(sources)
+    ]
+    windows: list[list[str]] = [[] for _ in sources]
+    for index, activity_id in tagged[0].union(*tagged[1:], all=True):
+        windows[index].append(activity_id)
+    for ids in windows:  # a UNION keeps no order
+        ids.sort(reverse=order.startswith("-"))
+    return windows
 
-    Each source is cut at limit + 1 rows in the database: the top of a union is
-    within the union of the tops. With only `after`, the page is the oldest
-    activities newer than it (so a client catching up skips nothing), still
-    listed newest first.
+
+def visible_among(viewer, ids) -> list[Activity]:
+    """The activities `ids` that `viewer` may see, loaded for a page.
+
+    Most activities are for everyone or every signed-in reader, and their stored
+    audience decides. Only `private` ones ask their subjects' kinds, in a second
+    query over those alone: that rule costs more to build and plan than the rest of
+    a page, and most pages hold no private activity.
     """
-    bounded = []
-    for source in sources:
-        if before:
-            source = source.filter(id__lt=before)
-        if after:
-            source = source.filter(id__gt=after)
-        bounded.append(source)
+    rows = list(
+        Activity.objects.filter(pk__in=ids).filter(activity_visibility(viewer, ask_subjects=False))
+        .select_related("actor").only(*ACTIVITY_FIELDS, "audience")
+    )
+    undecided = [activity.id for activity in rows if activity.audience == kinds.Audience.SOME]
+    if undecided:
+        seen = set(Activity.objects.filter(pk__in=undecided).filter(activity_visibility(viewer)).values_list("id", flat=True))
+        rows = [activity for activity in rows if activity.audience != kinds.Audience.SOME or activity.id in seen]
+    return rows
+
+
+def _page(sources: list[QuerySet], viewer, *, before, after, limit: int) -> Page:
+    """One page of the distinct activities listed by `sources` (entry tables with an
+    `activity_id`, read newest first along their indexes) that `viewer` may see.
+
+    With only `after`, the page is the oldest activities newer than it (so a client
+    catching up skips nothing), still listed newest first.
+    """
     catching_up = bool(after) and not before
-    order = "id" if catching_up else "-id"
-    # Ids first, from each source's index, cut at limit + 1; then one query loads
-    # the page's rows. Loading whole rows from every source would build several
-    # times the models the page shows, and putting the union inside the rows
-    # query (pk__in) costs more to compile than the round trip it saves.
-    tops = [source.order_by(order).values_list("id", flat=True)[: limit + 1] for source in bounded]
-    if len(tops) == 1:
-        chosen = list(dict.fromkeys(tops[0]))  # distinct, in order, as the merges below
-    elif connections[tops[0].db].features.supports_slicing_ordering_in_compound:
-        # PostgreSQL takes sliced parts in a UNION: the sources' tops merged in one query.
-        chosen = list(tops[0].union(*tops[1:]).order_by(order)[: limit + 1])
-    else:
-        # SQLite refuses LIMIT inside a UNION: one query per source, merged here.
-        candidates: set[str] = set()
-        for top in tops:
-            candidates.update(top)
-        chosen = sorted(candidates, reverse=not catching_up)[: limit + 1]
-    more = len(chosen) > limit
-    rows = Activity.objects.filter(pk__in=chosen[:limit]).select_related("actor").only(*ACTIVITY_FIELDS)
-    items = sorted(rows, key=lambda a: a.id, reverse=not catching_up)
+    found = _visible_newest(sources, viewer, before=before, after=after, want=limit + 1, oldest_first=catching_up)
+    items = found[:limit]
     if catching_up:
         items.reverse()
-        older = bool(items) and any(s.filter(id__lt=items[-1].id).exists() for s in sources)
+        older = bool(items) and bool(
+            _visible_newest(sources, viewer, before=items[-1].id, after=None, want=1, oldest_first=False)
+        )
         next_cursor = items[-1].id if older else None
     else:
-        next_cursor = items[-1].id if more else None
+        next_cursor = items[-1].id if len(found) > limit else None
     newer = items[0].id if items else after
     return Page(items, next_cursor, newer)
+
+
+def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: bool) -> list[Activity]:
+    """The first `want` activities of the sources that `viewer` may see, in order.
+
+    Entries first, then visibility: each round reads a window of activity ids from
+    each source's index (a few rows, whatever the size of the tables), then loads
+    those of them the reader may see (`visible_among`). Putting
+    visibility in the same query as the entries makes the database work out the
+    rule for every activity a source holds before it can stop at the page size.
+    Hidden activities are few, so one round is the rule; when some are hidden the
+    next round starts where this one stopped, with a window twice as wide.
+    """
+    order = "activity_id" if oldest_first else "-activity_id"
+    window, found = want, []
+    while True:
+        fetched, edges = set(), []
+        bounded = [
+            source.filter(**({"activity_id__lt": before} if before else {}), **({"activity_id__gt": after} if after else {}))
+            for source in sources
+        ]
+        for ids in _windows(bounded, order, window):
+            fetched.update(ids)
+            if len(ids) == window:  # this source may hold more past its last id
+                edges.append(ids[-1])
+        # Only the ids every full source has read up to are known to be complete.
+        edge = (min(edges) if oldest_first else max(edges)) if edges else None
+        if edge is not None:
+            fetched = {i for i in fetched if (i <= edge if oldest_first else i >= edge)}
+        found += sorted(visible_among(viewer, fetched), key=lambda activity: activity.id, reverse=not oldest_first)
+        if len(found) >= want or edge is None:
+            return found[:want]
+        if oldest_first:
+            after = edge
+        else:
+            before = edge
+        window = min(window * 2, LARGEST_WINDOW)
 
 
 def notifications_for(

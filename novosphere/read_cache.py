@@ -151,7 +151,8 @@ def writes(sql) -> bool:
     unless one of its parts modifies data (PostgreSQL's `WITH ... INSERT/UPDATE/DELETE`)."""
     if not isinstance(sql, str):
         return True
-    words = sql.lstrip().split(None, 1)
+    # A compound query's first part comes in parentheses: "(SELECT ...) UNION ALL (SELECT ...)".
+    words = sql.lstrip().lstrip("(").split(None, 1)
     if not words:
         return False
     first = words[0].upper()

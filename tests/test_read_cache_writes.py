@@ -14,6 +14,7 @@ from tests.conftest import indexed
     ("SELECT 1", False),
     ("WITH hits AS MATERIALIZED (SELECT id FROM search_searchdocument) SELECT * FROM hits", False),
     ('SELECT "projects_projectupdate"."id" FROM "projects_projectupdate" ORDER BY "updated"', False),
+    ('(SELECT 0 AS "source", "activity_id" FROM a LIMIT 5) UNION ALL (SELECT 1 AS "source", "activity_id" FROM b LIMIT 5)', False),
     ("INSERT INTO t VALUES (1)", True),
     ("UPDATE t SET a = 1", True),
     ("WITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone", True),

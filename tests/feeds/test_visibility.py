@@ -7,7 +7,7 @@ from feeds import services
 from feeds.models import Notification
 from projects.models import Project, ProjectMember, Visibility
 from tests.conftest import client_for, make_person
-from tests.feeds.conftest import feed_ids
+from tests.feeds.conftest import all_pages, feed, feed_ids, post_update
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,33 @@ def test_members_only_projects_are_hidden_from_anonymous_readers(committed, api,
     activity = committed(record_on_project, alice, bob, project, rennes)
     assert what_each_path_shows(api, api, activity.id) == HIDDEN
     assert what_each_path_shows(api, client_for(bob), activity.id)["city"] is True
+
+
+@pytest.mark.parametrize("threshold", [5000, 0])
+def test_pages_stay_full_and_exact_when_many_activities_in_between_are_hidden(
+    committed, api, alice, bob, project, rennes, threshold
+):
+    """A page reads entries first and visibility second: a run of hidden activities
+    longer than a page must neither shorten a page nor lose or repeat an activity,
+    on a fanned-out timeline (5000) as on one merged at read time (0)."""
+    bob_api = client_for(bob)
+    with override_settings(FEEDS_FANOUT_MAX_FOLLOWERS=threshold):
+        committed(bob_api.post, "/api/v1/actors/alice/follow/")
+        older = [committed(post_update, alice).id for _ in range(3)]
+        hidden = [committed(record_on_project, alice, bob, project, rennes).id for _ in range(25)]
+        newer = [committed(post_update, alice).id for _ in range(2)]
+        everything = all_pages(bob_api, limit=4)
+        assert set(hidden) <= set(everything)
+        project.visibility = Visibility.PRIVATE
+        project.save()
+
+        shown = [i for i in everything if i not in hidden]
+        assert feed_ids(bob_api, limit=4) == shown[:4]
+        assert all_pages(bob_api, limit=4) == shown
+        assert all_pages(bob_api, limit=1) == shown
+        # Catching up from the oldest update: the oldest three newer ones, newest first.
+        caught_up = feed(bob_api, after=older[0], limit=3)
+        assert [a["id"] for a in caught_up["results"]] == [newer[0], older[2], older[1]]
+        assert caught_up["next"] == older[1]
+        city = api.get("/api/v1/cities/rennes/activity/", {"limit": 2}).json()
+        assert not set(hidden) & {a["id"] for a in city["results"]}
