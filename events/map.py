@@ -9,7 +9,7 @@ from django.utils import timezone
 from events.models import Event
 from novosphere import kinds
 from profiles.models import Actor
-from profiles.selectors import home_city, visible_actors_per_city
+from profiles.selectors import home_city, visible_actors_per_city, withdrawn_actors
 from projects.models import Project
 
 TYPES = ("actor", "project", "event")
@@ -132,11 +132,17 @@ def _clusters(querysets: dict[str, QuerySet], *, actors: dict | None = None) -> 
         for city_id, number in queryset.order_by().values_list("map_city").annotate(n=Count("pk")):
             if city_id is not None:
                 counts.setdefault(city_id, {})[kind_of] = number
+    # A withdrawn (suspended) city names no cluster, though its residents stay on the map.
+    withdrawn = set(withdrawn_actors().values_list("pk", flat=True))
     # The cities the counts came with are known already; only the others are read.
-    cities = [(pk, *row[1:]) for pk, row in actors.items() if row[3] is not None and row[4] is not None]
+    cities = [
+        (pk, *row[1:]) for pk, row in actors.items()
+        if row[3] is not None and row[4] is not None and pk not in withdrawn
+    ]
+    others = counts.keys() - actors.keys() - withdrawn
     cities += Actor.objects.filter(
-        pk__in=counts.keys() - actors.keys(), latitude__isnull=False, longitude__isnull=False
-    ).values_list("pk", "handle", "name", "longitude", "latitude") if counts.keys() - actors.keys() else []
+        pk__in=others, latitude__isnull=False, longitude__isnull=False
+    ).values_list("pk", "handle", "name", "longitude", "latitude") if others else []
     features = [
         {
             "type": "Feature",

@@ -254,15 +254,20 @@ def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: 
                 edges.append(ids[-1])
         # Only the ids every full source has read up to are known to be complete.
         edge = (min(edges) if oldest_first else max(edges)) if edges else None
-        if edge is not None:
-            fetched = {i for i in fetched if (i <= edge if oldest_first else i >= edge)}
-        found += sorted(visible_among(viewer, fetched), key=lambda activity: activity.id, reverse=not oldest_first)
-        if len(found) >= want or edge is None:
+        known = sorted(
+            (i for i in fetched if edge is None or (i <= edge if oldest_first else i >= edge)),
+            reverse=not oldest_first,
+        )
+        # Load no more rows than the page still needs: when none is hidden, these are it.
+        candidates = known[: want - len(found)]
+        found += sorted(visible_among(viewer, candidates), key=lambda activity: activity.id, reverse=not oldest_first)
+        if len(found) >= want or (edge is None and len(known) == len(candidates)):
             return found[:want]
+        cursor = candidates[-1] if len(known) > len(candidates) else edge
         if oldest_first:
-            after = edge
+            after = cursor
         else:
-            before = edge
+            before = cursor
         window = min(window * 2, LARGEST_WINDOW)
 
 

@@ -47,7 +47,7 @@ def scanned(viewer=None, kind: str | None = None) -> dict[str, dict]:
     )
     found = dict(actors.order_by().values_list("map_city").annotate(n=Count("pk")))
     cities = Actor.objects.filter(pk__in=[pk for pk in found if pk is not None], latitude__isnull=False,
-                                  longitude__isnull=False)
+                                  longitude__isnull=False, suspended=False)
     return {city.handle: {"actor": found[city.pk]} for city in cities}
 
 
@@ -68,10 +68,12 @@ def test_counts_follow_creation_suspension_and_reinstatement(api, rennes, quebec
     assert_counts_right(api)
     set_suspended(actors=[bob], suspended=False, moderator=moderator)
     assert counted(api)["quebec"] == {"actor": 2}
-    # A suspended city is not counted in its own cluster; its residents still are.
+    # A suspended city names no cluster (see below); reinstated, it counts its residents again.
     set_suspended(actors=[quebec], suspended=True, moderator=moderator)
-    assert counted(api)["quebec"] == {"actor": 1}
+    assert "quebec" not in counted(api)
     assert_counts_right(api)
+    set_suspended(actors=[quebec], suspended=False, moderator=moderator)
+    assert counted(api)["quebec"] == {"actor": 2} == scanned()["quebec"]
 
 
 def test_counts_follow_a_move_to_another_city(api, rennes, quebec):
@@ -149,3 +151,16 @@ def test_a_city_without_coordinates_has_no_cluster(api):
     nowhere = make_city("nowhere")
     make_org("lost", nowhere)
     assert counted(api) == {} == scanned()
+
+
+def test_a_suspended_city_names_no_cluster_though_its_residents_stay_visible(api, rennes, quebec, moderator):
+    make_person("dora", rennes)
+    make_person("eve", quebec)
+    assert set(counted(api)) == {"rennes", "quebec"}
+    set_suspended(actors=[rennes], suspended=True, moderator=moderator, reason="test")
+    for query in ("", "&kind=person", "&sector=numerique"):
+        assert "rennes" not in counted(api, query)
+    assert "quebec" in counted(api)
+    body = api.get("/api/v1/map/?cluster=city").content.decode()
+    assert "Rennes" not in body and "rennes" not in body
+    assert_counts_right(api)
