@@ -44,7 +44,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import column_defaults, free_port  # noqa: E402
+from bench.common import (  # noqa: E402
+    column_defaults,
+    create_postgres_database,
+    create_sqlite_database,
+    free_port,
+)
 
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_feeds")
@@ -111,20 +116,12 @@ def configure(backend: str, scale: float, reuse: bool = False) -> dict:
         "FEEDS_FANOUT_MAX_FOLLOWERS": str(max(1, int(5000 * scale))),
     }
     if backend == "postgres":
-        import psycopg
-
-        admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-        name = PG_URL.rsplit("/", 1)[1]
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            if reuse:
-                admin.execute("SELECT 1")  # keep the database as it is
-            else:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.execute(f'CREATE DATABASE "{name}"')
+        if not reuse:
+            create_postgres_database(PG_URL)
         env.update({"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL, "CONN_MAX_AGE": "600"})
     else:
-        for suffix in ("", "-wal", "-shm") if not reuse else ():
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        if not reuse:
+            create_sqlite_database(SQLITE_PATH)
         env.update({"DATABASE_URL": f"sqlite:///{SQLITE_PATH}", "REDIS_URL": ""})
     os.environ.update(env)
     return env
