@@ -192,9 +192,8 @@ def create_postgres_database(url: str) -> None:
                 time.sleep(0.1)
 
 
-def create_sqlite_database(path) -> None:
-    """(Re)create the SQLite file at `path` as a copy of a migrated one."""
-    import shutil
+def sqlite_template() -> Path:
+    """A migrated SQLite file to copy, built on first use."""
     import tempfile
 
     template = Path(tempfile.gettempdir()) / f"novosphere-bench-template-{_migrations_key()}.sqlite3"
@@ -205,6 +204,14 @@ def create_sqlite_database(path) -> None:
 
         sqlite3.connect(building).close()  # the last connection out folds the WAL into the file
         os.replace(building, template)  # atomic: a reader sees the whole file or none
+    return template
+
+
+def create_sqlite_database(path) -> None:
+    """(Re)create the SQLite file at `path` as a copy of a migrated one."""
+    import shutil
+
+    template = sqlite_template()
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(template, path)
