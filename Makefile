@@ -19,7 +19,8 @@ run: $(STAMP) .env
 # Runs the suite on SQLite (the embedded default), then on PostgreSQL. The tests
 # that need Redis (marked `redis`) belong to the scale stack, PostgreSQL + Redis:
 # they run on the PostgreSQL half only. The tests that touch no database run on the
-# SQLite half only (tests/conftest.py; TEST_EVERY_BACKEND=true runs them on both).
+# SQLite half only, those on a PostgreSQL cluster of their own on the PostgreSQL half only
+# (tests/conftest.py; TEST_EVERY_BACKEND=true runs them on both).
 test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
