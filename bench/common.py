@@ -172,3 +172,88 @@ def wrk_reads(port: int, path: str, tokens: list[str], *, connections: int, seco
         "p50": latency("50"), "p99": latency("99"),
         "errors": (int(errors.group(1)) if errors else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
     }
+
+
+# --- Migrated databases: migrating takes seconds, copying a template a fraction of one ---
+
+
+def _migrations_key() -> str:
+    """A digest of the project's migration files: a new or edited one makes a new template."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _migrate(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": "", "DJANGO_SETTINGS_MODULE": "novosphere.settings"}
+    env.setdefault("SECRET_KEY", "bench-only-secret")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
+def postgres_template(admin_url: str) -> str:
+    """The name of a migrated PostgreSQL database to copy, built on first use.
+
+    The scripts still run `migrate` on their copy, so a template missing a
+    third-party migration only costs its time.
+    """
+    import psycopg
+
+    name = f"bench_template_{_migrations_key()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])  # one builder at a time
+        try:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                building = f"{name}_building"
+                admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{building}"')
+                _migrate(admin_url.rsplit("/", 1)[0] + "/" + building)
+                admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [name])
+    return name
+
+
+def create_postgres_database(url: str) -> None:
+    """(Re)create the database at `url` as a copy of the migrated template."""
+    import psycopg
+
+    admin_url, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
+    template = postgres_template(admin_url)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                return
+            except psycopg.errors.ObjectInUse:  # another script is copying it this instant
+                if attempt == 19:
+                    raise
+                time.sleep(0.1)
+
+
+def sqlite_template() -> Path:
+    """A migrated SQLite file to copy, built on first use."""
+    import tempfile
+
+    template = Path(tempfile.gettempdir()) / f"novosphere-bench-template-{_migrations_key()}.sqlite3"
+    if not template.exists():
+        building = template.with_suffix(f".{os.getpid()}.building")
+        _migrate(f"sqlite:///{building}")
+        import sqlite3
+
+        sqlite3.connect(building).close()  # the last connection out folds the WAL into the file
+        os.replace(building, template)  # atomic: a reader sees the whole file or none
+    return template
+
+
+def create_sqlite_database(path) -> None:
+    """(Re)create the SQLite file at `path` as a copy of a migrated one."""
+    import shutil
+
+    template = sqlite_template()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, path)

@@ -46,7 +46,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 
-from bench.common import Processes, free_port, ms, pct, raise_fd_limit, wait_for_http  # noqa: E402
+from bench.common import (  # noqa: E402
+    Processes,
+    create_postgres_database,
+    free_port,
+    ms,
+    pct,
+    raise_fd_limit,
+    wait_for_http,
+)
 
 BIN = Path(sys.executable).parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/bench_federation"
@@ -229,12 +237,7 @@ def environment(pg_url: str, redis_url: str, port: int) -> dict:
 
 
 def fresh_database(pg_url: str) -> None:
-    import psycopg
-
-    admin_url, name = pg_url.rsplit("/", 1)[0] + "/postgres", pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    create_postgres_database(pg_url)  # a copy of the migrated template
 
 
 def person(username: str, city):

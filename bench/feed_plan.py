@@ -9,7 +9,6 @@ activities, 40,000 home-timeline rows for the reader, who blocks 50 actors;
 """
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -47,15 +46,15 @@ ANALYZE;
 def main() -> None:
     import psycopg
 
-    admin = URL.rsplit("/", 1)[0] + "/postgres"
-    name = URL.rsplit("/", 1)[1]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    from bench.common import create_postgres_database
+
+    create_postgres_database(URL)  # a copy of the migrated template
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)  # any migration the template lacks
     from psycopg import sql
 
     from bench.common import column_defaults

@@ -44,7 +44,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import column_defaults, free_port, wrk_reads  # noqa: E402
+from bench.common import (  # noqa: E402
+    column_defaults,
+    create_postgres_database,
+    create_sqlite_database,
+    free_port,
+    wrk_reads,
+)
 
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_feeds")
@@ -62,6 +68,7 @@ READ_REQUESTS = 20 if SMOKE else 300
 WRITES = 3 if SMOKE else 60
 CONCURRENT_CLIENTS = 8
 CONCURRENT_SECONDS = 1 if SMOKE else 10
+BASELINE_REQUESTS = 10 if SMOKE else 100  # the health check and the in-process reads
 # Arguments of each server under test, given its port.
 SERVERS = {
     "daphne": lambda port: ["-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
@@ -110,20 +117,12 @@ def configure(backend: str, scale: float, reuse: bool = False) -> dict:
         "FEEDS_FANOUT_MAX_FOLLOWERS": str(max(1, int(5000 * scale))),
     }
     if backend == "postgres":
-        import psycopg
-
-        admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-        name = PG_URL.rsplit("/", 1)[1]
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            if reuse:
-                admin.execute("SELECT 1")  # keep the database as it is
-            else:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.execute(f'CREATE DATABASE "{name}"')
+        if not reuse:
+            create_postgres_database(PG_URL)
         env.update({"DATABASE_URL": PG_URL, "REDIS_URL": REDIS_URL, "CONN_MAX_AGE": "600"})
     else:
-        for suffix in ("", "-wal", "-shm") if not reuse else ():
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        if not reuse:
+            create_sqlite_database(SQLITE_PATH)
         env.update({"DATABASE_URL": f"sqlite:///{SQLITE_PATH}", "REDIS_URL": ""})
     os.environ.update(env)
     return env
@@ -137,6 +136,12 @@ def run_backend(backend: str, scale: float, reuse: bool = False, server_name: st
     from django.core.management import call_command
 
     sizes = {key: max(50, int(value * scale)) for key, value in FULL.items()}
+    if SMOKE:
+        # Ordinary people keep ~45 followers at every scale while the fan-out limit
+        # shrinks with it: at a hundredth most streams would be merged at read time
+        # and each read would cost seconds. Ten follows each keep the full-size shape.
+        sizes["follows"] = (BIG_STREAMS * sizes["big_followers"] + MEDIUM_STREAMS * sizes["medium_followers"]
+                            + 10 * sizes["actors"])
     print(f"\n=== {backend}: {sizes['actors']:,} actors, ~{sizes['follows']:,} follows, "
           f"{sizes['activities']:,} activities (scale {scale:g}) ===", flush=True)
     call_command("migrate", verbosity=0)
@@ -460,12 +465,12 @@ def measure(backend: str, port: int, people: dict) -> None:
 
     # What the server hop costs by itself: a trivial endpoint over the same server,
     # and the same feed read in-process, without a server.
-    health = [client.call("GET", "/api/health/", tokens[readers[0]])[0] for _ in range(100)]
+    health = [client.call("GET", "/api/health/", tokens[readers[0]])[0] for _ in range(BASELINE_REQUESTS)]
     from django.test import Client as InProcess
 
     local = InProcess(HTTP_HOST="127.0.0.1")
     in_process = []
-    for index in range(100):
+    for index in range(BASELINE_REQUESTS):
         started = time.perf_counter()
         response = local.get("/api/v1/feed/?limit=50", HTTP_AUTHORIZATION=f"Token {tokens[readers[index % READERS]]}")
         in_process.append(time.perf_counter() - started)

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     Processes,
     cpu_seconds,
+    create_postgres_database,
     free_port,
     ms,
     pct,
@@ -126,14 +127,8 @@ def server_env() -> dict:
 
 
 def setup_django(fresh: bool) -> None:
-    import psycopg
-
-    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    name = PG_URL.rsplit("/", 1)[1]
     if fresh:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+        create_postgres_database(PG_URL)  # a copy of the migrated template
     # Seeding and checking must not publish anything: no REDIS_URL here, so
     # the fan-out of the seed's own activities runs in-process.
     os.environ.update({**server_env(), "REDIS_URL": ""})

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, wait_for_http  # noqa: E402
+from bench.common import create_postgres_database, create_sqlite_database, free_port, wait_for_http  # noqa: E402
 
 # `--smoke`: the same steps on a few hundred actors, in seconds (CI), in a file of its own.
 SMOKE = "--smoke" in sys.argv[1:]
@@ -45,8 +45,11 @@ def setup_database() -> None:
 
         base, name = os.environ["DATABASE_URL"].rsplit("/", 1)
         with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{name}"')
+            missing = not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if missing:
+            create_postgres_database(os.environ["DATABASE_URL"])  # a copy of the migrated template
+    elif not Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///")).exists():
+        create_sqlite_database(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
 
 

@@ -41,7 +41,7 @@ os.chdir(ROOT)
 
 from tqdm import tqdm  # noqa: E402
 
-from bench.common import cpu_seconds, ms, pct, raise_fd_limit  # noqa: E402
+from bench.common import cpu_seconds, ms, pct, postgres_template, raise_fd_limit, sqlite_template  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/bench_rt"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -458,6 +458,11 @@ def main() -> None:
     launcher.chmod(0o755)
     server.DAPHNE = launcher
 
+    # The database is a copy of the benchmarks' migrated template, not of one migrated here.
+    if args.database == "postgres":
+        server._Template.postgres = postgres_template(args.postgres_url.rsplit("/", 1)[0] + "/postgres")
+    else:
+        server._Template.sqlite = sqlite_template()
     database = server.Database()
     try:
         print(f"database: {database.url}")

@@ -35,6 +35,9 @@ os.environ.setdefault("RATE_LIMIT_SEARCH", "100000/minute")
 
 
 def main() -> None:
+    from bench.common import create_sqlite_database
+
+    create_sqlite_database(DB)  # a copy of a migrated file; migrate below adds what it lacks
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
                    env=os.environ)
     import django

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port  # noqa: E402
+from bench.common import create_sqlite_database, free_port  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
@@ -241,6 +241,9 @@ def main() -> None:
     from django.db import connection
 
     if not args.reuse:
+        if connection.vendor == "sqlite":  # a scratch file: a copy of a migrated one
+            connection.close()
+            create_sqlite_database(connection.settings_dict["NAME"])
         call_command("migrate", verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
         if connection.vendor == "postgresql":  # a scratch database: start from the current migrations

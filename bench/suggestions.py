@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import create_postgres_database, create_sqlite_database  # noqa: E402
+
 # `--smoke`: the same steps on a thousand actors, in seconds (CI), in a database of its own.
 SMOKE = "--smoke" in sys.argv[1:]
 ACTORS = 1_000 if SMOKE else 50_000
@@ -37,21 +39,25 @@ SECTORS = 40
 CITIES = 12
 REQUESTS = 3 if SMOKE else 10
 CALLS = 10 if SMOKE else 200
-SQLITE_PATH = "/tmp/bench_suggestions_smoke.sqlite3" if SMOKE else "/tmp/bench_suggestions.sqlite3"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_NAME = "bench_suggestions_smoke" if SMOKE else "bench_suggestions"
+SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH",
+                             "/tmp/bench_suggestions_smoke.sqlite3" if SMOKE else "/tmp/bench_suggestions.sqlite3")
+PG_SERVER, PG_NAME = os.environ.get(
+    "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/" + ("bench_suggestions_smoke" if SMOKE else "bench_suggestions")
+).rsplit("/", 1)
 
 
 def configure(db: str) -> None:
     if db == "sqlite":
         os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+        if not Path(SQLITE_PATH).exists():
+            create_sqlite_database(SQLITE_PATH)  # a copy of a migrated file
     else:
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME]).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{PG_NAME}"')
+        if not exists:
+            create_postgres_database(f"{PG_SERVER}/{PG_NAME}")  # a copy of the migrated template
         os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only")

@@ -172,7 +172,7 @@ def seed_attendees(events: list[Event], people: list[Actor]) -> None:
             going += 0 if full else 1
 
 
-def seed(progress, seeded: dict) -> dict:
+def seed(progress, seeded: dict, small: bool = False) -> dict:  # small: the same events (13)
     """Seed Riviera cities, organization coordinates, territories, events and RSVPs."""
     with transaction.atomic():
         cities = seed_cities()
@@ -186,5 +186,5 @@ def seed(progress, seeded: dict) -> dict:
     return {"events": events, "territories": territories}
 
 
-def steps() -> int:
+def steps(small: bool = False) -> int:
     return len(RIVIERA_CITIES) + len(TERRITORIES) + len(EVENTS)

@@ -103,6 +103,7 @@ HEADLINES = [
 ]
 
 PEOPLE_COUNT = 100
+SMALL_PEOPLE_COUNT = 20  # `seed_demo --small`
 
 
 def _slug(text: str) -> str:
@@ -174,19 +175,21 @@ def seed_organizations(cities: dict[str, Actor]) -> list[Actor]:
     return organizations
 
 
-def seed_people(cities: dict[str, Actor], progress) -> list[Actor]:
+def seed_people(cities: dict[str, Actor], progress, count: int = PEOPLE_COUNT) -> list[Actor]:
     rng = random.Random(2026)
     city_list = list(cities.values())
     people = [_person(DEMO_USERNAME, "Camille Martin", cities["rennes"], rng, password=DEMO_PASSWORD)]
     progress.update(1)
     seen = {DEMO_USERNAME}
-    while len(people) < PEOPLE_COUNT:
+    while len(people) < count:
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         username = _slug(name)
         if username in seen:
             continue
         seen.add(username)
-        people.append(_person(username, name, rng.choice(city_list), rng))
+        # A small demo spreads its people over the cities: each one has a resident to act for it.
+        city = rng.choice(city_list) if count == PEOPLE_COUNT else city_list[len(people) % len(city_list)]
+        people.append(_person(username, name, city, rng))
         progress.update(1)
     return people
 
@@ -220,19 +223,19 @@ def seed_follows(cities, organizations, people) -> None:
                 follow(follower=person, target=target)
 
 
-def seed(progress) -> dict:
+def seed(progress, small: bool = False) -> dict:
     """Seed cities, organizations, people, memberships and follows; returns them by kind."""
     with transaction.atomic():
         cities = seed_cities()
         progress.update(len(cities))
         organizations = seed_organizations(cities)
         progress.update(len(organizations))
-        people = seed_people(cities, progress)
+        people = seed_people(cities, progress, SMALL_PEOPLE_COUNT if small else PEOPLE_COUNT)
         seed_memberships(cities, organizations, people)
     seed_follows(cities, organizations, people)
     return {"cities": cities, "organizations": organizations, "people": people}
 
 
-def steps() -> int:
+def steps(small: bool = False) -> int:
     """How many progress steps `seed` reports."""
-    return len(CITIES) + len(ORGANIZATIONS) + PEOPLE_COUNT
+    return len(CITIES) + len(ORGANIZATIONS) + (SMALL_PEOPLE_COUNT if small else PEOPLE_COUNT)

@@ -82,7 +82,7 @@ def _quiet(name: str) -> int:
     return level
 
 
-def seed_projects(cities: dict[str, Actor], people: list[Actor], progress) -> list[Project]:
+def seed_projects(cities: dict[str, Actor], people: list[Actor], progress, small: bool = False) -> list[Project]:
     rng = random.Random(404)
     residents: dict[int, list[Actor]] = {}
     for person in people:
@@ -90,7 +90,7 @@ def seed_projects(cities: dict[str, Actor], people: list[Actor], progress) -> li
     city_list = [cities[h] for h in sorted(cities)]
     camille = people[0]
     projects = []
-    for index in range(len(THEMES) * 2):
+    for index in range(len(THEMES) * (1 if small else 2)):  # small: each theme once
         title, sectors, skills, partner_kinds, summary = THEMES[index % len(THEMES)]
         city = city_list[index % len(city_list)]
         slug = slugify(f"{title} {city.handle}")[:80]
@@ -177,12 +177,12 @@ def seed_requests(cities, organizations, people, progress) -> list[Collaboration
     return requests
 
 
-def seed(progress, seeded: dict) -> dict:
+def seed(progress, seeded: dict, small: bool = False) -> dict:
     """Seed projects and collaboration requests on top of the profiles demo; returns them."""
     levels = {name: _quiet(name) for name in ("projects", "feeds")}
     try:
         cities, organizations, people = seeded["cities"], seeded["organizations"], seeded["people"]
-        projects = seed_projects(cities, people, progress)
+        projects = seed_projects(cities, people, progress, small)
         requests = seed_requests(cities, organizations, people, progress)
     finally:
         for name, level in levels.items():
@@ -190,8 +190,8 @@ def seed(progress, seeded: dict) -> dict:
     return {"projects": projects, "collaborations": requests}
 
 
-def steps() -> int:
+def steps(small: bool = False) -> int:
     """How many progress steps `seed` reports."""
-    return len(THEMES) * 2 + len(REQUESTS)
+    return len(THEMES) * (1 if small else 2) + len(REQUESTS)
 
 

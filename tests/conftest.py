@@ -50,12 +50,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.redis)
     # A test that touches no database gives the same answer on both halves: `make test`
     # runs it once, on the SQLite half. Every test that touches one runs on both.
-    if connection.vendor == "postgresql" and os.environ.get("TEST_EVERY_BACKEND") != "true":
+    if os.environ.get("TEST_EVERY_BACKEND") == "true":
+        return
+    if connection.vendor == "postgresql":
         once = [item for item in items if not item.get_closest_marker("redis") and not touches_database(item)]
-        if once:
-            config.hook.pytest_deselected(items=once)
-            kept = set(map(id, once))
-            items[:] = [item for item in items if id(item) not in kept]
+    else:
+        # A test on a PostgreSQL cluster of its own (tests/faults) does not use the suite's
+        # database either: it runs once, on the PostgreSQL half.
+        once = [item for item in items if "private_postgres" in getattr(item, "fixturenames", ())]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        kept = set(map(id, once))
+        items[:] = [item for item in items if id(item) not in kept]
 
 
 def pytest_runtest_logreport(report):

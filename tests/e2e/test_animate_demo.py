@@ -24,7 +24,9 @@ def demo():
     try:
         env = {"DATABASE_URL": database.url}
         daphne = Daphne(database, env=env)
-        subprocess.run([sys.executable, "manage.py", "seed_demo", "-v", "0"], cwd=ROOT, env=daphne.env, check=True)
+        # --small: the same kinds of data; what is checked here is animate_demo, not the demo's size.
+        subprocess.run([sys.executable, "manage.py", "seed_demo", "--small", "-v", "0"], cwd=ROOT, env=daphne.env,
+                       check=True)
         yield daphne
     finally:
         if daphne is not None:

@@ -11,7 +11,12 @@ logger = logging.getLogger("novosphere")
 class Command(BaseCommand):
     help = "Load the French demo data (cities, organizations, people, follows...). Idempotent."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--small", action="store_true",
+                            help="20 people and one project per theme: the same kinds of data in a fraction of "
+                                 "the time, for tests that do not count them")
+
+    def handle(self, *args, small: bool = False, **options):
         from events import demo as events_demo
         from profiles import demo as profiles_demo
         from projects import demo as projects_demo
@@ -20,11 +25,11 @@ class Command(BaseCommand):
         parts = [profiles_demo, projects_demo, events_demo]
         # Per-follow event lines would drown the progress bar; the summary line says it all.
         logging.getLogger("feeds").setLevel(logging.WARNING)
-        total = sum(part.steps() for part in parts)
+        total = sum(part.steps(small) for part in parts)
         seeded: dict = {}
         with tqdm(total=total, desc="seed_demo", unit="item", disable=options["verbosity"] == 0) as progress:
             for part in parts:
-                seeded.update(part.seed(progress) if part is profiles_demo else part.seed(progress, seeded))
+                seeded.update(part.seed(progress, small) if part is profiles_demo else part.seed(progress, seeded, small))
         # The demo is written straight to the tables, not through the services that
         # index what they write: rebuild the search index from it once.
         from search.backends import get_search_backend
