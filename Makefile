@@ -21,17 +21,15 @@ run: $(STAMP) .env
 # they run on the PostgreSQL half only. The tests that touch no database run on the
 # SQLite half only, those on a PostgreSQL cluster of their own on the PostgreSQL half only
 # (tests/conftest.py; TEST_EVERY_BACKEND=true runs them on both).
-# --dist loadscope: each module's tests on one worker, so that a module-scoped fixture
-# (a Daphne, a seeded demo) is set up once, not once per worker.
 test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadscope -m "not redis" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -m "not redis" $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 venv: $(STAMP)
 
