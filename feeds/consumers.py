@@ -13,8 +13,8 @@ one shared thread.
 
 The socket has no layer channel of its own: its groups are joined through the
 process's hub (`feeds.hub`), which receives each wake-up once per process and
-hands it to each of its sockets, in order, as `settle_now` (straight away) or
-through the socket's mailbox (its handlers below, in turn).
+hands it to each of its sockets, in order: `settle_now` and `send_frame` straight
+away, or through the socket's mailbox (its handlers below, in turn).
 """
 
 import asyncio
@@ -256,22 +256,17 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     # --- wake-ups from the channel layer ------------------------------------
 
-    async def handle_now(self, message: dict) -> bool:
-        """The hub's fast path, in turn: handle `message` if that needs no waiting
-        (no database); False leaves it untouched, for the mailbox."""
-        if message["type"] != "stream.activity":
-            return False
-        text = self.settle_now(message)
-        if text is None:
-            return False
-        if text:
-            await self.send(text_data=text)
-        return True
+    async def send_frame(self, text: str) -> None:
+        """`send(text_data=...)` for the hub, without channels' two wrappers around it."""
+        await self.base_send({"type": "websocket.send", "text": text})
 
     def settle_now(self, event: dict) -> str | None:
         """What `stream_activity` does with `event`, when it needs no database: the frame
         to send ("" for none), with the cursors moved; None, touching nothing, when only
-        `stream_activity` can tell (a gap to read, a private activity to check)."""
+        `stream_activity` can tell (a gap to read, a private activity to check), and for
+        any other message (they all read the database)."""
+        if event["type"] != "stream.activity":
+            return None
         sweeper.saw(event["id"])
         key = event["stream"]
         if key in self.home_keys:

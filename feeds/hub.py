@@ -13,8 +13,8 @@ local member in arrival order:
 - straight away (`Mailbox.offer`), while the socket is idle and has nothing
   queued: the socket decides without waiting (`settle_now`: cursors, blocks,
   audience) and its frame text, rendered once per (activity, language, stream)
-  for the whole process, is written from this one task; the common case, and
-  the one that must cost microseconds per socket;
+  for the whole process, is written from this one task (`send_frame`); the
+  common case, and the one that must cost microseconds per socket;
 - otherwise queued on the socket's own mailbox, which its receive loop takes
   one at a time with its other handlers (a gap to read, a private activity to
   check against the database, a notification, a follow or block changed), so
@@ -39,6 +39,9 @@ from novosphere.unavailable import log_unavailable, unavailable_cause
 
 logger = logging.getLogger(__name__)
 
+# Sockets handed a message between two turns of the event loop.
+YIELD_EVERY = 500
+
 
 def addressed(group: str, message: dict) -> dict:
     """`message` as sent to `group`: with the group named, for the hubs that receive it."""
@@ -60,10 +63,13 @@ class Mailbox:
     async def offer(self, message: dict) -> None:
         socket = self.socket
         if not self.pending and not socket.turn.locked():
-            # An idle lock is taken without yielding: nothing runs between the check and here.
-            async with socket.turn:
-                if await socket.handle_now(message):
-                    return
+            # Synchronous: no other handler of the socket can run between the check and the decision.
+            text = socket.settle_now(message)
+            if text is not None:
+                if text:
+                    async with socket.turn:  # in case the server's send yields (Daphne's does not)
+                        await socket.send_frame(text)
+                return
         self.pending += 1
         self.queue.put_nowait(message)
 
@@ -193,10 +199,13 @@ class Hub:
         members = self.members.get(group)
         if not members:
             return  # its last socket just left
-        for socket in list(members):
+        for count, socket in enumerate(list(members), 1):
             mailbox = socket.mailbox
             if mailbox is not None:
                 await mailbox.offer(message)
+            if not count % YIELD_EVERY:
+                # Let the server flush the frames written so far, and serve its other work.
+                await asyncio.sleep(0)
 
     async def _fail(self, error: Exception) -> None:
         """The layer failed under the one receive of this process: every socket here has lost
