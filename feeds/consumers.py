@@ -17,7 +17,6 @@ hands it to each of its sockets, in order: `settle_now` and `send_frame` straigh
 away, or through the socket's mailbox (its handlers below, in turn).
 """
 
-import asyncio
 import json
 import logging
 import time
@@ -81,7 +80,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__, with the hub's mailbox for a layer channel."""
         # Handlers run one at a time; the sweeper's catch-ups and the hub take their turn through it.
-        self.turn = asyncio.Lock()
+        self.turn = hub.Turn()
         self.scope = scope
         self.channel_layer = None  # every layer message comes through the hub
         self.hub = hub.local()

@@ -48,6 +48,29 @@ def addressed(group: str, message: dict) -> dict:
     return {**message, "group": group}
 
 
+class Turn:
+    """A socket's handlers run one at a time: an asyncio.Lock that also tells whether
+    anyone waits for it, so the hub cuts in only when that takes nothing from anyone."""
+
+    def __init__(self):
+        self._lock = asyncio.Lock()
+        self._waiting = 0
+
+    async def __aenter__(self):
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+
+    async def __aexit__(self, *exc_info):
+        self._lock.release()
+
+    def free(self) -> bool:
+        """Nobody holds it or waits for it: taking it now does not yield."""
+        return not self._waiting and not self._lock.locked()
+
+
 class Mailbox:
     """What the hub has for one socket and could not hand over at once, oldest first.
 
@@ -62,13 +85,13 @@ class Mailbox:
 
     async def offer(self, message: dict) -> None:
         socket = self.socket
-        if not self.pending and not socket.turn.locked():
-            # Synchronous: no other handler of the socket can run between the check and the decision.
-            text = socket.settle_now(message)
-            if text is not None:
+        if not self.pending and socket.turn.free():
+            # Taken without yielding, and held across the send in case a server's send yields.
+            async with socket.turn:
+                text = socket.settle_now(message)
                 if text:
-                    async with socket.turn:  # in case the server's send yields (Daphne's does not)
-                        await socket.send_frame(text)
+                    await socket.send_frame(text)
+            if text is not None:
                 return
         self.pending += 1
         self.queue.put_nowait(message)
