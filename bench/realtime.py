@@ -440,7 +440,9 @@ def main() -> None:
     args = parse_args()
     layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
     assert set(layers) <= {"memory", "redis"}, layers
-    raise_fd_limit(args.connections * 2 + 512)  # Daphne inherits it: both ends live on this host
+    # Per process: the clients' ends live here, the server's in Daphne (which inherits
+    # the limit), so each needs one descriptor per connection, not two.
+    raise_fd_limit(args.connections + 1024)
 
     if args.database == "postgres":
         os.environ["DATABASE_URL"] = args.postgres_url

@@ -10,9 +10,13 @@ nothing, since activities live in the database, not in the layer. Database work 
 thread_sensitive=False: each hop takes any thread of the pool (each with its
 own persistent connection) instead of queueing behind every other socket on
 one shared thread.
+
+The socket has no layer channel of its own: its groups are joined through the
+process's hub (`feeds.hub`), which receives each wake-up once per process and
+hands it to each of its sockets, in order: `settle_now` and `send_frame` straight
+away, or through the socket's mailbox (its handlers below, in turn).
 """
 
-import asyncio
 import json
 import logging
 import time
@@ -20,12 +24,14 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
-from feeds import live
+from feeds import hub, live
 from feeds.sweep import sweeper
 from moderation.selectors import blocked_ids
 from novosphere.api.parsers import loads_bounded
@@ -69,16 +75,25 @@ class TokenBucket:
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
+    mailbox = None
+
     async def __call__(self, scope, receive, send):
-        # Handlers run one at a time; the sweeper's catch-ups take their turn through it.
-        self.turn = asyncio.Lock()
+        """Channels' AsyncConsumer.__call__, with the hub's mailbox for a layer channel."""
+        # Handlers run one at a time; the sweeper's catch-ups and the hub take their turn through it.
+        self.turn = hub.Turn()
+        self.scope = scope
+        self.channel_layer = None  # every layer message comes through the hub
+        self.hub = hub.local()
+        self.mailbox = hub.Mailbox(self)
+        self.base_send = send
         try:
-            await super().__call__(scope, receive, send)
+            await await_many_dispatch([receive, self.mailbox.get], self.dispatch)
+        except StopConsumer:
+            pass
         finally:
             sweeper.leave(self)
             # Also when the layer failed under us and `disconnect` never ran.
-            if getattr(self, "rejoin_timer", None) is not None:
-                self.rejoin_timer.cancel()
+            self.hub.forget(self)
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every handler.
@@ -88,6 +103,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
         serves. These handlers reach the database only through `db()`, which closes
         stale connections in its own thread, before and after each call.
         """
+        if message["type"] == "hub.message":
+            try:
+                await self.dispatch(message["message"])
+            finally:
+                self.mailbox.done()
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -97,7 +118,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.user = self.scope.get("user")
         self.actor = None
-        self.rejoin_timer = None
         if self.user is None or not self.user.is_authenticated:
             logger.info("ws refused reason=unauthenticated close=%s", CLOSE_UNAUTHENTICATED)
             await self._refuse(CLOSE_UNAUTHENTICATED)
@@ -117,17 +137,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.subscriptions: set[str] = set()
         # Join the groups first, then take the base cursor: an activity committed
         # in between is either at or below the cursor, or wakes us up afterwards.
-        await self.channel_layer.group_add(live.group_for_inbox(self.actor.pk), self.channel_name)
-        await self.channel_layer.group_add(group_for_user(self.user.pk), self.channel_name)
+        await self.hub.join(live.group_for_inbox(self.actor.pk), self)
+        await self.hub.join(group_for_user(self.user.pk), self)
         keys = await db(live.home_stream_keys)(self.actor)
         for key in keys:
-            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+            await self.hub.join(live.group_for_stream(key), self)
         self.home_keys = set(keys)
         self.blocked = await db(blocked_ids)(self.actor)
         self.cursors = live.Cursors(await db(live.global_latest_activity_id)())
         self.notification_cursor = await db(live.latest_notification_id)(self.actor)
         sweeper.join(self, self.cursors.base, self.notification_cursor)
-        self._schedule_rejoin()
         # Accepted only now: once the client's handshake completes, anything it
         # writes comes after the cursors, so it is delivered live.
         await self.accept()
@@ -144,20 +163,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         sweeper.leave(self)
-        if self.rejoin_timer is not None:
-            self.rejoin_timer.cancel()
         if self.actor is not None:
             try:
-                for group in self._groups():
-                    await self.channel_layer.group_discard(group, self.channel_name)
+                await self.hub.leave_all(self)
             except REDIS_DOWN:
                 pass  # the layer is down: its groups expire on their own (group_expiry)
         logger.info("ws disconnect actor=%s code=%s", getattr(self.actor, "handle", "-"), code)
-
-    def _groups(self) -> set[str]:
-        return {live.group_for_inbox(self.actor.pk), group_for_user(self.user.pk),
-                *(live.group_for_stream(key) for key in getattr(self, "home_keys", ())),
-                *(live.group_for_stream(key) for key in getattr(self, "subscriptions", ()))}
 
     # --- frames from the client ---------------------------------------------
 
@@ -226,7 +237,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._error("too_many_subscriptions", gettext_noop("Too many subscriptions on this connection."), frame)
             return
         if key not in self.subscriptions and key not in self.home_keys:
-            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+            await self.hub.join(live.group_for_stream(key), self)
             self.cursors.start(key, await db(live.global_latest_activity_id)())
         self.subscriptions.add(key)
         await self._send_json({"type": "subscribed", "stream": key})
@@ -238,38 +249,83 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         self.subscriptions.discard(key)
         if key not in self.home_keys:
-            await self.channel_layer.group_discard(live.group_for_stream(key), self.channel_name)
+            await self.hub.leave(live.group_for_stream(key), self)
             self.cursors.forget(key)
         await self._send_json({"type": "unsubscribed", "stream": key})
 
     # --- wake-ups from the channel layer ------------------------------------
 
-    async def stream_activity(self, event: dict) -> None:
+    async def send_frame(self, text: str) -> None:
+        """`send(text_data=...)` for the hub, without channels' two wrappers around it."""
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    def settle_now(self, event: dict) -> str | None:
+        """What `stream_activity` does with `event`, when it needs no database: the frame
+        to send ("" for none), with the cursors moved; None, touching nothing, when only
+        `stream_activity` can tell (a gap to read, a private activity to check), and for
+        any other message (they all read the database)."""
+        if event["type"] != "stream.activity":
+            return None
         sweeper.saw(event["id"])
         key = event["stream"]
         if key in self.home_keys:
             stream = None
         elif key in self.subscriptions:
-            stream = key  # frames of subscriptions say which stream they are from
+            stream = key
         else:
-            return  # a stream we just left
+            return ""  # a stream we just left
         verdict = self.cursors.classify(event)
         if verdict == live.IGNORE:
-            return
+            return ""
         if verdict == live.GAP:
-            await self._catch_up(key, stream, event["id"])
-            return
+            return None
         activity_id = event["id"]
-        if not self.cursors.was_sent(activity_id) and await self._may_see(event):
-            self.cursors.mark_sent(activity_id)
-            await self.send(text_data=live.activity_frame(event["frames"][self.language], stream))
+        text = ""
+        if not self.cursors.was_sent(activity_id):
+            seen = self._may_see_now(event)
+            if seen is None:
+                return None
+            if seen:
+                self.cursors.mark_sent(activity_id)
+                text = live.rendered_frame(event, self.language, stream)
         self.cursors.advance(key, activity_id)
+        return text
 
-    async def _may_see(self, event: dict) -> bool:
+    async def stream_activity(self, event: dict) -> None:
+        text = self.settle_now(event)
+        if text is None:
+            text = await self._settle_with_database(event)
+        if text:
+            await self.send(text_data=text)
+
+    async def _settle_with_database(self, event: dict) -> str:
+        """What `settle_now` leaves: a gap (read the stream) or a private activity (check it)."""
+        key, activity_id = event["stream"], event["id"]
+        stream = None if key in self.home_keys else key  # frames of subscriptions say which stream
+        if self.cursors.classify(event) == live.GAP:
+            await self._catch_up(key, stream, activity_id)
+            return ""
+        text = ""
+        if await self._may_see(event):
+            self.cursors.mark_sent(activity_id)
+            text = live.rendered_frame(event, self.language, stream)
+        self.cursors.advance(key, activity_id)
+        return text
+
+    def _may_see_now(self, event: dict) -> bool | None:
+        """`_may_see` without the database: None when it needs a look (a private activity)."""
         if event.get("actor_id") in self.blocked or not self.blocked.isdisjoint(event.get("blocked_with") or ()):
             return False  # an author this reader blocks, or what is about them or theirs
         if live.shown_without_check(event):
             return True
+        if live.needs_subject_check(event):
+            return None
+        return False  # hidden
+
+    async def _may_see(self, event: dict) -> bool:
+        seen = self._may_see_now(event)
+        if seen is not None:
+            return seen
         if live.needs_subject_check(event):
             return await db(live.may_see_subject)(
                 user=self.user, subject_kind=event["subject_kind"], subject_id=event["subject_id"]
@@ -316,9 +372,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         keys = set(await db(live.home_stream_keys)(self.actor))
         added, removed = keys - self.home_keys, self.home_keys - keys
         for key in added - self.subscriptions:
-            await self.channel_layer.group_add(live.group_for_stream(key), self.channel_name)
+            await self.hub.join(live.group_for_stream(key), self)
         for key in removed - self.subscriptions:
-            await self.channel_layer.group_discard(live.group_for_stream(key), self.channel_name)
+            await self.hub.leave(live.group_for_stream(key), self)
             self.cursors.forget(key)
         self.home_keys = keys
         if added - self.subscriptions:
@@ -351,19 +407,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if not await db(still_authorized)(self.scope):
             logger.info("ws close actor=%s reason=credentials_ended close=%s", self.actor.handle, CLOSE_UNAUTHENTICATED)
             await self.close(code=CLOSE_UNAUTHENTICATED)
-
-    async def groups_rejoin(self, event: dict) -> None:
-        """Layers drop group members after `group_expiry`; a long-lived socket joins again."""
-        for group in self._groups():
-            await self.channel_layer.group_add(group, self.channel_name)
-        self._schedule_rejoin()
-
-    def _schedule_rejoin(self) -> None:
-        # Sent to our own channel so the rejoin runs in turn with the other handlers.
-        def fire():
-            asyncio.ensure_future(self.channel_layer.send(self.channel_name, {"type": "groups.rejoin"}))
-
-        self.rejoin_timer = asyncio.get_running_loop().call_later(settings.WS_GROUP_REJOIN_SECONDS, fire)
 
     # --- sending ------------------------------------------------------------
 

@@ -250,10 +250,15 @@ def push_activity(activity_id: str) -> None:
 
 
 async def _send_all(layer, events: list[dict], recipients: list[int]) -> None:
+    from feeds.hub import addressed
+
+    # Each process's hub receives a wake-up once, and routes it by the group it names.
     for event in events:
-        await layer.group_send(group_for_stream(event["stream"]), event)
+        group = group_for_stream(event["stream"])
+        await layer.group_send(group, addressed(group, event))
     for recipient in recipients:
-        await layer.group_send(group_for_inbox(recipient), {"type": "inbox.notify"})
+        group = group_for_inbox(recipient)
+        await layer.group_send(group, addressed(group, {"type": "inbox.notify"}))
 
 
 # --- per-connection state -------------------------------------------------------
@@ -327,6 +332,18 @@ def activity_frame(payload: str, stream: str | None = None) -> str:
     if stream is None:
         return '{"type": "activity", "activity": ' + payload + "}"
     return '{"type": "activity", "stream": ' + _dumps(stream) + ', "activity": ' + payload + "}"
+
+
+def rendered_frame(event: dict, language: str, stream: str | None = None) -> str:
+    """`activity_frame` for a wake-up, made once per (language, stream) and kept on the event:
+    the hub (`feeds.hub`) hands the same event to every socket of the process."""
+    cache = event.get("_rendered")
+    if cache is None:
+        cache = event["_rendered"] = {}
+    text = cache.get((language, stream))
+    if text is None:
+        text = cache[(language, stream)] = activity_frame(event["frames"][language], stream)
+    return text
 
 
 def notification_frame(payload: str) -> str:

@@ -4,9 +4,17 @@ What the cache holds here (rate-limit counters, planner hints such as tag
 frequencies) can always be done without: a read answers a miss and a write is
 dropped, with one log line, instead of a 500. `incr` still raises, since a
 counter cannot be made up; its caller (rate limiting) decides what to do.
+
+Every instance of the cache in a process shares one Redis client (and so one
+connection pool). Django makes a cache instance per thread and per async
+context, so a websocket's rate-limit check, run from its own context, would
+otherwise open a pool, and a connection, of its own: 10,000 open sockets were
+10,000 Redis connections, past Redis' default `maxclients`.
 """
 
 import logging
+import threading
+from functools import cached_property
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
@@ -20,7 +28,21 @@ def _warn(operation: str, error: Exception) -> None:
     logger.warning("cache unavailable op=%s error=%s", operation, error)
 
 
+_clients: dict = {}
+_clients_lock = threading.Lock()
+
+
 class FailOpenRedisCache(RedisCache):
+    @cached_property
+    def _cache(self):
+        # redis-py's pools are thread-safe: one per process and configuration.
+        key = (tuple(self._servers), repr(sorted(self._options.items())))
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = self._class(self._servers, **self._options)
+        return client
+
     def get(self, key, default=None, version=None):
         try:
             return super().get(key, default, version)

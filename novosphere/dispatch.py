@@ -27,4 +27,6 @@ def send_user_event(payload: dict) -> None:
 
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group_for_user(payload["user"]), {"type": payload["event"]})
+        group = group_for_user(payload["user"])
+        # The group is named in the message: each process's hub (feeds/hub.py) routes by it.
+        async_to_sync(layer.group_send)(group, {"type": payload["event"], "group": group})

@@ -64,14 +64,15 @@ def closes_when_unavailable(app):
             log_unavailable(cause, error, "websocket")
             await connection.close_unavailable()
             if cause == "redis":
-                await _close_all_open()
+                await close_all_open()
         finally:
             _open.discard(connection)
 
     return guarded
 
 
-async def _close_all_open() -> None:
+async def close_all_open() -> None:
+    """Close every open socket of the process with 4503 (also the live hub's, `feeds.hub`)."""
     others = [connection for connection in _open if not connection.closed]
     if others:
         logger.warning("channel layer down: closing %d open sockets close=%s", len(others), CLOSE_UNAVAILABLE)

@@ -48,13 +48,15 @@ def test_an_activity_naming_a_suspended_actor_is_never_sent(committed, layer, al
 
 
 def test_follow_and_unfollow_tell_the_followers_open_sockets(committed, layer, alice, bob):
-    channel = listen(layer, group_for_user(alice.user_id))
+    group = group_for_user(alice.user_id)
+    channel = listen(layer, group)
     committed(services.follow, follower=alice, target=bob)
-    assert received(layer, channel) == [{"type": "follows.changed"}]
+    # The group is named: each process's hub (feeds.hub) routes by it.
+    assert received(layer, channel) == [{"type": "follows.changed", "group": group}]
     committed(services.follow, follower=alice, target=bob)  # already following: nothing changed
     assert received(layer, channel) == []
     committed(services.unfollow, follower=alice, target=bob)
-    assert received(layer, channel) == [{"type": "follows.changed"}]
+    assert received(layer, channel) == [{"type": "follows.changed", "group": group}]
 
 
 def event(stream: str, activity_id: str, prev: str | None) -> dict:

@@ -45,8 +45,9 @@ def test_a_push_names_its_author_so_each_connection_can_skip_those_it_blocks(com
 
 
 def test_blocking_tells_the_blockers_open_sockets(committed, layer, alice, bob):
-    channel = listen(layer, group_for_user(alice.user_id))
+    group = group_for_user(alice.user_id)
+    channel = listen(layer, group)
     committed(services.block_actor, blocker=alice, blocked=bob, user=alice.user)
-    assert {"type": "blocks.changed"} in received(layer, channel)
+    assert {"type": "blocks.changed", "group": group} in received(layer, channel)
     committed(services.unblock_actor, blocker=alice, blocked=bob, user=alice.user)
-    assert {"type": "blocks.changed"} in received(layer, channel)
+    assert {"type": "blocks.changed", "group": group} in received(layer, channel)
