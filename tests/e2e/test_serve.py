@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -33,8 +34,17 @@ def children_of(pid: int) -> list[str]:
     return [line for line in out.splitlines() if "daphne" in line]
 
 
+def daphnes_of(pid: int, expected: int, timeout: float = 15) -> int:
+    """How many Daphne children `pid` has once `expected` are up (the first answers health
+    while the others may still be starting), or at the timeout."""
+    deadline = time.monotonic() + timeout
+    while len(found := children_of(pid)) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(found)
+
+
 def test_serve_runs_several_processes_that_act_as_one_service(served):
-    assert len(children_of(served.process.pid)) == 3  # two on the web socket, one for websockets
+    assert daphnes_of(served.process.pid, 3) == 3  # two on the web socket, one for websockets
     reader = served.register("anaelle")
     writer = served.register("briac")
     assert served.request("POST", "/api/v1/actors/briac/follow/", token=reader)[0] == 200
