@@ -12,7 +12,13 @@ from websockets.asyncio.client import connect
 
 from feeds.live import group_for_stream
 from tests.e2e.server import Daphne, Database
-from tests.e2e.test_websocket import frames_for, nothing_more, receive_until, run
+from tests.e2e.test_websocket import (
+    frames_for,
+    nothing_more,
+    private_project_with_member,
+    receive_until,
+    run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +35,7 @@ def follows(server, token: str, target: str) -> None:
 
 
 def test_two_sockets_on_one_stream_each_get_only_what_they_may_see(server, unique):
-    owner, member, outsider = unique("owner"), unique("member"), unique("outsider")
-    owner_token, member_token, outsider_token = (server.register(owner), server.register(member),
-                                                 server.register(outsider))
-    status, project = server.request(
-        "POST", "/api/v1/projects/", {"title": unique("Cercle "), "visibility": "private"}, token=owner_token
-    )
-    assert status == 201, project
-    slug = project["slug"]
-    assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
-                          token=owner_token)[0] == 201
-    assert server.request("POST", f"/api/v1/projects/{slug}/members/{member}/accept/", token=member_token)[0] == 200
+    owner, owner_token, member_token, outsider_token, slug = private_project_with_member(server, unique, "Cercle ")
     for token in (member_token, outsider_token):
         follows(server, token, owner)
     targets = [unique("t") for _ in range(3)]

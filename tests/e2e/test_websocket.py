@@ -75,6 +75,23 @@ def reader_following_writer(server, unique) -> tuple[str, str, str, str]:
     return alice, alice_token, bob, bob_token
 
 
+def private_project_with_member(server, unique, title: str) -> tuple[str, str, str, str, str]:
+    """An owner's new private project with one accepted member, and an outsider: (the
+    owner's handle, the owner's, the member's and the outsider's tokens, the project's slug)."""
+    owner, member, outsider = unique("owner"), unique("member"), unique("outsider")
+    owner_token, member_token, outsider_token = (server.register(owner), server.register(member),
+                                                 server.register(outsider))
+    status, project = server.request(
+        "POST", "/api/v1/projects/", {"title": unique(title), "visibility": "private"}, token=owner_token
+    )
+    assert status == 201, project
+    slug = project["slug"]
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
+                          token=owner_token)[0] == 201
+    assert server.request("POST", f"/api/v1/projects/{slug}/members/{member}/accept/", token=member_token)[0] == 200
+    return owner, owner_token, member_token, outsider_token, slug
+
+
 def test_no_token_or_bad_token_is_closed_4401_before_anything_is_sent(server):
     async def scenario():
         async with connect(server.ws) as ws:
@@ -397,17 +414,9 @@ def test_a_lost_wake_up_is_caught_up_from_the_database_before_the_next_one(serve
 
 
 def test_private_project_activity_reaches_members_and_not_others(server, unique):
-    owner, member, outsider = unique("owner"), unique("member"), unique("outsider")
-    owner_token, member_token, outsider_token = (server.register(owner), server.register(member),
-                                                 server.register(outsider))
-    status, project = server.request(
-        "POST", "/api/v1/projects/", {"title": unique("Projet fermé "), "visibility": "private"}, token=owner_token
+    owner, owner_token, member_token, outsider_token, slug = private_project_with_member(
+        server, unique, "Projet fermé "
     )
-    assert status == 201, project
-    slug = project["slug"]
-    assert server.request("POST", f"/api/v1/projects/{slug}/members/", {"actor": member, "role": "contributor"},
-                          token=owner_token)[0] == 201
-    assert server.request("POST", f"/api/v1/projects/{slug}/members/{member}/accept/", token=member_token)[0] == 200
     # Both follow the owner: the project's news is on the owner's stream too.
     for token in (member_token, outsider_token):
         assert server.request("POST", f"/api/v1/actors/{owner}/follow/", token=token)[0] == 200
