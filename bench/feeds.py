@@ -5,6 +5,7 @@
     .venv/bin/python bench/feeds.py --only postgres
     .venv/bin/python bench/feeds.py --reuse           # measure again, data as built
     .venv/bin/python bench/feeds.py --server gunicorn # REST over WSGI instead of Daphne
+    .venv/bin/python bench/feeds.py --server serve    # manage.py serve: a Daphne per core
     .venv/bin/python bench/feeds.py --smoke           # a hundredth of the size, seconds (CI)
 
 On PostgreSQL it (re)creates the database `bench_feeds` (BENCH_PG_URL, default
@@ -69,11 +70,16 @@ WRITES = 3 if SMOKE else 60
 CONCURRENT_CLIENTS = 8
 CONCURRENT_SECONDS = 1 if SMOKE else 10
 BASELINE_REQUESTS = 10 if SMOKE else 100  # the health check and the in-process reads
-# Arguments of each server under test, given its port.
+# The command of each server under test, given its port.
 SERVERS = {
-    "daphne": lambda port: ["-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
+    "daphne": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"],
     # Two processes of four threads: the same two cores, without the ASGI bridge.
-    "gunicorn": lambda port: ["-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "novosphere.wsgi:application"],
+    "gunicorn": lambda port: [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+                              "novosphere.wsgi:application"],
+    # What a deployment runs (`manage.py serve`): one Daphne per core on one socket
+    # (one on SQLite, where there is no Redis to share the read cache's generation).
+    "serve": lambda port: [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+                           "--workers", str(os.cpu_count() if os.environ.get("REDIS_URL") else 1)],
 }
 
 
@@ -159,7 +165,7 @@ def run_backend(backend: str, scale: float, reuse: bool = False, server_name: st
             worker = start([str(BIN / "celery"), "-A", "novosphere", "worker", "--pool=solo", "-l", "warning",
                             "--without-gossip", "--without-mingle", "--without-heartbeat"], env)
         port = free_port()
-        server = start([str(BIN / server_name), *SERVERS[server_name](port)], env)
+        server = start(SERVERS[server_name](port), env)
         print(f"server: {server_name}", flush=True)
         wait_for_port(port)
         measure(backend, port, people)
@@ -167,7 +173,11 @@ def run_backend(backend: str, scale: float, reuse: bool = False, server_name: st
         for process in (server, worker):
             if process is not None:
                 process.terminate()
-                process.wait(timeout=20)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:  # busy with requests still queued: no orphan left behind
+                    process.kill()
+                    process.wait()
 
 
 def start(command: list[str], env: dict) -> subprocess.Popen:

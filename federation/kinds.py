@@ -42,7 +42,7 @@ class RemoteObjectKind(Kind):
         of actors nobody suspended."""
         return RemoteObject.objects.filter(public=True, deleted__isnull=True, actor__suspended=False)
 
-    def excluded_by_blocks(self, blocked: QuerySet) -> Q:
+    def excluded_by_blocks(self, blocked: QuerySet | list[int]) -> Q:
         return Q(actor__in=blocked)
 
     def depends_on(self, kind: str, pks):

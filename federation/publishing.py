@@ -24,14 +24,14 @@ def _iso(moment) -> str:
 def create_document(activity) -> dict:
     """The Create the fediverse gets for one of our public activities."""
     from federation.services import local_uri
-    from feeds.serializers import _summary
+    from feeds.serializers import activity_json
     from projects.models import ProjectUpdate
 
     author = ids.actor_uri(activity.actor.handle)
     # The followers of each stream it is on, so that another Novosphère files it
     # under the project or city its readers follow as well as under its author.
     followers = [f"{local_uri(publisher)}/followers" for publisher in publishers(activity)]
-    summary = _summary(activity)
+    summary = activity_json(activity)["summary"]
     note = {
         "id": ids.object_uri(activity.id),
         "type": "Note",

@@ -1,9 +1,11 @@
 """Reads of the follow graph, the timelines, the streams and notifications."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
 
-from django.db import connections
-from django.db.models import F, Q, QuerySet, Value
+from django.db import connections, router
+from django.db.models import F, Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
@@ -84,7 +86,7 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
     With `ask_subjects=False`, every `private` activity passes the subject part
     undecided: the caller asks the full rule about those (see `visible_among`).
     """
-    from moderation.selectors import blocked_by
+    from moderation.selectors import blocked_ids
 
     me = viewer_actor(viewer)
     audience = f"{prefix}audience"
@@ -96,8 +98,10 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
             some &= kinds.visible_subjects(viewer, prefix=prefix)
         rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | some
     rule &= activity_shown(prefix)
-    if me is not None:
-        blocked = blocked_by(me)
+    # The blocked actors as a list, read now: most readers block nobody, and then the
+    # rule has no block part at all to build, plan and run (one subquery per kind).
+    blocked = sorted(blocked_ids(me)) if me is not None else []
+    if blocked:
         rule &= ~Q(**{f"{prefix}actor__in": blocked})
         about_blocked = kinds.blocked_subjects(blocked, prefix=prefix)
         if about_blocked is not None:
@@ -125,11 +129,16 @@ def visible_activities(viewer) -> QuerySet[Activity]:
 
 def home_stream_keys(actor: Actor) -> list[str]:
     """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
-    follows = Follow.objects.filter(follower=actor).select_related("target_actor", "target_project").only(
+    # Read as values, not models: a person follows dozens of streams, and this runs on every
+    # home read; each kind spells its key from the fields it names (`kind`, `handle`, `slug`).
+    follows = Follow.objects.filter(follower=actor).values_list(
         "target_actor__kind", "target_actor__handle", "target_project__slug"
     )
+    actors, projects = kinds.kind_named("actor"), kinds.kind_named("project")
     return [kinds.stream_key(actor)] + [
-        kinds.stream_key(follow.target_actor or follow.target_project) for follow in follows
+        actors.stream_key(SimpleNamespace(kind=kind, handle=handle)) if handle is not None
+        else projects.stream_key(SimpleNamespace(slug=slug))
+        for kind, handle, slug in follows
     ]
 
 
@@ -140,13 +149,15 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
     me = viewer_actor(viewer)
     if me is None:
         return Page([], None)
-    sources = [TimelineEntry.objects.filter(owner=me)]
-    # A reader follows few big streams: one small lookup says which. Each is then
-    # read newest first along its (stream, activity) index and cut at the window;
-    # a single query over all of them would read every entry they hold.
-    merged = MergedStream.objects.filter(stream__in=home_stream_keys(me)).values_list("stream", flat=True)
-    for key in merged:
-        sources.append(StreamEntry.objects.filter(stream=key, merged_at_read=True))
+    sources = [Source(TimelineEntry, owner_id=me.pk)]
+    # Few streams are too big to fan out, and a reader follows few of them: the small
+    # table of them, read whole, says which. Each is then read newest first along its
+    # (stream, activity) index and cut at the window; a single query over all of them
+    # would read every entry they hold.
+    merged = set(MergedStream.objects.values_list("stream", flat=True))
+    for key in home_stream_keys(me):
+        if key in merged:
+            sources.append(Source(StreamEntry, stream=key, merged_at_read=True))
     return _page(sources, viewer, before=before, after=after, limit=limit)
 
 
@@ -155,40 +166,96 @@ def stream_activities(
 ) -> Page:
     """What was published on one stream (`actor:<handle>`, `city:<handle>`,
     `project:<slug>`) that the viewer may see, newest first."""
-    return _page(
-        [StreamEntry.objects.filter(stream=stream)], viewer,
-        before=before, after=after, limit=limit,
-    )
+    return _page([Source(StreamEntry, stream=stream)], viewer, before=before, after=after, limit=limit)
 
 
-# What a page shows of an activity and its author.
-ACTIVITY_FIELDS = [
-    "id", "type", "object_type", "object_id", "object_name", "target_type", "target_id", "target_name",
-    "object_url", "target_url", "texts", "published", "actor", "actor__handle", "actor__name", "actor__kind",
-]
+class Source:
+    """Entries of one table listing activities (`activity_id`), those whose columns have
+    the given values: a home timeline, a stream, the merged part of a big stream.
+    Each is read newest (or oldest) first along an index on (those columns, activity)."""
+
+    def __init__(self, model, **equal):
+        self.alias = router.db_for_read(model)
+        self.table = model._meta.db_table
+        self.activity = model._meta.get_field("activity").column
+        self.equal = [(model._meta.get_field(name).column, value) for name, value in equal.items()]
+
+    def window_sql(self, index: int, *, before, after, oldest_first: bool, window: int) -> tuple[str, list]:
+        """Its first `window` activity ids past the bounds, tagged with `index`. Written by
+        hand: this runs on every page read, and building it through the ORM cost more
+        than the database took to answer it."""
+        quote = connections[self.alias].ops.quote_name
+        activity = quote(self.activity)
+        where, params = [], [index]
+        for column, value in self.equal:
+            where.append(f"{quote(column)} = %s")
+            params.append(value)
+        if before:
+            where.append(f"{activity} < %s")
+            params.append(before)
+        if after:
+            where.append(f"{activity} > %s")
+            params.append(after)
+        order = "ASC" if oldest_first else "DESC"
+        sql = (f"SELECT %s AS source, {activity} FROM {quote(self.table)} WHERE {' AND '.join(where)} "
+               f"ORDER BY {activity} {order} LIMIT %s")
+        return sql, [*params, window]
+
+
+@dataclass(slots=True)
+class ActorRef:
+    handle: str
+    name: str
+    kind: str
+
+
+@dataclass(slots=True)
+class ActivityRow:
+    """What a page shows of an activity and its author, read as values: a page holds up
+    to 100 of them, and model instances cost more to build than the query takes."""
+
+    id: str
+    type: str
+    object_type: str
+    object_id: str
+    object_name: str
+    target_type: str
+    target_id: str
+    target_name: str
+    object_url: str
+    target_url: str
+    texts: dict | None
+    published: datetime
+    audience: str
+    actor: ActorRef
+
+
+# The fields of an `ActivityRow`, in its order, the author's last.
+ROW_FIELDS = [*(name for name in ActivityRow.__dataclass_fields__ if name != "actor"),
+              "actor__handle", "actor__name", "actor__kind"]
 # The most entries one round of `_visible_newest` reads from each source.
 LARGEST_WINDOW = 2_000
 
 
-def _windows(sources: list[QuerySet], order: str, window: int) -> list[list[str]]:
-    """The first `window` activity ids of each source, in `order`: in one query where
-    the database takes a LIMIT inside a UNION (PostgreSQL), else one query each."""
-    tops = [source.order_by(order).values_list("activity_id", flat=True)[:window] for source in sources]
-    if len(tops) == 1 or not connections[tops[0].db].features.supports_slicing_ordering_in_compound:
-        return [list(top) for top in tops]
-    tagged = [
-        source.annotate(source=Value(index)).order_by(order).values_list("source", "activity_id")[:window]
-        for index, source in enumerate(sources)
-    ]
+def _windows(sources: list[Source], *, before, after, oldest_first: bool, window: int) -> list[list[str]]:
+    """The first `window` activity ids of each source past the bounds, in order, in one
+    query (each source's part is cut by its own LIMIT, inside a subquery)."""
+    parts, params = [], []
+    for index, source in enumerate(sources):
+        sql, part_params = source.window_sql(index, before=before, after=after, oldest_first=oldest_first, window=window)
+        parts.append(f"SELECT * FROM ({sql}) AS window{index}")
+        params += part_params
     windows: list[list[str]] = [[] for _ in sources]
-    for index, activity_id in tagged[0].union(*tagged[1:], all=True):
-        windows[index].append(activity_id)
+    with connections[sources[0].alias].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, activity_id in cursor.fetchall():
+            windows[index].append(activity_id)
     for ids in windows:  # a UNION keeps no order
-        ids.sort(reverse=order.startswith("-"))
+        ids.sort(reverse=not oldest_first)
     return windows
 
 
-def visible_among(viewer, ids) -> list[Activity]:
+def visible_among(viewer, ids) -> list[ActivityRow]:
     """The activities `ids` that `viewer` may see, loaded for a page.
 
     Most activities are for everyone or every signed-in reader, and their stored
@@ -196,10 +263,11 @@ def visible_among(viewer, ids) -> list[Activity]:
     query over those alone: that rule costs more to build and plan than the rest of
     a page, and most pages hold no private activity.
     """
-    rows = list(
-        Activity.objects.filter(pk__in=ids).filter(activity_visibility(viewer, ask_subjects=False))
-        .select_related("actor").only(*ACTIVITY_FIELDS, "audience")
-    )
+    rows = [
+        ActivityRow(*values[:-3], ActorRef(*values[-3:]))
+        for values in Activity.objects.filter(pk__in=ids).filter(activity_visibility(viewer, ask_subjects=False))
+        .values_list(*ROW_FIELDS)
+    ]
     undecided = [activity.id for activity in rows if activity.audience == kinds.Audience.SOME]
     if undecided:
         seen = set(Activity.objects.filter(pk__in=undecided).filter(activity_visibility(viewer)).values_list("id", flat=True))
@@ -207,9 +275,9 @@ def visible_among(viewer, ids) -> list[Activity]:
     return rows
 
 
-def _page(sources: list[QuerySet], viewer, *, before, after, limit: int) -> Page:
-    """One page of the distinct activities listed by `sources` (entry tables with an
-    `activity_id`, read newest first along their indexes) that `viewer` may see.
+def _page(sources: list[Source], viewer, *, before, after, limit: int) -> Page:
+    """One page of the distinct activities listed by `sources`, newest first, that
+    `viewer` may see.
 
     With only `after`, the page is the oldest activities newer than it (so a client
     catching up skips nothing), still listed newest first.
@@ -229,7 +297,7 @@ def _page(sources: list[QuerySet], viewer, *, before, after, limit: int) -> Page
     return Page(items, next_cursor, newer)
 
 
-def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: bool) -> list[Activity]:
+def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: bool) -> list[ActivityRow]:
     """The first `want` activities of the sources that `viewer` may see, in order.
 
     Entries first, then visibility: each round reads a window of activity ids from
@@ -240,15 +308,10 @@ def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: 
     Hidden activities are few, so one round is the rule; when some are hidden the
     next round starts where this one stopped, with a window twice as wide.
     """
-    order = "activity_id" if oldest_first else "-activity_id"
     window, found = want, []
     while True:
         fetched, edges = set(), []
-        bounded = [
-            source.filter(**({"activity_id__lt": before} if before else {}), **({"activity_id__gt": after} if after else {}))
-            for source in sources
-        ]
-        for ids in _windows(bounded, order, window):
+        for ids in _windows(sources, before=before, after=after, oldest_first=oldest_first, window=window):
             fetched.update(ids)
             if len(ids) == window:  # this source may hold more past its last id
                 edges.append(ids[-1])

@@ -20,6 +20,7 @@ from feeds.serializers import (
     MarkReadSerializer,
     NotificationPageSerializer,
     NotificationQuerySerializer,
+    page_json,
 )
 from novosphere import kinds
 from novosphere.api.pagination import NewestFirstCursorPagination
@@ -47,7 +48,7 @@ def _me(request: Request):
 def stream_response(request: Request, stream: str) -> Response:
     """A page of one stream's activity that the caller may see (`{results, next}`)."""
     page = selectors.stream_activities(viewer=request.user, stream=stream, **_query(ActivityQuerySerializer, request))
-    return Response(ActivityPageSerializer(page).data)
+    return Response(page_json(page))
 
 
 class FeedView(APIView):
@@ -64,7 +65,7 @@ class FeedView(APIView):
     def get(self, request: Request) -> Response:
         _me(request)
         page = selectors.home_timeline(viewer=request.user, **_query(ActivityQuerySerializer, request))
-        return Response(ActivityPageSerializer(page).data)
+        return Response(page_json(page))
 
 
 class ProjectActivityView(APIView):

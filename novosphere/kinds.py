@@ -140,8 +140,8 @@ class Kind:
     # of a request, `pk` of an actor itself, a path such as `request__author`); empty: none.
     blocked_through: tuple[str, ...] = ()
 
-    def excluded_by_blocks(self, blocked: QuerySet) -> Q | None:
-        """The objects a block hides from the blocker, given the blocked actors' ids (a subquery)."""
+    def excluded_by_blocks(self, blocked: QuerySet | list[int]) -> Q | None:
+        """The objects a block hides from the blocker, given the blocked actors' ids (a subquery or a list)."""
         rule = None
         for field in self.blocked_through:
             excluded = Q(**{f"{field}__in": blocked})
@@ -377,7 +377,7 @@ def visible_subjects(viewer, *, prefix: str = "") -> Q:
     return rule
 
 
-def blocked_subjects(blocked: QuerySet, *, prefix: str = "") -> Q | None:
+def blocked_subjects(blocked: QuerySet | list[int], *, prefix: str = "") -> Q | None:
     """Activities about what a block hides from the blocker (each kind's `excluded_by_blocks`)."""
     rule = None
     for kind in _kinds.values():
