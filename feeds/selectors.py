@@ -72,6 +72,9 @@ def activity_shown(prefix: str = "") -> Q:
     return rule
 
 
+MANY_BLOCKS = 500
+
+
 def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) -> Q:
     """Who may see an activity, as a filter: decided at read time, on every path.
 
@@ -86,7 +89,7 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
     With `ask_subjects=False`, every `private` activity passes the subject part
     undecided: the caller asks the full rule about those (see `visible_among`).
     """
-    from moderation.selectors import blocked_ids
+    from moderation.selectors import blocked_by, blocked_ids
 
     me = viewer_actor(viewer)
     audience = f"{prefix}audience"
@@ -100,8 +103,10 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
     rule &= activity_shown(prefix)
     # The blocked actors as a list, read now: most readers block nobody, and then the
     # rule has no block part at all to build, plan and run (one subquery per kind).
-    blocked = sorted(blocked_ids(me)) if me is not None else []
-    if blocked:
+    # Past a few hundred, a subquery again (SQLite takes at most 32,766 parameters).
+    blocked_list = sorted(blocked_ids(me)) if me is not None else []
+    if blocked_list:
+        blocked = blocked_list if len(blocked_list) <= MANY_BLOCKS else blocked_by(me)
         rule &= ~Q(**{f"{prefix}actor__in": blocked})
         about_blocked = kinds.blocked_subjects(blocked, prefix=prefix)
         if about_blocked is not None:

@@ -3,6 +3,7 @@
 import pytest
 
 from feeds.models import Activity, Follow, Notification
+from feeds.selectors import MANY_BLOCKS
 from moderation.models import Block
 from novosphere.models import AuditEntry
 from profiles.models import Actor
@@ -65,9 +66,15 @@ def test_blocking_ends_follows_both_ways_and_neither_can_follow_again(committed,
     assert not Follow.objects.filter(target_actor__in=[alice, bob]).exists()
 
 
+@pytest.mark.parametrize("others_blocked", [0, MANY_BLOCKS], ids=["one block", "past the list of blocks"])
 def test_the_blocked_persons_activity_leaves_the_blockers_feed_streams_and_notifications(
-    committed, alice, alice_api, bob, bob_api, carol_api
+    committed, alice, alice_api, bob, bob_api, carol_api, others_blocked
 ):
+    # Past MANY_BLOCKS, the rule asks the blocks by subquery instead of listing them.
+    others = Actor.objects.bulk_create(
+        Actor(handle=f"other{n}", name=f"Other {n}", kind=Actor.Kind.PERSON) for n in range(others_blocked)
+    )
+    Block.objects.bulk_create(Block(blocker=alice, blocked=other) for other in others)
     committed(post, alice_api, "/api/v1/actors/rennes/follow/")
     committed(post, carol_api, "/api/v1/actors/rennes/follow/")
     committed(post, bob_api, "/api/v1/actors/alice/follow/")  # alice is notified
