@@ -448,17 +448,9 @@ def main() -> None:
         os.environ["DATABASE_URL"] = args.postgres_url
     else:
         os.environ.pop("DATABASE_URL", None)
-    import tempfile
-
+    # tests/e2e/server.py runs `python -m novosphere.wsserver` with this interpreter,
+    # as `manage.py serve` does in production.
     from tests.e2e import server
-
-    # tests/e2e/server.py runs the `daphne` script next to sys.executable, whose
-    # shebang may name another checkout's interpreter: run this venv's instead.
-    launcher = Path(tempfile.mkdtemp(prefix="bench-rt-")) / "daphne"
-    launcher.write_text(f"#!{sys.executable}\nfrom daphne.cli import CommandLineInterface\n"
-                        "CommandLineInterface.entrypoint()\n")
-    launcher.chmod(0o755)
-    server.DAPHNE = launcher
 
     # The database is a copy of the benchmarks' migrated template, not of one migrated here.
     if args.database == "postgres":
