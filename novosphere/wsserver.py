@@ -72,7 +72,7 @@ def write_now(transport, data: bytes) -> None:
     a reactor turn) per frame. What the kernel does not take now (a partial write, EAGAIN,
     an error) goes to `transport.write`, behind nothing, so bytes stay whole and in order;
     a broken connection is then found and closed by Twisted as usual."""
-    if (not isinstance(transport, tcp.Connection) or not transport.connected or transport.disconnecting
+    if (not isinstance(transport, tcp.Connection) or transport.TLS or not transport.connected or transport.disconnecting
             or transport._writeDisconnecting or transport._writeDisconnected
             or transport._tempDataLen or len(transport.dataBuffer) > transport.offset):
         transport.write(data)  # TLS, half-closed, or bytes already waiting: Twisted's way
