@@ -22,6 +22,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -265,8 +266,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         elsewhere through the ASGI send, without channels' two wrappers around it."""
         if self.send_text is not None:
             self.send_text(text)
-        else:
+            return
+        try:
             await self.base_send({"type": "websocket.send", "text": text})
+        except Disconnected:
+            # Plain Daphne: the socket is closing (its close frame is out, the client's reply
+            # is not in). It gets nothing; raised into the hub, this would end every socket.
+            pass
 
     def settle_now(self, event: dict) -> str | None:
         """What `stream_activity` does with `event`, when it needs no database: the frame

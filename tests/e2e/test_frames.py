@@ -254,10 +254,21 @@ def test_live_stream_on_plain_daphne(e2e_database, unique):
         server.stop()
 
 
-def test_a_frame_for_a_socket_the_server_is_closing_breaks_no_other(server, unique):
+@pytest.fixture
+def plain_daphne(e2e_database):
+    """The session server's settings, on plain Daphne: no shortcut."""
+    server = serving(e2e_database, PLAIN_DAPHNE, "novosphere.asgi:application",
+                     env={"WS_FRAME_BURST": "20", "WS_FRAMES_PER_SECOND": "5"})
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("which", ["server", "plain_daphne"])
+def test_a_frame_for_a_socket_the_server_is_closing_breaks_no_other(request, which, unique):
     """A socket closed 4429 by the server, whose client has not answered the close yet, is
     still in the hub when the next activity of its stream comes: it gets nothing, and the
-    hub goes on with the others (a send that raised there would end every socket of the process)."""
+    hub goes on with the others (a send that raised there ended every socket of the process)."""
+    server = request.getfixturevalue(which)
     writer, reader_a, reader_b = unique("ecrivaine"), unique("lectrice"), unique("lecteur")
     writer_token, a_token, b_token = server.register(writer), server.register(reader_a), server.register(reader_b)
     for token in (a_token, b_token):
