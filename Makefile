@@ -14,7 +14,7 @@ run: $(STAMP) .env
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	LOCAL_HTTP=true ALLOWED_HOSTS="$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1}" \
-	  $(BIN)/daphne -b $(HOST) -p $(PORT) --access-log - novosphere.asgi:application
+	  $(BIN)/python -m novosphere.wsserver -b $(HOST) -p $(PORT) --access-log - novosphere.asgi:application
 
 # Runs the suite on SQLite (the embedded default), then on PostgreSQL. The tests
 # that need Redis (marked `redis`) belong to the scale stack, PostgreSQL + Redis:

@@ -577,8 +577,9 @@ def run(args: argparse.Namespace) -> None:
 
         worker = start("celery", [sys.executable, "-m", "celery", "-A", "novosphere", "worker", "--pool=solo",
                                   "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"])
-        daphnes = [start(f"daphne{k}", [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                                        "novosphere.asgi:application"]) for k, port in enumerate(ports)]
+        # Daphne as `manage.py serve` runs it (novosphere/wsserver.py).
+        daphnes = [start(f"daphne{k}", [sys.executable, "-m", "novosphere.wsserver", "-v", "0", "-b", "127.0.0.1",
+                                        "-p", str(port), "novosphere.asgi:application"]) for k, port in enumerate(ports)]
         for base, daphne in zip(bases, daphnes, strict=True):
             wait_for_http(base + "/api/health/", daphne)
         print(f"Daphne on {', '.join(bases)}; REST to {len(rest_bases)}, websockets to {len(ws_bases)}", flush=True)

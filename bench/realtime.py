@@ -25,6 +25,7 @@ Everything stays on 127.0.0.1 and every wait is bounded.
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -62,6 +63,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--py-spy", metavar="PREFIX", default="",
                         help="if set, record the Daphne process with py-spy during the writes "
                              "(raw collapsed stacks, idle included, to PREFIX.<layer>.txt; needs py-spy in the venv)")
+    parser.add_argument("--client", choices=["websockets", "raw"], default="websockets",
+                        help="the clients: the websockets library, or a bare frame splitter that costs "
+                             "the bench's process far less per frame (see RawWebsocket)")
+    parser.add_argument("--server", choices=["wsserver", "daphne"], default="wsserver",
+                        help="python -m novosphere.wsserver (what manage.py serve runs), or plain Daphne "
+                             "(no frame shortcut: frames take the ASGI send)")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that takes seconds (CI): 20 clients, 3 writes")
     args = parser.parse_args()
     if args.smoke:
@@ -92,6 +99,55 @@ def threads_of(pid: int) -> int:
 
 
 
+
+
+class RawWebsocket:
+    """`--client raw`: a websocket client that only splits frames (asyncio streams, no
+    parsing, queue or task hop per frame), so that at 10,000 sockets the bench's own
+    process costs a fraction of what the `websockets` library does and the figures say
+    more about the server. Text frames, pings answered, a close ends the iteration."""
+
+    close_code = None
+
+    @classmethod
+    async def connect(cls, url: str, timeout: float) -> "RawWebsocket":
+        self = cls()
+        host_port, _, path = url.removeprefix("ws://").partition("/")
+        host, port = host_port.split(":")
+        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.writer.write(f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                          .encode())
+        answer = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
+        if not answer.startswith(b"HTTP/1.1 101"):
+            self.writer.close()
+            raise ConnectionError(answer.split(b"\r\n", 1)[0].decode("latin-1"))
+        return self
+
+    async def __aiter__(self):
+        buffer = b""
+        while chunk := await self.reader.read(1 << 16):
+            buffer += chunk
+            while len(buffer) >= 2:
+                length, start = buffer[1] & 0x7F, 2
+                if length == 126:
+                    length, start = int.from_bytes(buffer[2:4], "big"), 4
+                elif length == 127:
+                    length, start = int.from_bytes(buffer[2:10], "big"), 10
+                if len(buffer) < start + length:
+                    break
+                opcode, payload, buffer = buffer[0] & 0x0F, buffer[start:start + length], buffer[start + length:]
+                if opcode == 1:
+                    yield payload.decode()
+                elif opcode == 9:  # ping: a masked pong (zero mask) with its payload
+                    self.writer.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+                elif opcode == 8:
+                    self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+                    return
+
+    async def close(self) -> None:
+        self.writer.close()
 
 
 # --- seeding (ORM, in this process) -------------------------------------------
@@ -213,12 +269,15 @@ async def redis_baseline(url: str, samples: int) -> list[float]:
 async def run_layer(args, layer: str, database, city: str, tokens: list[str], writers) -> dict:
     from websockets.asyncio.client import connect
 
-    from tests.e2e.server import Daphne
+    from tests.e2e.server import PLAIN_DAPHNE, Daphne
 
     env = {"REDIS_URL": args.redis_url} if layer == "redis" else {}
     # Generous client limits: the bench client must not be what closes sockets.
     env.update({"WS_FRAMES_PER_SECOND": "100", "WS_FRAME_BURST": "100", "LOG_LEVEL": "WARNING"})
-    daphne = Daphne(database, env=env, migrate=False)
+    argv = None
+    if args.server == "daphne":
+        argv = lambda port: [*PLAIN_DAPHNE, "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"]  # noqa: E731
+    daphne = Daphne(database, env=env, migrate=False, argv=argv)
     pid = daphne.process.pid
     result: dict = {"layer": layer, "n": len(tokens)}
     sockets = []
@@ -240,8 +299,11 @@ async def run_layer(args, layer: str, database, city: str, tokens: list[str], wr
             is_open = False
             try:
                 async with semaphore:
-                    ws = await connect(f"{daphne.ws}?token={token}", open_timeout=120, ping_interval=None,
-                                       close_timeout=2, max_queue=None)
+                    if args.client == "raw":
+                        ws = await RawWebsocket.connect(f"{daphne.ws}?token={token}", timeout=120)
+                    else:
+                        ws = await connect(f"{daphne.ws}?token={token}", open_timeout=120, ping_interval=None,
+                                           close_timeout=2, max_queue=None)
                 sockets.append(ws)
                 is_open = True
                 ready += 1
@@ -388,7 +450,7 @@ def report(results: list[dict], args) -> None:
 
     print()
     print(f"=== /ws/stream/ fan-out: {args.connections} connections, {args.seconds} writes (1/s), "
-          f"database {args.database}, one Daphne process ===")
+          f"database {args.database}, one {args.server} process, {args.client} clients ===")
     row("", *(r["layer"] for r in results))
     row("connections open / asked", *(f"{r['connected']} / {r['n']}" for r in results))
     row("connect failures", *(str(r["connect_failures"] or 0) for r in results))
@@ -448,17 +510,9 @@ def main() -> None:
         os.environ["DATABASE_URL"] = args.postgres_url
     else:
         os.environ.pop("DATABASE_URL", None)
-    import tempfile
-
+    # tests/e2e/server.py runs `python -m novosphere.wsserver` with this interpreter,
+    # as `manage.py serve` does in production.
     from tests.e2e import server
-
-    # tests/e2e/server.py runs the `daphne` script next to sys.executable, whose
-    # shebang may name another checkout's interpreter: run this venv's instead.
-    launcher = Path(tempfile.mkdtemp(prefix="bench-rt-")) / "daphne"
-    launcher.write_text(f"#!{sys.executable}\nfrom daphne.cli import CommandLineInterface\n"
-                        "CommandLineInterface.entrypoint()\n")
-    launcher.chmod(0o755)
-    server.DAPHNE = launcher
 
     # The database is a copy of the benchmarks' migrated template, not of one migrated here.
     if args.database == "postgres":

@@ -22,6 +22,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -76,6 +77,7 @@ class TokenBucket:
 
 class StreamConsumer(AsyncWebsocketConsumer):
     mailbox = None
+    send_text = None  # the server's frame shortcut, if any (set in __call__)
 
     async def __call__(self, scope, receive, send):
         """Channels' AsyncConsumer.__call__, with the hub's mailbox for a layer channel."""
@@ -86,6 +88,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.hub = hub.local()
         self.mailbox = hub.Mailbox(self)
         self.base_send = send
+        # The server's shortcut for frames, when it has one (novosphere/wsserver.py: EXTENSION).
+        frames = (scope.get("extensions") or {}).get("novosphere.frames")
+        self.send_text = frames["send_text"] if frames else None
         try:
             await await_many_dispatch([receive, self.mailbox.get], self.dispatch)
         except StopConsumer:
@@ -256,8 +261,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- wake-ups from the channel layer ------------------------------------
 
     async def send_frame(self, text: str) -> None:
-        """`send(text_data=...)` for the hub, without channels' two wrappers around it."""
-        await self.base_send({"type": "websocket.send", "text": text})
+        """`send(text_data=...)` for the hub's frames: under `python -m novosphere.wsserver`,
+        straight to the socket, framed once per text for the whole process (see there);
+        elsewhere through the ASGI send, without channels' two wrappers around it."""
+        if self.send_text is not None:
+            self.send_text(text)
+            return
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Disconnected:
+            # Plain Daphne: the socket is closing (its close frame is out, the client's reply
+            # is not in). It gets nothing; raised into the hub, this would end every socket.
+            pass
 
     def settle_now(self, event: dict) -> str | None:
         """What `stream_activity` does with `event`, when it needs no database: the frame
@@ -296,7 +311,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if text is None:
             text = await self._settle_with_database(event)
         if text:
-            await self.send(text_data=text)
+            await self.send_frame(text)
 
     async def _settle_with_database(self, event: dict) -> str:
         """What `settle_now` leaves: a gap (read the stream) or a private activity (check it)."""

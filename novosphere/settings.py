@@ -553,3 +553,6 @@ WS_RESUME_LIMIT = env.int("WS_RESUME_LIMIT", default=500)
 # (a channel layer drops them when overloaded); see feeds/sweep.py.
 WS_SWEEP_SECONDS = env.float("WS_SWEEP_SECONDS", default=5.0)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)
+# Accept clients' permessage-deflate offers (novosphere/wsserver.py): fewer bytes on
+# the wire, but every frame is then compressed once per socket instead of framed once.
+WS_PERMESSAGE_DEFLATE = env.bool("WS_PERMESSAGE_DEFLATE", default=False)

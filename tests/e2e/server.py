@@ -14,7 +14,10 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DAPHNE = Path(sys.executable).with_name("daphne")
+# What `manage.py serve` runs: Daphne with the live stream's frame shortcut (novosphere/wsserver.py).
+SERVER = [sys.executable, "-m", "novosphere.wsserver"]
+# Daphne itself, as installed (no shortcut: the consumer's fallback).
+PLAIN_DAPHNE = [sys.executable, "-m", "daphne"]
 
 
 def free_port() -> int:
@@ -133,7 +136,7 @@ class Daphne:
         self.log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             argv(self.port) if argv else
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "novosphere.asgi:application"],
+            [*SERVER, "-b", "127.0.0.1", "-p", str(self.port), "novosphere.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_until_serving(healthy=wait_for_health)

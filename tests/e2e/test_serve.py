@@ -31,7 +31,7 @@ def served(redis_url):
 
 def children_of(pid: int) -> list[str]:
     out = subprocess.run(["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "daphne" in line]
+    return [line for line in out.splitlines() if "novosphere.wsserver" in line]
 
 
 def daphnes_of(pid: int, expected: int, timeout: float = 15) -> int:

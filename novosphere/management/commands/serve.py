@@ -4,8 +4,8 @@
         .venv/bin/python manage.py serve --port 8000 --workers 2 --ws-port 8001 --celery
 
 The command opens the listening sockets itself and hands each to its Daphne
-processes (`daphne --fd`), so the kernel spreads connections over them with no
-proxy in front. With `--ws-port`, websocket clients connect there, to processes
+processes (`python -m novosphere.wsserver --fd`: Daphne, see there), so the
+kernel spreads connections over them with no proxy in front. With `--ws-port`, websocket clients connect there, to processes
 that no REST request makes wait (a proxy in front routes `/ws/` to it; the API
 answers websockets on both ports either way). `--celery` adds a Celery worker
 with the beat sweeps. A process that dies is started again, with one log line.
@@ -62,7 +62,8 @@ class Command(BaseCommand):
             raise CommandError(_("Several processes need REDIS_URL (channel layer, read cache, background work)."))
         plan = []  # (label, argv, fds)
         sockets = []
-        daphne = [str(BIN / "daphne")] + (["--access-log", "-"] if options["access_log"] else [])
+        # Daphne with the live stream's frame shortcut (novosphere/wsserver.py), same arguments.
+        daphne = [sys.executable, "-m", "novosphere.wsserver"] + (["--access-log", "-"] if options["access_log"] else [])
         for port, count, label in ((options["port"], options["workers"], "web"),
                                    (options["ws_port"], options["ws_workers"], "websocket")):
             if not port or count < 1:
