@@ -34,13 +34,18 @@ def follows(server, token: str, target: str) -> None:
     assert status == 200, body
 
 
+def accounts(server, handles: list[str]) -> list[str]:
+    """`handles` registered, for others to follow: each follow of one is an activity to watch for."""
+    for handle in handles:
+        server.register(handle)
+    return handles
+
+
 def test_two_sockets_on_one_stream_each_get_only_what_they_may_see(server, unique):
     owner, owner_token, member_token, outsider_token, slug = private_project_with_member(server, unique, "Cercle ")
     for token in (member_token, outsider_token):
         follows(server, token, owner)
-    targets = [unique("t") for _ in range(3)]
-    for target in targets:
-        server.register(target)
+    targets = accounts(server, [unique("t") for _ in range(3)])
 
     async def scenario():
         # Two sockets of the member and one of the outsider, all on the owner's stream in one process.
@@ -75,9 +80,7 @@ def test_following_then_unfollowing_moves_one_socket_and_leaves_the_other(server
     alice, carol, bob = unique("alice"), unique("carol"), unique("bob")
     alice_token, carol_token, bob_token = server.register(alice), server.register(carol), server.register(bob)
     follows(server, carol_token, bob)
-    targets = [unique("t") for _ in range(4)]
-    for target in targets:
-        server.register(target)
+    targets = accounts(server, [unique("t") for _ in range(4)])
 
     async def scenario():
         async with connect(server.ws + f"?token={alice_token}") as alice_ws, \
@@ -114,9 +117,7 @@ def test_many_sockets_in_one_daphne_are_one_group_member_and_get_each_frame_once
         readers = [server.register(f"hubreader{n}") for n in range(6)]
         for token in readers:
             follows(server, token, writer)
-        targets = [f"hubtarget{n}" for n in range(8)]
-        for target in targets:
-            server.register(target)
+        targets = accounts(server, [f"hubtarget{n}" for n in range(8)])
         group_key = f"asgi:group:{group_for_stream('actor:' + writer)}"
 
         async def scenario():
