@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from types import SimpleNamespace
 
 from django.db import connections, router
@@ -9,6 +10,7 @@ from django.db.models import F, Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
+from novosphere.compiled import compiled_rows, distinct
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
@@ -92,8 +94,20 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
     from moderation.selectors import blocked_by, blocked_ids
 
     me = viewer_actor(viewer)
+    # The blocked actors as a list, read now: most readers block nobody, and then the
+    # rule has no block part at all to build, plan and run (one subquery per kind).
+    # Past a few hundred, a subquery again (SQLite takes at most 32,766 parameters).
+    blocked = sorted(blocked_ids(me)) if me is not None else []
+    if len(blocked) > MANY_BLOCKS:
+        blocked = blocked_by(me)
+    return _visibility(viewer, signed_in=me is not None, blocked=blocked, prefix=prefix, ask_subjects=ask_subjects)
+
+
+def _visibility(viewer, *, signed_in: bool, blocked, prefix: str, ask_subjects: bool) -> Q:
+    """`activity_visibility` for a reader signed in or not, who blocks `blocked` (a list of
+    actor ids or a subquery); `viewer` is only asked with `ask_subjects`."""
     audience = f"{prefix}audience"
-    if me is None:
+    if not signed_in:
         rule = Q(**{audience: kinds.Audience.EVERYONE})
     else:
         some = Q(**{audience: kinds.Audience.SOME})
@@ -101,12 +115,7 @@ def activity_visibility(viewer, prefix: str = "", *, ask_subjects: bool = True) 
             some &= kinds.visible_subjects(viewer, prefix=prefix)
         rule = Q(**{f"{audience}__in": [kinds.Audience.EVERYONE, kinds.Audience.SIGNED_IN]}) | some
     rule &= activity_shown(prefix)
-    # The blocked actors as a list, read now: most readers block nobody, and then the
-    # rule has no block part at all to build, plan and run (one subquery per kind).
-    # Past a few hundred, a subquery again (SQLite takes at most 32,766 parameters).
-    blocked_list = sorted(blocked_ids(me)) if me is not None else []
-    if blocked_list:
-        blocked = blocked_list if len(blocked_list) <= MANY_BLOCKS else blocked_by(me)
+    if isinstance(blocked, QuerySet) or blocked:
         rule &= ~Q(**{f"{prefix}actor__in": blocked})
         about_blocked = kinds.blocked_subjects(blocked, prefix=prefix)
         if about_blocked is not None:
@@ -134,17 +143,27 @@ def visible_activities(viewer) -> QuerySet[Activity]:
 
 def home_stream_keys(actor: Actor) -> list[str]:
     """The streams whose activity lands in `actor`'s home timeline: its own and those it follows."""
-    # Read as values, not models: a person follows dozens of streams, and this runs on every
-    # home read; each kind spells its key from the fields it names (`kind`, `handle`, `slug`).
-    follows = Follow.objects.filter(follower=actor).values_list(
-        "target_actor__kind", "target_actor__handle", "target_project__slug"
-    )
+    # Read as values, compiled once: a person follows dozens of streams, and this runs on
+    # every home read; each kind spells its key from the fields it names (`kind`, `handle`, `slug`).
+    follows = compiled_rows("feeds.home_stream_keys", _follow_keys, using=router.db_for_read(Follow), follower=actor.pk)
     actors, projects = kinds.kind_named("actor"), kinds.kind_named("project")
     return [kinds.stream_key(actor)] + [
         actors.stream_key(SimpleNamespace(kind=kind, handle=handle)) if handle is not None
         else projects.stream_key(SimpleNamespace(slug=slug))
         for kind, handle, slug in follows
     ]
+
+
+def _follow_keys(follower):
+    return Follow.objects.filter(follower=follower).values_list(
+        "target_actor__kind", "target_actor__handle", "target_project__slug"
+    )
+
+
+def merged_streams() -> set[str]:
+    """The streams too big to fan out, merged into their followers' timelines at read time."""
+    return {stream for (stream,) in compiled_rows(
+        "feeds.merged_streams", partial(MergedStream.objects.values_list, "stream"), using=router.db_for_read(MergedStream))}
 
 
 def home_timeline(*, viewer, before: str | None = None, after: str | None = None, limit: int = 20) -> Page:
@@ -159,7 +178,7 @@ def home_timeline(*, viewer, before: str | None = None, after: str | None = None
     # table of them, read whole, says which. Each is then read newest first along its
     # (stream, activity) index and cut at the window; a single query over all of them
     # would read every entry they hold.
-    merged = set(MergedStream.objects.values_list("stream", flat=True))
+    merged = merged_streams()
     for key in home_stream_keys(me):
         if key in merged:
             sources.append(Source(StreamEntry, stream=key, merged_at_read=True))
@@ -264,20 +283,34 @@ def visible_among(viewer, ids) -> list[ActivityRow]:
     """The activities `ids` that `viewer` may see, loaded for a page.
 
     Most activities are for everyone or every signed-in reader, and their stored
-    audience decides. Only `private` ones ask their subjects' kinds, in a second
-    query over those alone: that rule costs more to build and plan than the rest of
-    a page, and most pages hold no private activity.
+    audience decides: that query runs on every page, so it is compiled once per
+    shape (`novosphere.compiled`). Only `private` ones ask their subjects' kinds, in
+    a second query over those alone: that rule costs more to build and plan than the
+    rest of a page, and most pages hold no private activity.
     """
-    rows = [
-        ActivityRow(*values[:-3], ActorRef(*values[-3:]))
-        for values in Activity.objects.filter(pk__in=ids).filter(activity_visibility(viewer, ask_subjects=False))
-        .values_list(*ROW_FIELDS)
-    ]
+    from moderation.selectors import blocked_ids
+
+    me = viewer_actor(viewer)
+    blocked = sorted(blocked_ids(me)) if me is not None else []
+    if len(blocked) <= MANY_BLOCKS:
+        signed_in = me is not None
+        found = compiled_rows(
+            f"feeds.visible_among.{'signed-in' if signed_in else 'anonymous'}", partial(_rows_among, signed_in=signed_in),
+            using=router.db_for_read(Activity), ids=distinct(ids), blocked=blocked,
+        )
+    else:
+        found = Activity.objects.filter(pk__in=ids).filter(activity_visibility(viewer, ask_subjects=False)).values_list(*ROW_FIELDS)
+    rows = [ActivityRow(*values[:-3], ActorRef(*values[-3:])) for values in found]
     undecided = [activity.id for activity in rows if activity.audience == kinds.Audience.SOME]
     if undecided:
         seen = set(Activity.objects.filter(pk__in=undecided).filter(activity_visibility(viewer)).values_list("id", flat=True))
         rows = [activity for activity in rows if activity.audience != kinds.Audience.SOME or activity.id in seen]
     return rows
+
+
+def _rows_among(ids, blocked, *, signed_in: bool):
+    rule = _visibility(None, signed_in=signed_in, blocked=blocked, prefix="", ask_subjects=False)
+    return Activity.objects.filter(pk__in=ids).filter(rule).values_list(*ROW_FIELDS)
 
 
 def _page(sources: list[Source], viewer, *, before, after, limit: int) -> Page:
