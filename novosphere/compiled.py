@@ -13,7 +13,6 @@ setting, the time): what it read would be kept in the SQL.
 """
 
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 
 from django.core.exceptions import EmptyResultSet
@@ -25,9 +24,11 @@ from django.db.models.query import get_related_populators
 _STRING_MARKER = "\x00novosphere-value-{}\x00"
 _INTEGER_MARKER = -(10**15)
 
-# One cache per database connection: the column converters kept with the SQL belong to
-# the connection they were made for, and each thread has its own.
-_cache: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+# One cache per database alias, shared by every thread: under ASGI each request runs in
+# a thread of its own, with a connection object of its own. The compiler kept with the
+# SQL reads columns back with the converters of the connection it was made for; they
+# depend on the alias's settings (its backend, its time zone), not on that connection.
+_cache: dict[str, dict] = {}
 _cache_lock = threading.Lock()
 _MAX_SHAPES = 512
 
@@ -92,16 +93,18 @@ class _Compiled:
 
 def _compiled(name: str, build: Callable[..., QuerySet], using: str, values: dict) -> tuple[_Compiled, object]:
     shape = (name, *((key, len(value)) if isinstance(value, (list, tuple)) else key for key, value in sorted(values.items())))
-    connection = connections[using]
-    with _cache_lock:
-        shapes = _cache.setdefault(connection, {})
+    shapes = _cache.get(using)
+    if shapes is None:
+        with _cache_lock:
+            shapes = _cache.setdefault(using, {})
     compiled = shapes.get(shape)
     if compiled is None:
         compiled = _Compiled(build, using, values)
-        if len(shapes) >= _MAX_SHAPES:
-            shapes.clear()
-        shapes[shape] = compiled
-    return compiled, connection
+        with _cache_lock:
+            if len(shapes) >= _MAX_SHAPES:
+                shapes.clear()
+            shapes[shape] = compiled
+    return compiled, connections[using]
 
 
 def _fetch(compiled: _Compiled, connection, values: dict) -> list:
