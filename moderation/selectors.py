@@ -33,7 +33,7 @@ def blocked_ids(actor: Actor | None) -> set[int]:
 
 
 def _blocked_of(blocker):
-    return Block.objects.filter(blocker=blocker).values_list("blocked")
+    return blocked_by(blocker).values_list("blocked")  # `blocker`: the actor's id, a compiled value
 
 
 def blocks(*, blocker: Actor | None, blocked: Actor | None) -> bool:
