@@ -3,10 +3,10 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+from novosphere.http_handler import get_pooled_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novosphere.settings")
-django_asgi_app = get_asgi_application()
+django_asgi_app = get_pooled_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

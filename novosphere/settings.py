@@ -169,6 +169,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         server_side_binding=True,
         prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=2),
     )
+# Threads per server process for HTTP requests (novosphere/http_handler.py): enough to
+# overlap database waits; more only make requests contend for the interpreter.
+HTTP_THREADS = env.int("HTTP_THREADS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "profiles.User"
 

@@ -1,8 +1,7 @@
 import csv
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -64,11 +63,10 @@ def json_chunks(head: dict, batches: Iterator[list[dict]]) -> Iterator[str]:
     yield '], "next": null}'
 
 
-async def streamed(chunks: Iterator[str]) -> AsyncIterator[bytes]:
-    """Under ASGI Django would read a sync iterator whole before sending it: each batch
-    is read on the request's own thread instead, and sent as soon as it is ready."""
-    step = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await step(chunks, None)) is not None:
+def streamed(chunks: Iterator[str]) -> Iterator[bytes]:
+    """The export's bytes, batch by batch: the server consumes it on the request's own
+    thread, sending each batch as soon as it is read (novosphere/http_handler.py)."""
+    for chunk in chunks:
         yield chunk.encode()
 
 

@@ -6,17 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from events.models import Event, Territory, TerritoryCity
 from projects.models import Project, Visibility
 from tests.conftest import make_city, make_org, make_person
 
-pytestmark = [
-    pytest.mark.django_db,
-    # The sync test client reads the stream whole; Daphne (and AsyncClient below) stream it.
-    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators"),
-]
+pytestmark = pytest.mark.django_db
 
 LICENCE = "Licence Ouverte / Etalab 2.0"
 
@@ -113,19 +110,30 @@ def test_events_exclude_private_ones_and_name_only_organizations(api, ecosystem)
 
 @pytest.mark.django_db(transaction=True)
 def test_over_asgi_the_export_streams_batch_by_batch(ecosystem, settings):
-    from asgiref.sync import async_to_sync
-    from django.test import AsyncClient
+    """Through the server's own ASGI app (novosphere/http_handler.py), not the test client."""
+    from asgiref.testing import ApplicationCommunicator
+
+    from novosphere.http_handler import PooledASGIHandler
 
     settings.OPENDATA_BATCH_SIZE = 1
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/territories/bretagne/export/", "raw_path": b"",
+             "query_string": b"entity=projects&format=csv", "headers": [(b"host", b"testserver")],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80), "scheme": "http", "root_path": ""}
 
-    async def chunks() -> list[bytes]:
-        response = await AsyncClient().get("/api/v1/territories/bretagne/export/?entity=projects&format=csv")
-        assert response.status_code == 200 and response.is_async
-        return [chunk async for chunk in response.streaming_content]
+    async def messages() -> list[dict]:
+        app = ApplicationCommunicator(PooledASGIHandler(threads=2), scope)
+        await app.send_input({"type": "http.request", "body": b""})
+        received = [await app.receive_output(10)]
+        while received[-1].get("more_body", received[-1]["type"] == "http.response.start"):
+            received.append(await app.receive_output(10))
+        await app.wait(10)
+        return received
 
-    received = async_to_sync(chunks)()
-    assert len(received) == 1 + 3  # the header line, then one chunk per batch of one row
-    assert len(list(csv.DictReader(io.StringIO(b"".join(received).decode())))) == 3
+    start, *body = async_to_sync(messages)()
+    assert start["status"] == 200 and (b"Content-Type", b"text/csv; charset=utf-8") in start["headers"]
+    chunks = [message["body"] for message in body if message.get("body")]
+    assert len(chunks) == 1 + 3  # the header line, then one chunk per batch of one row
+    assert len(list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))) == 3
 
 
 def test_the_same_rows_come_out_of_json_and_csv(api, ecosystem):

@@ -1,10 +1,10 @@
-"""Serve with every core of the box: several Daphne processes on one socket, websockets on their own.
+"""Serve with every core of the box: several Daphne processes on one port, websockets on their own.
 
     REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://... \\
         .venv/bin/python manage.py serve --port 8000 --workers 2 --ws-port 8001 --celery
 
-The command opens the listening sockets itself and hands each to its Daphne
-processes (`python -m novosphere.wsserver --fd`: Daphne, see there), so the
+The command opens the listening sockets itself (one per process, SO_REUSEPORT) and
+hands each to its Daphne process (`python -m novosphere.wsserver --fd`: Daphne, see there), so the
 kernel spreads connections over them with no proxy in front. With `--ws-port`, websocket clients connect there, to processes
 that no REST request makes wait (a proxy in front routes `/ws/` to it; the API
 answers websockets on both ports either way). `--celery` adds a Celery worker
@@ -33,14 +33,27 @@ logger = logging.getLogger("novosphere.serve")
 BIN = Path(sys.executable).parent
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per process, all on `port`: with SO_REUSEPORT the kernel
+    spreads new connections evenly over them. On one shared socket, whichever process
+    woke first accepted a whole burst of keep-alive connections and served them all
+    while the others idled (two processes served no more than one)."""
+    sockets = []
+    for _n in range(count):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        elif sockets:
+            sock.close()
+            sockets.append(sockets[0])  # no SO_REUSEPORT: the processes share one socket
+            continue
+        sock.bind((host, port or (sockets[0].getsockname()[1] if sockets else 0)))
+        sock.listen(1024)
+        sock.set_inheritable(True)
+        sockets.append(sock)
+    return sockets
 
 
 class Command(BaseCommand):
@@ -68,9 +81,9 @@ class Command(BaseCommand):
                                    (options["ws_port"], options["ws_workers"], "websocket")):
             if not port or count < 1:
                 continue
-            sock = listening_socket(options["host"], port)
-            sockets.append(sock)
-            for n in range(count):
+            own = listening_sockets(options["host"], port, count)
+            sockets += own
+            for n, sock in enumerate(own):
                 plan.append((f"{label}-{n + 1}", [*daphne, "--fd", str(sock.fileno()),
                                                   "novosphere.asgi:application"], [sock.fileno()]))
             logger.info("serve listening role=%s address=%s:%s processes=%s", label, options["host"], port, count)
