@@ -388,8 +388,18 @@ def unread_or_all(viewer, *, unread: bool) -> QuerySet[Notification]:
     me = viewer_actor(viewer)
     if me is None:
         return Notification.objects.none()
-    notifications = Notification.objects.filter(recipient=me).filter(activity_visibility(viewer, "activity__"))
-    return notifications.filter(read=False) if unread else notifications
+    mine = Notification.objects.filter(recipient=me)
+    if unread:
+        mine = mine.filter(read=False)
+    # As on a page of activities (`visible_among`): the stored audience decides most, and
+    # the subjects' kinds are asked only when some of these are `private` (building that
+    # part of the rule cost more than the rest of the request).
+    some = Q(activity__audience=kinds.Audience.SOME)
+    rule = activity_visibility(viewer, "activity__", ask_subjects=False) & ~some
+    private = mine.filter(some)
+    if private.exists():
+        rule |= Q(pk__in=private.filter(activity_visibility(viewer, "activity__")).values("pk"))
+    return mine.filter(rule)
 
 
 def unread_count(viewer) -> int:
