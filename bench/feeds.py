@@ -9,7 +9,7 @@
     .venv/bin/python bench/feeds.py --smoke           # a hundredth of the size, seconds (CI)
 
 On PostgreSQL it (re)creates the database `bench_feeds` (BENCH_PG_URL, default
-postgres://postgres@127.0.0.1:5432/bench_feeds) and builds 20,000 actors,
+postgres://postgres@127.0.0.1:5432/bench_feeds; `bench_feeds_smoke` with `--smoke`) and builds 20,000 actors,
 1,000,000 follows (five streams with ~20,000 followers each, two with 4,500)
 and 200,000 activities, with the home timelines the fan-out would have written.
 Then, over real HTTP against a Daphne server (and a Celery worker on Redis for
@@ -54,16 +54,17 @@ from bench.common import (  # noqa: E402
 )
 
 BIN = Path(sys.executable).parent
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_feeds")
+# `--smoke` (BENCH_SMOKE=1, inherited by the per-backend subprocesses): the
+# same steps at a size that runs in seconds, so the script cannot rot. On data of
+# its own: CI's smoke run must not replace the full-size data a `--reuse` measures.
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/" + ("bench_feeds_smoke" if SMOKE else "bench_feeds"))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH", "/tmp/bench_feeds.sqlite3"))
+SQLITE_PATH = Path(os.environ.get("BENCH_SQLITE_PATH", "/tmp/bench_feeds_smoke.sqlite3" if SMOKE else "/tmp/bench_feeds.sqlite3"))
 
 FULL = {"actors": 20_000, "follows": 1_000_000, "activities": 200_000, "big_followers": 20_000, "medium_followers": 4_500}
 BIG_STREAMS = 5  # actors 1..5: three cities, a famous person (a writer), an association
 MEDIUM_STREAMS = 2  # actors 6..7: people just under the fan-out threshold (writers)
-# `--smoke` (BENCH_SMOKE=1, inherited by the per-backend subprocesses): the
-# same steps at a size that runs in seconds, so the script cannot rot.
-SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 READERS = 20
 READ_REQUESTS = 20 if SMOKE else 300
 WRITES = 3 if SMOKE else 60

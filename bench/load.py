@@ -58,7 +58,9 @@ from bench.common import (  # noqa: E402
     wait_for_http,
 )
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
+# `--smoke` has a database of its own: CI's smoke run must not replace the data a `--reuse` measures.
+PG_URL = os.environ.get(
+    "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/" + ("bench_load_smoke" if "--smoke" in sys.argv[1:] else "bench_load"))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 DAPHNES = 2
 CONNECT_CONCURRENCY = 50  # websocket handshakes in flight at once
