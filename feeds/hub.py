@@ -99,8 +99,10 @@ class Mailbox:
         return True
 
     async def offer(self, message: dict) -> None:
+        """What `offer_now` could not do: straight away through the ASGI send when the server
+        has no synchronous one, else queued."""
         socket = self.socket
-        if not self.pending and socket.turn.free():
+        if socket.send_text is None and not self.pending and socket.turn.free():
             # Taken without yielding, and held across the send in case a server's send yields.
             async with socket.turn:
                 text = socket.settle_now(message)

@@ -1,5 +1,7 @@
 """Activities in Activity Streams 2.0 shape, notifications, and the query parameters of their lists."""
 
+import functools
+
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -101,13 +103,13 @@ def _ref(activity: Activity, role: str, texts: dict | None) -> dict:
 
 
 class _Rendering:
-    """What every activity of one answer is rendered with, looked up once for all of them
-    (the request's language and time zone live in context-local storage, slow to read
-    fifty times)."""
+    """What activities are rendered with in one language and time zone: looked up once per
+    page, since the request's language and time zone live in context-local storage,
+    slow to read fifty times (`_rendering`)."""
 
-    def __init__(self):
-        self.language = translation.get_language()
-        self.published = serializers.DateTimeField(default_timezone=timezone.get_current_timezone())
+    def __init__(self, language: str, zone):
+        self.language = language
+        self.published = serializers.DateTimeField(default_timezone=zone)
 
     def activity(self, activity) -> dict:
         texts = _texts(activity, self.language)
@@ -127,12 +129,22 @@ def activity_json(activity: Activity) -> dict:
     """An activity as `ActivitySerializer` declares it, built directly: pages hold up to
     100 activities, and DRF's per-field machinery was most of their cost. Takes an
     `Activity` or a page's `feeds.selectors.ActivityRow`."""
-    return _Rendering().activity(activity)
+    return _rendering().activity(activity)
+
+
+@functools.lru_cache(maxsize=64)
+def _rendering_in(language: str, zone) -> _Rendering:
+    return _Rendering(language, zone)
+
+
+def _rendering() -> _Rendering:
+    """The rendering of the current request's language and time zone."""
+    return _rendering_in(translation.get_language(), timezone.get_current_timezone())
 
 
 def page_json(page) -> dict:
     """A `feeds.selectors.Page` of activities as `ActivityPageSerializer` declares it."""
-    rendering = _Rendering()
+    rendering = _rendering()
     return {"results": [rendering.activity(activity) for activity in page.items], "next": page.next, "newer": page.newer}
 
 

@@ -59,15 +59,12 @@ class PooledASGIHandler(ASGIHandler):
             answer = await self._serve(scope, body_file, send, watch)
         finally:
             watch.stop()
-        if answer is not None:  # a whole body, sent from here
-            start, content = answer
-            await send(start)
-            for chunk, last in self.chunk_bytes(content):
-                await send({"type": "http.response.body", "body": chunk, "more_body": not last})
+        if answer is not None:  # a whole body: sent from here, as Django's handler sends it
+            await self.send_response(answer, send)
 
     def serve(self, scope, body_file, send, watch: "Watch"):
-        """The request, on a pool thread: `(start message, body)` to send, or None when it
-        was a streaming response, sent from here already."""
+        """The request, on a pool thread: its response, closed, for a whole body to send; None
+        when it was a streaming response, sent from here already."""
         try:
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)
@@ -77,7 +74,7 @@ class PooledASGIHandler(ASGIHandler):
             response._handler_class = self.__class__
             try:
                 if not response.streaming:
-                    return start_message(response), response.content
+                    return response
                 if isinstance(response, FileResponse):
                     response.block_size = self.chunk_size
                 self.stream(response, async_to_sync(send), watch)
@@ -99,7 +96,8 @@ class PooledASGIHandler(ASGIHandler):
 
 
 def start_message(response) -> dict:
-    """The `http.response.start` message of `response`: its headers and cookies, as Django's handler sends them."""
+    """The `http.response.start` message of a streaming `response`, with its headers and
+    cookies as `ASGIHandler.send_response` sends them (which cannot stream from this thread)."""
     headers = [
         (header.encode("ascii") if isinstance(header, str) else bytes(header),
          value.encode("latin1") if isinstance(value, str) else bytes(value))

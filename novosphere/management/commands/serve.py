@@ -37,23 +37,25 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """One listening socket per process, all on `port`: with SO_REUSEPORT the kernel
     spreads new connections evenly over them. On one shared socket, whichever process
     woke first accepted a whole burst of keep-alive connections and served them all
-    while the others idled (two processes served no more than one)."""
-    sockets = []
-    for _n in range(count):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        elif sockets:
-            sock.close()
-            sockets.append(sockets[0])  # no SO_REUSEPORT: the processes share one socket
-            continue
-        sock.bind((host, port or (sockets[0].getsockname()[1] if sockets else 0)))
-        sock.listen(1024)
-        sock.set_inheritable(True)
-        sockets.append(sock)
-    return sockets
+    while the others idled (two processes served no more than one). Without
+    SO_REUSEPORT the processes share one socket."""
+    reuse_port = hasattr(socket, "SO_REUSEPORT")
+    first = _listening_socket(host, port, reuse_port=reuse_port)
+    if not reuse_port:
+        return [first] * count
+    port = first.getsockname()[1]  # the one the first took, when asked for any (0)
+    return [first] + [_listening_socket(host, port, reuse_port=True) for _n in range(count - 1)]
+
+
+def _listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
 
 
 class Command(BaseCommand):
