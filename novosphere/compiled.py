@@ -1,15 +1,17 @@
 """Querysets compiled once per shape, then run again with new values.
 
 A few reads run on every request with the same query and new values: the activities of
-a page, the reader's follows and blocks. Building and compiling their queryset cost more
+a page, the reader's follows and blocks, and on every write the audience of what it is
+about (`novosphere.kinds.audience_of`). Building and compiling their queryset cost more
 than the database took to answer it. `compiled_rows` builds the queryset once per shape
 (its name and the length of each list of values), with markers in place of the values,
 keeps its SQL, where each value goes and how each column is read back, and from then on
 only fills in the values. The rule stays written once, as the ORM filter it always was.
 
 What may vary between two runs of one shape: the values passed to `compiled_rows`, and
-nothing else. A builder must not read the database or anything else that changes (a
-setting, the time): what it read would be kept in the SQL.
+nothing else. A builder must not read the database (a query while it builds raises
+`BuilderReadTheDatabase`) or anything else that changes (a setting, the time): what it
+read would be kept in the SQL.
 """
 
 import threading
@@ -45,14 +47,16 @@ class _Compiled:
                 markers[name] = [self._marker(len(where), item, where, (name, index)) for index, item in enumerate(value)]
             else:
                 markers[name] = self._marker(len(where), value, where, (name, None))
-        queryset = build(**markers)
-        self.compiler = queryset.query.get_compiler(using=alias)
-        self.empty = False
-        try:
-            self.sql, params = self.compiler.as_sql()
-        except EmptyResultSet:  # an empty IN list: no row, whatever the values
-            self.empty, self.sql, self.plan, self.converters = True, "", [], {}
-            return
+        # What a builder read would be kept in the SQL for every later run: refused.
+        with connections[alias].execute_wrapper(_no_reads_while_building):
+            queryset = build(**markers)
+            self.compiler = queryset.query.get_compiler(using=alias)
+            self.empty = False
+            try:
+                self.sql, params = self.compiler.as_sql()
+            except EmptyResultSet:  # an empty IN list: no row, whatever the values
+                self.empty, self.sql, self.plan, self.converters = True, "", [], {}
+                return
         self.plan = [self._place(param, where) for param in params]
         placed = {slot for kind, slot in self.plan if kind == "value"}
         missing = [where[marker] for marker in where if where[marker] not in placed]
@@ -89,6 +93,14 @@ class _Compiled:
             return [_Compiled._fill(item, values) for item in what]
         name, index = what
         return values[name] if index is None else values[name][index]
+
+
+class BuilderReadTheDatabase(RuntimeError):
+    """A compiled query's builder ran a query: its result would be baked into the SQL."""
+
+
+def _no_reads_while_building(execute, sql, params, many, context):
+    raise BuilderReadTheDatabase(f"a compiled query's builder must not read the database: {sql[:120]}")
 
 
 def _compiled(name: str, build: Callable[..., QuerySet], using: str, values: dict) -> tuple[_Compiled, object]:

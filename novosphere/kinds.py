@@ -28,12 +28,16 @@ stranger (`profiles.selectors.signed_in_stranger`). Nothing restates the rule.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
+
+from novosphere.compiled import compiled_rows, distinct
 
 CONTENT_LENGTH = 500
 
@@ -346,15 +350,49 @@ def _standing_viewers():
 
 def audience_of(kind: Kind, pks) -> dict:
     """{pk: Audience} of the objects `pks` of `kind`, from `visible_to` alone: EVERYONE if
-    the anonymous reader may see it, SIGNED_IN if a signed-in stranger may, else SOME."""
-    anonymous, stranger = _standing_viewers()
+    the anonymous reader may see it, SIGNED_IN if a signed-in stranger may, else SOME.
+
+    Every write that makes an activity or a search document asks this, so each kind's
+    rule for the two standing viewers is compiled once per number of pks
+    (`novosphere.compiled`): the standing viewers own nothing, so their `visible_to` is
+    the same SQL every time, and the compiler refuses a builder that reads the database."""
     pks = list(pks)
-    everyone = set(kind.visible_to(anonymous).filter(pk__in=pks).values_list("pk", flat=True))
-    signed_in = set(kind.visible_to(stranger).filter(pk__in=pks).values_list("pk", flat=True))
+    if not pks:
+        return {}
+    anonymous, stranger = _standing_viewers()
+    everyone = _visible_among(kind, "anonymous", anonymous, pks)
+    signed_in = _visible_among(kind, "stranger", stranger, pks)
     return {
         pk: Audience.EVERYONE if pk in everyone else Audience.SIGNED_IN if pk in signed_in else Audience.SOME
         for pk in pks
     }
+
+
+def _visible_among(kind: Kind, who: str, viewer, pks: list) -> set:
+    """Which of `pks` the standing viewer `who` may see, by the kind's compiled rule."""
+    def build(pks):
+        return kind.visible_to(viewer).filter(pk__in=pks).order_by().values_list("pk")
+
+    # Named by the kind object, not only its name: a kind registered again (a test's) has a rule of its own.
+    name = f"kinds.audience_of.{kind.name}.{who}.{_compiled_tag(kind)}"
+    using = router.db_for_read(kind.model)
+    try:
+        as_stored = {pk: kind.model._meta.pk.to_python(pk) for pk in pks}
+        rows = compiled_rows(name, build, using=using, pks=distinct(as_stored.values()))
+    except (TypeError, ValidationError):  # not a key the compiler takes (a uuid): the plain query
+        return set(kind.visible_to(viewer).filter(pk__in=pks).values_list("pk", flat=True))
+    found = {pk for (pk,) in rows}
+    return {pk for pk, stored in as_stored.items() if stored in found}
+
+
+_compiled_tags = itertools.count(1)
+
+
+def _compiled_tag(kind: Kind) -> int:
+    tag = kind.__dict__.get("_compiled_tag")
+    if tag is None:
+        tag = kind._compiled_tag = next(_compiled_tags)
+    return tag
 
 
 def audience_expression(kind: Kind, pks, *, field: str = "subject_id") -> Case:

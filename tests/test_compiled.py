@@ -82,3 +82,20 @@ def test_objects_come_with_what_they_select_related(rennes):
 def test_a_builder_that_drops_a_value_is_refused():
     with pytest.raises(ValueError, match="does not use"):
         compiled_rows("test.drops", lambda follower: Follow.objects.values_list("id"), follower=1)
+
+
+def _names_of_the_first_actors_city(rennes_pk):
+    from profiles.models import Actor
+
+    city = Actor.objects.get(pk=rennes_pk)  # a read while building: its answer would be kept in the SQL
+    return Actor.objects.filter(city=city).values_list("name")
+
+
+@pytest.mark.django_db
+def test_a_builder_that_reads_the_database_is_refused_every_time(rennes):
+    from novosphere.compiled import BuilderReadTheDatabase
+
+    for _ in range(2):  # nothing half-built is kept for the next run
+        with pytest.raises(BuilderReadTheDatabase):
+            compiled_rows("test.reads", lambda: _names_of_the_first_actors_city(rennes.pk))
+    assert compiled_rows("test.one", _one_actor_by_handle, handle="rennes") == list(_one_actor_by_handle("rennes"))

@@ -125,3 +125,40 @@ def test_an_activity_naming_an_actor_in_a_private_project_is_about_the_project(d
     assert (removal.subject_kind, removal.audience) == ("project", "some")
     seen = " ".join(item["summary"] for item in api.get("/api/v1/actors/alice/activity/").json()["results"])
     assert "Labo secret" not in seen
+
+
+def _audience_by_the_plain_rule(kind, pks) -> dict:
+    """What `audience_of` answers, asked of the ORM directly (no compiled query)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from profiles.selectors import signed_in_stranger
+
+    everyone = set(kind.visible_to(AnonymousUser()).filter(pk__in=pks).values_list("pk", flat=True))
+    signed_in = set(kind.visible_to(signed_in_stranger()).filter(pk__in=pks).values_list("pk", flat=True))
+    return {pk: "everyone" if pk in everyone else "signed_in" if pk in signed_in else "some" for pk in pks}
+
+
+def test_the_compiled_audience_of_every_kind_is_its_plain_rule_after_every_change(world, bob, moderator):
+    """`audience_of` runs each kind's rule compiled once per number of pks: the same shape must
+    read the rule's answer for other objects, and again after they change."""
+    def check():
+        for kind in kinds.all_kinds():
+            pks = list(kind.model._default_manager.order_by("pk").values_list("pk", flat=True))
+            for some in (pks, pks[:1], pks[-1:], [*pks, -1]):
+                assert kinds.audience_of(kind, some) == _audience_by_the_plain_rule(kind, some), kind.name
+
+    check()
+    world.visibility = "members"
+    world.save()
+    check()
+    world.visibility = "private"
+    world.save()
+    check()
+    world.visibility = "public"
+    world.save()
+    check()
+    assert set_hidden(kind="project", pk=world.pk, hidden=True, moderator=moderator)
+    check()
+    assert suspend_actor(actor=bob, suspended=True, moderator=moderator)
+    check()
+    assert kinds.audience_of(kinds.kind_named("actor"), [bob.pk]) == {bob.pk: "some"}
