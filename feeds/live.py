@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -178,10 +179,17 @@ def blocked_from_stream(*, user, key: str) -> bool:
 
 def visibility_of(activity: Activity) -> str:
     """Who may see `activity` now, as far as it is the same for every signed-in reader:
-    HIDDEN when no reader may (`feeds.selectors.activity_shown`), else its stored audience."""
-    if not Activity.objects.filter(pk=activity.pk).filter(activity_shown()).exists():
-        return HIDDEN
-    return activity.audience
+    HIDDEN when no reader may (`feeds.selectors.activity_shown`), else its stored audience.
+    Reads `activity.shown` when `with_shown` annotated it."""
+    shown = getattr(activity, "shown", None)
+    if shown is None:
+        shown = Activity.objects.filter(pk=activity.pk).filter(activity_shown()).exists()
+    return activity.audience if shown else HIDDEN
+
+
+def with_shown(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """`activities`, each told whether any reader may see it (`shown`), in the same query."""
+    return activities.annotate(shown=Exists(Activity.objects.filter(activity_shown(), pk=OuterRef("pk"))))
 
 
 def subject_blocked_with(activity: Activity) -> list[int]:
@@ -195,16 +203,20 @@ def subject_blocked_with(activity: Activity) -> list[int]:
     return kind.blocked_with(subject) if subject is not None else []
 
 
-def previous_on_stream(key: str, activity_id: str) -> str | None:
-    """The largest activity id on stream `key` below `activity_id` (one indexed query).
+def streams_with_previous(activity_id: str) -> list[tuple[str, str | None]]:
+    """(stream, previous id) of each stream the activity is on: the largest activity id on
+    that stream below this one, in one query (an indexed look-up per stream).
 
     At push time every smaller id is committed (commit-ordered ids), so a reader
-    that has handled `key` up to this id is missing nothing before `activity_id`."""
-    return (
-        StreamEntry.objects.filter(stream=key, activity_id__lt=activity_id)
+    that has handled the stream up to that id is missing nothing before `activity_id`."""
+    previous = (
+        StreamEntry.objects.filter(stream=OuterRef("stream"), activity_id__lt=OuterRef("activity_id"))
         .order_by("-activity_id")
-        .values_list("activity_id", flat=True)
-        .first()
+        .values("activity_id")[:1]
+    )
+    return list(
+        StreamEntry.objects.filter(activity_id=activity_id).order_by("stream")
+        .annotate(previous=Subquery(previous)).values_list("stream", "previous")
     )
 
 
@@ -218,7 +230,7 @@ def push_activity(activity_id: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    activity = Activity.objects.select_related("actor").filter(pk=activity_id).first()
+    activity = with_shown(Activity.objects.select_related("actor").filter(pk=activity_id)).first()
     if activity is None:
         return  # deleted since
     visibility = visibility_of(activity)
@@ -233,7 +245,7 @@ def push_activity(activity_id: str) -> None:
             "type": "stream.activity",
             "stream": key,
             "id": activity_id,
-            "prev": previous_on_stream(key, activity_id),
+            "prev": previous,
             "subject_kind": activity.subject_kind,
             "subject_id": activity.subject_id,
             # Readers who block one of these skip it: the author, and whoever a block
@@ -243,7 +255,7 @@ def push_activity(activity_id: str) -> None:
             "visibility": visibility,
             "frames": frames,
         }
-        for key in StreamEntry.objects.filter(activity_id=activity_id).values_list("stream", flat=True)
+        for key, previous in streams_with_previous(activity_id)
     ]
     recipients = list(Notification.objects.filter(activity_id=activity_id).values_list("recipient_id", flat=True))
     async_to_sync(_send_all)(layer, events, recipients)
@@ -361,9 +373,9 @@ def payload_json(activity: Activity) -> str:
 
 def activity_payload(activity: Activity) -> dict:
     """The activity as API.md shapes it (shared with the REST feed's serializer)."""
-    from feeds.serializers import ActivitySerializer
+    from feeds.serializers import activity_json
 
-    return ActivitySerializer(activity).data
+    return activity_json(activity)
 
 
 def notification_payload(notification: Notification) -> dict:
