@@ -196,11 +196,7 @@ def subject_blocked_with(activity: Activity) -> list[int]:
     """The actors whose block hides this activity's subject from the blocker."""
     if not activity.subject_kind:
         return []
-    kind = kinds.kind_named(activity.subject_kind)
-    if not kind.blocked_through:
-        return []
-    subject = kind.model._default_manager.filter(pk=activity.subject_id).first()
-    return kind.blocked_with(subject) if subject is not None else []
+    return kinds.kind_named(activity.subject_kind).blocked_with(activity.subject_id)
 
 
 def streams_with_previous(activity_id: str) -> list[tuple[str, str | None]]:

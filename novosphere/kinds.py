@@ -152,16 +152,12 @@ class Kind:
             rule = excluded if rule is None else rule | excluded
         return rule
 
-    def blocked_with(self, obj) -> list[int]:
-        """The ids of the actors whose block hides `obj` from the blocker."""
-        found = []
-        for field in self.blocked_through:
-            *path, last = field.split("__")
-            holder = obj
-            for step in path:
-                holder = getattr(holder, step)
-            found.append(holder.pk if last == "pk" else getattr(holder, f"{last}_id"))
-        return found
+    def blocked_with(self, pk) -> list[int]:
+        """The ids of the actors whose block hides the object `pk` from the blocker (one query)."""
+        if not self.blocked_through:
+            return []
+        row = self.model._default_manager.filter(pk=pk).values_list(*self.blocked_through).first()
+        return list(row) if row is not None else []
 
     def depends_on(self, kind: str, pks: QuerySet | list) -> QuerySet | None:
         """Primary keys of this kind's objects whose visibility follows from the objects
@@ -361,7 +357,8 @@ def audience_of(kind: Kind, pks) -> dict:
         return {}
     anonymous, stranger = _standing_viewers()
     everyone = _visible_among(kind, "anonymous", anonymous, pks)
-    signed_in = _visible_among(kind, "stranger", stranger, pks)
+    # A rule that is the same for every viewer gives the stranger what it gave the anonymous reader.
+    signed_in = everyone if kind.same_for_every_viewer else _visible_among(kind, "stranger", stranger, pks)
     return {
         pk: Audience.EVERYONE if pk in everyone else Audience.SIGNED_IN if pk in signed_in else Audience.SOME
         for pk in pks
