@@ -17,8 +17,22 @@ from novosphere import publisher
     max_retries=5,
 )
 def run_outbox_item(item_id: int) -> bool:
-    """Do the work of one outbox row."""
+    """Do the work of one outbox row (kept for messages queued by an older version)."""
     return publisher.run_by_id(item_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_outbox_items(item_ids: list[int]) -> bool:
+    """Do the work of the outbox rows of one transaction, in the order they were written.
+    A retry runs them all again: the rows already done are gone, and skipped."""
+    done = [publisher.run_by_id(item_id) for item_id in item_ids]
+    return all(done)
 
 
 @shared_task

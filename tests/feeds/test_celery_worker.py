@@ -160,3 +160,32 @@ def test_a_worker_killed_mid_task_loses_nothing(start_worker):
     start_worker(**slow)
     assert wait_until(lambda: entries_for(activity_id, fans) == len(fans)), "the task was lost with its worker"
     assert TimelineEntry.objects.filter(activity_id=activity_id).count() == len(fans) + 1  # and alice's own
+
+
+def test_a_transactions_worker_rows_go_as_one_task_and_a_rolled_back_savepoint_adds_nothing(start_worker, tmp_path):
+    from django.db import transaction
+
+    from novosphere import publisher
+    from novosphere.models import OutboxItem
+
+    alice, fans, city = network(3)
+    nantes = make_city("nantes")
+    with transaction.atomic():
+        services.follow(follower=alice, target=city)  # a fan-out and a delivery fan-out
+        try:
+            with transaction.atomic():
+                services.follow(follower=alice, target=nantes)  # two more rows, rolled back
+                raise RuntimeError("changed my mind")
+        except RuntimeError:
+            pass
+        assert OutboxItem.objects.filter(kind__in=["feeds.fan_out", "delivery.fan_out"]).count() == 2
+    activity_id = client_for(alice).get("/api/v1/feed/").json()["results"][0]["id"]
+    start_worker()
+    assert wait_until(lambda: entries_for(activity_id, fans) == len(fans)), "the worker did not fan out"
+    assert wait_until(lambda: publisher.pending() == 0), "rows were left behind"
+    log = (tmp_path / "worker-0.log").read_text()
+    assert log.count("novosphere.tasks.run_outbox_items") >= 1
+    assert log.count("] received") == 1, log  # both rows in one message
+    from feeds.selectors import is_following
+
+    assert is_following(follower=alice, target=city) and not is_following(follower=alice, target=nantes)
