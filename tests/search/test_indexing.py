@@ -109,3 +109,16 @@ def test_a_document_that_did_not_change_is_not_written_again(territory):
     writes = [sql for sql in queries_of(keys) if not sql.lstrip().upper().startswith("SELECT")]
     assert writes == []
     assert dict(SearchDocument.objects.values_list("key", "updated")) == before
+
+
+def test_a_viewer_who_blocks_nobody_has_nothing_excluded_and_a_block_still_hides(territory):
+    from moderation.models import Block
+    from search.registry import exclusions_for
+
+    index_keys(every_key())
+    assert exclusions_for(territory.bob.user) == {}
+    assert "societe-innovation" in found("innovation", viewer=territory.bob.user)
+    Block.objects.create(blocker=territory.bob, blocked=territory.societe)
+    assert "actor" in exclusions_for(territory.bob.user)
+    assert "societe-innovation" not in found("innovation", viewer=territory.bob.user)
+    assert "societe-innovation" in found("innovation", viewer=territory.alice.user)  # bob's block, not alice's
