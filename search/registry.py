@@ -24,10 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import CharField, QuerySet
+from django.db.models import CharField, QuerySet, prefetch_related_objects
 from django.db.models.functions import Cast
 
 from novosphere import kinds
+from novosphere.compiled import compiled_objects, distinct
 from profiles.selectors import viewer_actor
 
 
@@ -86,7 +87,10 @@ class DocumentType:
     kind: str = ""
 
     def queryset(self) -> QuerySet:
-        """Every object to index, with what `document` reads prefetched."""
+        """Every object to index, with what `document` reads prefetched.
+
+        Compiled once and run again with other keys (`documents_for_keys`): it must not
+        depend on anything that changes (the time, a setting)."""
         return self.model._default_manager.all()
 
     def document(self, obj) -> Document:
@@ -96,16 +100,14 @@ class DocumentType:
         """The objects `viewer` may see: the kind's rule (`novosphere.kinds`), nothing else."""
         return kinds.kind_named(self.kind).visible_to(viewer)
 
-    def excluded_for(self, viewer) -> QuerySet | None:
+    def excluded_for(self, blocked: list[int]) -> QuerySet | None:
         """Primary keys as text (a one-column `values()` subquery, compared with
-        `SearchDocument.object_pk`) of objects hidden from this viewer alone, which no stored
-        audience can say (what a block hides: the kind says); None when none are."""
-        from moderation.selectors import blocked_by
-
-        me = viewer_actor(viewer)
-        if me is None or not self.kind:
+        `SearchDocument.object_pk`) of objects hidden from a viewer who blocks the actors
+        `blocked`, which no stored audience can say (what a block hides: the kind says);
+        None when none are."""
+        if not blocked or not self.kind:
             return None
-        excluded = kinds.kind_named(self.kind).excluded_by_blocks(blocked_by(me))
+        excluded = kinds.kind_named(self.kind).excluded_by_blocks(blocked)
         if excluded is None:
             return None
         return self.model._default_manager.filter(excluded).annotate(
@@ -158,10 +160,16 @@ def unregister(type_: str) -> None:
 
 
 def exclusions_for(viewer) -> dict[str, QuerySet]:
-    """{type: pk subquery} of what each type hides from `viewer` alone (see `DocumentType.excluded_for`)."""
+    """{type: pk subquery} of what each type hides from `viewer` alone (see `DocumentType.excluded_for`).
+
+    The viewer's blocks are read once, as ids: most viewers block nobody, and then
+    nothing is excluded and no search carries a subquery per type."""
+    from moderation.selectors import blocked_ids
+
+    blocked = sorted(blocked_ids(viewer_actor(viewer)))
     found = {}
     for handler in document_types():
-        excluded = handler.excluded_for(viewer)
+        excluded = handler.excluded_for(blocked)
         if excluded is not None:
             found[handler.type] = excluded
     return found
@@ -187,13 +195,32 @@ def documents_for_keys(keys: Iterable[str]) -> tuple[list[Document], list[str]]:
         if handler is None:
             gone.extend(document_key(type_, pk) for pk in pks)
             continue
-        found = {str(obj.pk): obj for obj in _with_audiences(handler, handler.queryset().filter(pk__in=pks))}
+        found = {str(obj.pk): obj for obj in _with_audiences(handler, _objects(handler, pks))}
         for pk in pks:
             if pk in found:
                 documents.append(handler.document(found[pk]))
             else:
                 gone.append(document_key(type_, pk))
     return documents, gone
+
+
+def _objects(handler: DocumentType, pks: list[str]) -> list:
+    """The objects of `handler`'s queryset among `pks` (primary keys as text), with what it prefetches.
+
+    Compiled once per type and number of keys (`novosphere.compiled`): a write indexes one
+    or a few documents, and building and compiling a queryset that selects six related
+    objects cost more than running it."""
+    queryset = handler.queryset()
+    if queryset.query.annotations:  # what `compiled_objects` does not fill in
+        return list(queryset.filter(pk__in=pks))
+    to_python = handler.model._meta.pk.to_python
+    objects = compiled_objects(
+        f"search.documents:{type(handler).__module__}.{type(handler).__qualname__}:{handler.model._meta.label}",
+        lambda pks: handler.queryset().filter(pk__in=pks),
+        pks=distinct(to_python(pk) for pk in pks),
+    )
+    prefetch_related_objects(objects, *queryset._prefetch_related_lookups)
+    return objects
 
 
 def all_documents(batch_size: int = 500) -> Iterable[Document]:

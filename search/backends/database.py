@@ -18,6 +18,7 @@ over title words.
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -77,28 +78,53 @@ class DatabaseSearchBackend(SearchBackend):
 
     # --- writing -----------------------------------------------------------
     def index(self, documents: list[registry.Document]) -> None:
+        """Write what changed, in a few statements whatever the number of documents.
+
+        A document whose row, facets and members already say what it says is left
+        alone: most writes change something its document does not show (a response
+        to a request). The others are upserted in one statement, and only their
+        child rows that differ are replaced."""
         if not documents:
             return
+        wanted = {document.key: (document, _row_values(document)) for document in documents}
+        stored = _stored(list(wanted))
+        changes = []
+        for key, (document, values) in wanted.items():
+            before = stored.get(key)
+            facets, members = set(_facet_pairs(document)), set(_member_ids(document))
+            if before is None:
+                # A new row's children are replaced too: another process may have written it meanwhile.
+                changes.append(_Change(document, values, facets=True, members=True, title_words=True))
+            elif (values, facets, members) != (before.values, before.facets, before.members):
+                changes.append(_Change(
+                    document, values, facets=facets != before.facets, members=members != before.members,
+                    title_words=values["folded_title"] != before.values["folded_title"],
+                ))
+        if not changes:
+            return
         with transaction.atomic():
-            rows = {row.key: row for row in SearchDocument.objects.filter(key__in=[d.key for d in documents])}
-            analyzed = []
-            for document in documents:
-                values = _row_values(document)
-                analyzed.append(values)
-                row = rows.get(document.key)
-                if row is None:
-                    row = SearchDocument.objects.create(key=document.key, **values)
-                else:
-                    for name, value in values.items():
-                        setattr(row, name, value)
-                    row.save()
-                    row.facet_values.all().delete()
-                    row.members.all().delete()
-                    row.title_words.all().delete()
-                SearchFacetValue.objects.bulk_create(_facet_rows(row, document))
-                SearchMember.objects.bulk_create(_member_rows(row, document))
-                SearchTitleWord.objects.bulk_create(_title_word_rows(row, values))
-            _add_terms(analyzed)
+            rows = SearchDocument.objects.bulk_create(
+                [SearchDocument(key=change.document.key, **change.values) for change in changes],
+                update_conflicts=True, unique_fields=["key"], update_fields=[*ROW_FIELDS, "updated"],
+            )
+            cleared = {SearchFacetValue: [], SearchMember: [], SearchTitleWord: []}
+            added = {SearchFacetValue: [], SearchMember: [], SearchTitleWord: []}
+            for row, change in zip(rows, changes, strict=True):
+                if change.facets:
+                    cleared[SearchFacetValue].append(row.pk)
+                    added[SearchFacetValue] += _facet_rows(row, change.document)
+                if change.members:
+                    cleared[SearchMember].append(row.pk)
+                    added[SearchMember] += _member_rows(row, change.document)
+                if change.title_words:
+                    cleared[SearchTitleWord].append(row.pk)
+                    added[SearchTitleWord] += _title_word_rows(row, change.values)
+            for model, pks in cleared.items():
+                if pks:
+                    # No signal or cascade concerns these rows: one DELETE, not Django's SELECT then DELETE.
+                    model.objects.filter(document_id__in=pks)._raw_delete(model.objects.db)
+                model.objects.bulk_create(added[model], batch_size=BATCH)
+            _add_terms([change.values for change in changes])
 
     def delete(self, keys: list[str]) -> None:
         if keys:
@@ -518,20 +544,69 @@ def _row_values(document: registry.Document) -> dict:
     }
 
 
-def _facet_rows(row: SearchDocument, document: registry.Document) -> list[SearchFacetValue]:
+# The columns of a document's own row, besides its key (`_row_values`).
+ROW_FIELDS = [field.name for field in SearchDocument._meta.concrete_fields if field.name not in ("id", "key", "updated")]
+
+
+class _StoredDocument(NamedTuple):
+    """What the index holds of one document, in the terms of `_row_values`, `_facet_pairs` and `_member_ids`."""
+
+    values: dict
+    facets: set
+    members: set
+
+
+class _Change(NamedTuple):
+    """A document to write, and which of its child rows no longer say what it says."""
+
+    document: registry.Document
+    values: dict
+    facets: bool
+    members: bool
+    title_words: bool
+
+
+def _stored(keys: list[str]) -> dict[str, _StoredDocument]:
+    """{key: what the index holds} of the `keys` that are indexed: three queries at most."""
+    rows = SearchDocument.objects.filter(key__in=keys).values_list("pk", "key", *ROW_FIELDS)
+    by_pk = {row[0]: (row[1], dict(zip(ROW_FIELDS, row[2:], strict=True))) for row in rows}
+    facets = {pk: set() for pk in by_pk}
+    members = {pk: set() for pk in by_pk}
+    if by_pk:
+        for pk, name, value in SearchFacetValue.objects.filter(document_id__in=list(by_pk)).values_list(
+            "document_id", "name", "value"
+        ):
+            facets[pk].add((name, value))
+    # Only members-only rows have member rows (`_member_ids`).
+    listed = [pk for pk, (_, values) in by_pk.items() if values["audience"] == registry.Audience.LISTED]
+    if listed:
+        for pk, actor_id in SearchMember.objects.filter(document_id__in=listed).values_list("document_id", "actor_id"):
+            members[pk].add(actor_id)
+    return {key: _StoredDocument(values, facets[pk], members[pk]) for pk, (key, values) in by_pk.items()}
+
+
+def _facet_pairs(document: registry.Document) -> list[tuple[str, str]]:
     # "place": the cities besides `city` that the city filter finds the document by (not a facet).
     places = [place for place in document.places if place != (document.city or "")]
     return [
-        SearchFacetValue(document=row, name=name, value=value[:50])
+        (name, value[:50])
         for name, values in (("sector", document.sectors), ("skill", document.skills), ("place", places))
         for value in dict.fromkeys(values)
     ]
 
 
-def _member_rows(row: SearchDocument, document: registry.Document) -> list[SearchMember]:
+def _facet_rows(row: SearchDocument, document: registry.Document) -> list[SearchFacetValue]:
+    return [SearchFacetValue(document=row, name=name, value=value) for name, value in _facet_pairs(document)]
+
+
+def _member_ids(document: registry.Document) -> list[int]:
     if document.audience != registry.Audience.LISTED:
         return []
-    return [SearchMember(document=row, actor_id=actor_id) for actor_id in dict.fromkeys(document.member_ids)]
+    return list(dict.fromkeys(document.member_ids))
+
+
+def _member_rows(row: SearchDocument, document: registry.Document) -> list[SearchMember]:
+    return [SearchMember(document=row, actor_id=actor_id) for actor_id in _member_ids(document)]
 
 
 def _title_word_rows(row: SearchDocument, values: dict) -> list[SearchTitleWord]:
