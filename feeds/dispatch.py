@@ -9,15 +9,17 @@ writer never waits for its followers).
 """
 
 from novosphere.dispatch import FOLLOWS_CHANGED, tell_user_sockets_on_commit
-from novosphere.publisher import WORKER, handles, publish_on_commit
+from novosphere.publisher import WORKER, handles, publish_all_on_commit
 
 
 def deliver_on_commit(activity_id: str) -> None:
     """Push and fan out the activity once its transaction commits; nothing goes out if it rolls back."""
-    publish_on_commit("feeds.push", {"activity": activity_id})
-    publish_on_commit("feeds.fan_out", {"activity": activity_id})
-    # Webhooks (and federation): one delivery per destination that wants it (delivery/dispatch.py).
-    publish_on_commit("delivery.fan_out", {"activity": activity_id})
+    publish_all_on_commit([
+        ("feeds.push", {"activity": activity_id}),
+        ("feeds.fan_out", {"activity": activity_id}),
+        # Webhooks (and federation): one delivery per destination that wants it (delivery/dispatch.py).
+        ("delivery.fan_out", {"activity": activity_id}),
+    ])
 
 
 def follows_changed_on_commit(user_id: int) -> None:
