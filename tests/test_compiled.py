@@ -82,3 +82,22 @@ def test_objects_come_with_what_they_select_related(rennes):
 def test_a_builder_that_drops_a_value_is_refused():
     with pytest.raises(ValueError, match="does not use"):
         compiled_rows("test.drops", lambda follower: Follow.objects.values_list("id"), follower=1)
+
+
+@pytest.mark.django_db
+def test_objects_come_with_their_annotations(rennes):
+    from django.db.models import Exists, OuterRef
+
+    from profiles.models import Actor
+
+    ana, bea = make_person("ana", rennes), make_person("bea", rennes)
+    services.follow(follower=ana, target=bea)
+
+    def followed_by(follower):
+        follows = Follow.objects.filter(follower=follower, target_actor=OuterRef("pk"))
+        return Actor.objects.filter(handle__in=["ana", "bea"]).annotate(is_followed=Exists(follows)).order_by("handle")
+
+    for follower, expected in ((ana, [False, True]), (bea, [False, False])):
+        found = compiled_objects("test.followed_by", followed_by, follower=follower.pk)
+        assert [actor.is_followed for actor in found] == expected
+        assert [actor.is_followed for actor in followed_by(follower.pk)] == expected
