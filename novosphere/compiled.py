@@ -145,7 +145,7 @@ def compiled_rows(name: str, build: Callable[..., QuerySet], *, using: str = "de
 def compiled_objects(name: str, build: Callable[..., QuerySet], *, using: str = "default", **values) -> list:
     """The model instances of `build(**values)`, with what it `select_related`s, as
     iterating it would give them, the queryset built and compiled only once per shape
-    (see `compiled_rows`). No annotations: what a builder returns is models and their relations."""
+    (see `compiled_rows`), with their relations and annotations (`is_following`)."""
     compiled, connection = _compiled(name, build, using, values)
     rows = _fetch(compiled, connection, values)
     compiler = compiled.compiler
@@ -154,11 +154,14 @@ def compiled_objects(name: str, build: Callable[..., QuerySet], *, using: str = 
     attnames = [column[0].target.attname for column in select[first:last]]
     # Django's own way of filling in the related objects of a row (what ModelIterable does).
     populators = get_related_populators(klass_info, select, using)
+    annotations = compiler.annotation_col_map.items()
     objects = []
     for row in compiler.results_iter([rows]):
         obj = klass_info["model"].from_db(using, attnames, row[first:last])
         for populator in populators:
             populator.populate(row, obj)
+        for attribute, column in annotations:
+            setattr(obj, attribute, row[column])
         objects.append(obj)
     return objects
 

@@ -1,8 +1,12 @@
 """Reads about actors. Visibility of actors is decided here and nowhere else."""
 
+from dataclasses import dataclass
+
+from django.db import router
 from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 
+from novosphere.compiled import compiled_objects, compiled_rows
 from novosphere.keys import handle_key
 from profiles.models import Actor, CityActorCount, CityLink, GroupInvitation, Membership
 
@@ -86,15 +90,40 @@ def with_viewer_state(queryset: QuerySet[Actor], viewer) -> QuerySet[Actor]:
     )
 
 
+class _ViewerOfActor:
+    """A signed-in viewer known by its actor's id alone: what the builder of a compiled query
+    (`novosphere.compiled`) hands a visibility rule, the id being a marker there. A rule that
+    came to read anything else of its viewer fails here, when compiling, instead of having
+    what it read kept in the SQL."""
+
+    __slots__ = ("actor",)
+    is_authenticated = True
+
+    def __init__(self, actor_id: int):
+        self.actor = Actor(pk=actor_id)
+
+
+def viewer_of_actor(actor_id: int | None):
+    """The viewer a compiled query's builder passes to a rule: None (anonymous) without an id."""
+    return None if actor_id is None else _ViewerOfActor(actor_id)
+
+
+def _stored_handle(handle: str) -> str:
+    """A remote handle (`name@host`) is looked up on its instance the first time,
+    and refreshed when stale (federation); a local one is itself."""
+    if "@" in handle:
+        from federation.services import resolve_handle
+
+        return resolve_handle(handle).handle
+    return handle
+
+
 def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     """The actor named `handle` if the viewer may see it; 404 otherwise, hidden or unknown alike.
 
     A remote handle (`name@host`) is looked up on its instance the first time,
     and refreshed when stale (federation)."""
-    if "@" in handle:
-        from federation.services import resolve_handle
-
-        handle = resolve_handle(handle).handle
+    handle = _stored_handle(handle)
     queryset = visible_actors(viewer)
     if kind:
         queryset = queryset.filter(kind=kind)
@@ -102,6 +131,62 @@ def actor_for_viewer(*, viewer, handle: str, kind: str | None = None) -> Actor:
     if actor is None:
         raise Http404
     return actor
+
+
+TAG_KINDS = ("skills", "sectors", "interests")
+
+
+@dataclass(frozen=True)
+class ActorPage:
+    """What an actor's page shows a viewer."""
+
+    actor: Actor  # with its `city` and the viewer's `is_following`
+    tags: dict[str, list[str]]  # each of TAG_KINDS: its slugs, sorted
+    peers: list[str]  # a city's accepted peer cities not suspended, by handle, sorted; [] for others
+
+
+def actor_page(*, viewer, handle: str) -> ActorPage:
+    """The actor `handle` as its page shows it to `viewer`; 404 as `actor_for_viewer`.
+
+    Read on every visit of a profile: two queries, each compiled once (`novosphere.compiled`),
+    the actor with its city and the viewer's follow, then its tags and peers together."""
+    handle = _stored_handle(handle)
+    me = viewer_actor(viewer)
+    using = router.db_for_read(Actor)
+    if me is None:
+        found = compiled_objects("profiles.actor_page.anonymous", _actor_seen_by, using=using, key=handle_key(handle))
+    else:
+        found = compiled_objects("profiles.actor_page", _actor_seen_by, using=using, key=handle_key(handle), viewer=me.pk)
+    if not found:
+        raise Http404
+    actor = found[0]
+    tags, peers = {kind: [] for kind in TAG_KINDS}, []
+    for kind, name in compiled_rows("profiles.actor_page.lists", _tags_and_peers, using=using, actor=actor.pk):
+        (peers if kind == "peers" else tags[kind]).append(name)
+    # Only cities have peers (what `ActorSerializer.get_peers` says too).
+    peers = sorted(peers) if actor.kind == Actor.Kind.CITY else []
+    return ActorPage(actor, {kind: sorted(slugs) for kind, slugs in tags.items()}, peers)
+
+
+def _actor_seen_by(key, viewer=None):
+    seer = viewer_of_actor(viewer)
+    return with_viewer_state(visible_actors(seer).filter(handle_key=key).select_related("city").order_by(), seer)
+
+
+def _tags_and_peers(actor):
+    """(list, name) rows: ("skills", slug) for each skill, sector and interest, ("peers", handle)
+    for each accepted peer city not suspended, either side of the link."""
+    tags = [
+        getattr(Actor, kind).through.objects.filter(actor=actor).order_by().values_list(Value(kind), "tag__slug")
+        for kind in TAG_KINDS
+    ]
+    accepted = CityLink.objects.filter(status=CityLink.Status.ACCEPTED).order_by()
+    peers = [
+        accepted.filter(from_city=actor, to_city__suspended=False).values_list(Value("peers"), "to_city__handle"),
+        accepted.filter(to_city=actor, from_city__suspended=False).values_list(Value("peers"), "from_city__handle"),
+    ]
+    first, *rest = tags + peers
+    return first.union(*rest, all=True)
 
 
 def is_group_admin(*, user, group: Actor) -> bool:

@@ -41,6 +41,7 @@ from profiles.serializers import (
     RegisteredSerializer,
     RegisterSerializer,
     TokenSerializer,
+    actor_json,
 )
 
 ACTOR_PREFETCH = [
@@ -357,7 +358,7 @@ class ActorViewSet(FollowMixin, viewsets.ModelViewSet):
         return Response(serialized_actor(request, actor), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return Response(serialized_actor(request, self.get_object()))
+        return Response(actor_json(selectors.actor_page(viewer=request.user, handle=self.kwargs["handle"])))
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         actor = self.get_object()

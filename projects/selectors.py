@@ -7,13 +7,14 @@ may see a collaboration request by `visible_requests`, which builds on it.
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, router
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
+from novosphere.compiled import compiled_objects, compiled_rows
 from novosphere.keys import handle_key
 from profiles.models import Actor, Membership
-from profiles.selectors import administered_groups, peer_cities, viewer_actor
+from profiles.selectors import administered_groups, peer_cities, viewer_actor, viewer_of_actor
 from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
@@ -61,6 +62,52 @@ def project_for_viewer(*, viewer, slug: str) -> Project:
         return visible_projects(viewer).get(slug_key=handle_key(slug))
     except Project.DoesNotExist:
         raise Http404 from None
+
+
+PROJECT_TAG_KINDS = ("sectors", "needed_skills")
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """What a project's page shows a viewer."""
+
+    project: Project  # with its `owner`, `city` and the viewer's `is_following`
+    tags: dict[str, list[str]]  # each of PROJECT_TAG_KINDS: its slugs, sorted
+
+
+def project_page(*, viewer, slug: str) -> ProjectPage:
+    """The project `slug` as its page shows it to `viewer`; 404 as `project_for_viewer`.
+
+    Read on every visit of a project: two queries, each compiled once (`novosphere.compiled`),
+    the project with its owner, city and the viewer's follow, then its tags."""
+    me = viewer_actor(viewer)
+    using = router.db_for_read(Project)
+    if me is None:
+        found = compiled_objects("projects.project_page.anonymous", _project_seen_by, using=using, key=handle_key(slug))
+    else:
+        found = compiled_objects("projects.project_page", _project_seen_by, using=using, key=handle_key(slug), viewer=me.pk)
+    if not found:
+        raise Http404
+    project = found[0]
+    tags = {kind: [] for kind in PROJECT_TAG_KINDS}
+    for kind, slug_of_tag in compiled_rows("projects.project_page.tags", _project_tags, using=using, project=project.pk):
+        tags[kind].append(slug_of_tag)
+    return ProjectPage(project, {kind: sorted(slugs) for kind, slugs in tags.items()})
+
+
+def _project_seen_by(key, viewer=None):
+    seer = viewer_of_actor(viewer)
+    seen = visible_projects(seer).filter(slug_key=key).select_related("owner", "city").order_by()
+    return with_project_viewer_state(seen, seer)
+
+
+def _project_tags(project):
+    """(kind, slug) rows, for each sector and needed skill of `project`."""
+    first, *rest = [
+        getattr(Project, kind).through.objects.filter(project=project).order_by().values_list(Value(kind), "tag__slug")
+        for kind in PROJECT_TAG_KINDS
+    ]
+    return first.union(*rest, all=True)
 
 
 def project_for_invitee(*, viewer, slug: str) -> Project:

@@ -31,6 +31,7 @@ from projects.serializers import (
     ProjectUpdateInputSerializer,
     ProjectUpdateSerializer,
     SuggestionListSerializer,
+    project_json,
 )
 
 SLUG = r"[-a-zA-Z0-9_]+"
@@ -105,7 +106,7 @@ class ProjectViewSet(FollowMixin, viewsets.ModelViewSet):
         return Response(serialized_project(request, project), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return Response(serialized_project(request, self.get_object()))
+        return Response(project_json(selectors.project_page(viewer=request.user, slug=self.kwargs["slug"])))
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         project = self.get_object()

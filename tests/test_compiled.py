@@ -99,3 +99,22 @@ def test_a_builder_that_reads_the_database_is_refused_every_time(rennes):
         with pytest.raises(BuilderReadTheDatabase):
             compiled_rows("test.reads", lambda: _names_of_the_first_actors_city(rennes.pk))
     assert compiled_rows("test.one", _one_actor_by_handle, handle="rennes") == list(_one_actor_by_handle("rennes"))
+
+
+@pytest.mark.django_db
+def test_objects_come_with_their_annotations(rennes):
+    from django.db.models import Exists, OuterRef
+
+    from profiles.models import Actor
+
+    ana, bea = make_person("ana", rennes), make_person("bea", rennes)
+    services.follow(follower=ana, target=bea)
+
+    def followed_by(follower):
+        follows = Follow.objects.filter(follower=follower, target_actor=OuterRef("pk"))
+        return Actor.objects.filter(handle__in=["ana", "bea"]).annotate(is_followed=Exists(follows)).order_by("handle")
+
+    for follower, expected in ((ana, [False, True]), (bea, [False, False])):
+        found = compiled_objects("test.followed_by", followed_by, follower=follower.pk)
+        assert [actor.is_followed for actor in found] == expected
+        assert [actor.is_followed for actor in followed_by(follower.pk)] == expected
