@@ -36,7 +36,12 @@ from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from feeds.models import Activity, Notification, StreamEntry
-from feeds.selectors import activity_shown, home_stream_keys, visible_activities  # noqa: F401 - the consumer reads them here
+from feeds.selectors import (  # noqa: F401 - the consumer reads them here
+    activity_shown,
+    home_stream_keys,
+    visible_activities,
+    visible_notifications,
+)
 from novosphere import kinds
 from profiles.models import Actor
 
@@ -139,11 +144,8 @@ def may_see(*, user, event: dict) -> bool:
 
 
 def notifications_after(*, user, actor: Actor, after: int, limit: int = 100) -> list[Notification]:
-    return list(
-        Notification.objects.filter(recipient=actor, id__gt=after, activity__in=visible_activities(user))
-        .select_related("activity__actor")
-        .order_by("id")[:limit]
-    )
+    mine = Notification.objects.filter(recipient=actor, id__gt=after)
+    return list(visible_notifications(user, mine).select_related("activity__actor").order_by("id")[:limit])
 
 
 def notification_frames_after(*, user, actor: Actor, after: int, language: str, limit: int = 100) -> list[tuple[int, str]]:

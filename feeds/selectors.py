@@ -391,15 +391,22 @@ def unread_or_all(viewer, *, unread: bool) -> QuerySet[Notification]:
     mine = Notification.objects.filter(recipient=me)
     if unread:
         mine = mine.filter(read=False)
-    # As on a page of activities (`visible_among`): the stored audience decides most, and
-    # the subjects' kinds are asked only when some of these are `private` (building that
-    # part of the rule cost more than the rest of the request).
+    return visible_notifications(viewer, mine)
+
+
+def visible_notifications(viewer, notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Those of `notifications` whose activity `viewer` may see (the REST list and count,
+    and the live stream's catch-up, alike).
+
+    As on a page of activities (`visible_among`): the stored audience decides most, and
+    the subjects' kinds are asked only when some of these are `private` (building that
+    part of the rule cost more than the rest of the request)."""
     some = Q(activity__audience=kinds.Audience.SOME)
     rule = activity_visibility(viewer, "activity__", ask_subjects=False) & ~some
-    private = mine.filter(some)
+    private = notifications.filter(some)
     if private.exists():
         rule |= Q(pk__in=private.filter(activity_visibility(viewer, "activity__")).values("pk"))
-    return mine.filter(rule)
+    return notifications.filter(rule)
 
 
 def unread_count(viewer) -> int:
