@@ -108,6 +108,15 @@ def viewer_of_actor(actor_id: int | None):
     return None if actor_id is None else _ViewerOfActor(actor_id)
 
 
+def seen_by(name: str, build, *, viewer, using: str, **values) -> list:
+    """`compiled_objects` of a page read by `viewer`: the builder gets the viewer's actor id
+    as `viewer`, or nothing for the anonymous reader (a shape of its own)."""
+    me = viewer_actor(viewer)
+    if me is None:
+        return compiled_objects(f"{name}.anonymous", build, using=using, **values)
+    return compiled_objects(name, build, using=using, viewer=me.pk, **values)
+
+
 def _stored_handle(handle: str) -> str:
     """A remote handle (`name@host`) is looked up on its instance the first time,
     and refreshed when stale (federation); a local one is itself."""
@@ -151,12 +160,8 @@ def actor_page(*, viewer, handle: str) -> ActorPage:
     Read on every visit of a profile: two queries, each compiled once (`novosphere.compiled`),
     the actor with its city and the viewer's follow, then its tags and peers together."""
     handle = _stored_handle(handle)
-    me = viewer_actor(viewer)
     using = router.db_for_read(Actor)
-    if me is None:
-        found = compiled_objects("profiles.actor_page.anonymous", _actor_seen_by, using=using, key=handle_key(handle))
-    else:
-        found = compiled_objects("profiles.actor_page", _actor_seen_by, using=using, key=handle_key(handle), viewer=me.pk)
+    found = seen_by("profiles.actor_page", _actor_seen_by, viewer=viewer, using=using, key=handle_key(handle))
     if not found:
         raise Http404
     actor = found[0]

@@ -11,10 +11,16 @@ from django.db import connection, router
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from novosphere.compiled import compiled_objects, compiled_rows
+from novosphere.compiled import compiled_rows
 from novosphere.keys import handle_key
 from profiles.models import Actor, Membership
-from profiles.selectors import administered_groups, peer_cities, viewer_actor, viewer_of_actor
+from profiles.selectors import (
+    administered_groups,
+    peer_cities,
+    seen_by,
+    viewer_actor,
+    viewer_of_actor,
+)
 from projects.models import (
     CollaborationRequest,
     CollaborationResponse,
@@ -80,12 +86,8 @@ def project_page(*, viewer, slug: str) -> ProjectPage:
 
     Read on every visit of a project: two queries, each compiled once (`novosphere.compiled`),
     the project with its owner, city and the viewer's follow, then its tags."""
-    me = viewer_actor(viewer)
     using = router.db_for_read(Project)
-    if me is None:
-        found = compiled_objects("projects.project_page.anonymous", _project_seen_by, using=using, key=handle_key(slug))
-    else:
-        found = compiled_objects("projects.project_page", _project_seen_by, using=using, key=handle_key(slug), viewer=me.pk)
+    found = seen_by("projects.project_page", _project_seen_by, viewer=viewer, using=using, key=handle_key(slug))
     if not found:
         raise Http404
     project = found[0]
