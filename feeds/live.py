@@ -37,9 +37,11 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from feeds.models import Activity, Notification, StreamEntry
 from feeds.selectors import (  # noqa: F401 - the consumer reads them here
+    ActivityRow,
     activity_shown,
     home_stream_keys,
     visible_activities,
+    visible_after,
     visible_notifications,
 )
 from novosphere import kinds
@@ -87,15 +89,10 @@ def language_of(scope: dict) -> str:
     return settings.LANGUAGE_CODE
 
 
-def activities_after(*, user, streams: list[str], after: str, limit: int) -> list[Activity]:
-    """Visible activities published on `streams` after the cursor `after`, oldest first."""
-    on_streams = StreamEntry.objects.filter(stream__in=streams, activity_id__gt=after).values("activity_id")
-    return list(
-        visible_activities(user)
-        .filter(id__in=on_streams)
-        .select_related("actor")
-        .order_by("id")[:limit]
-    )
+def activities_after(*, user, streams: list[str], after: str, limit: int) -> list[ActivityRow]:
+    """Visible activities published on `streams` after the cursor `after`, oldest first
+    (the rule of a page: `feeds.selectors.visible_after`)."""
+    return visible_after(viewer=user, streams=streams, after=after, limit=limit)
 
 
 def activity_frames_after(*, user, streams: list[str], after: str, limit: int, language: str) -> list[tuple[str, str]]:

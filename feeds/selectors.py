@@ -195,7 +195,8 @@ def stream_activities(
 
 class Source:
     """Entries of one table listing activities (`activity_id`), those whose columns have
-    the given values: a home timeline, a stream, the merged part of a big stream.
+    the given values (a list: any of them): a home timeline, a stream, the merged part
+    of a big stream, the streams a live socket follows.
     Each is read newest (or oldest) first along an index on (those columns, activity)."""
 
     def __init__(self, model, **equal):
@@ -212,8 +213,12 @@ class Source:
         activity = quote(self.activity)
         where, params = [], [index]
         for column, value in self.equal:
-            where.append(f"{quote(column)} = %s")
-            params.append(value)
+            if isinstance(value, (list, tuple)):  # one of several: a live socket's streams
+                where.append(f"{quote(column)} IN ({', '.join(['%s'] * len(value))})")
+                params += value
+            else:
+                where.append(f"{quote(column)} = %s")
+                params.append(value)
         if before:
             where.append(f"{activity} < %s")
             params.append(before)
@@ -303,7 +308,9 @@ def visible_among(viewer, ids) -> list[ActivityRow]:
     rows = [ActivityRow(*values[:-3], ActorRef(*values[-3:])) for values in found]
     undecided = [activity.id for activity in rows if activity.audience == kinds.Audience.SOME]
     if undecided:
-        seen = set(Activity.objects.filter(pk__in=undecided).filter(activity_visibility(viewer)).values_list("id", flat=True))
+        # The rest of the rule already held for them: only their subjects are left to ask.
+        asked = Activity.objects.filter(pk__in=undecided).filter(kinds.visible_subjects(viewer, prefix=""))
+        seen = set(asked.values_list("id", flat=True))
         rows = [activity for activity in rows if activity.audience != kinds.Audience.SOME or activity.id in seen]
     return rows
 
@@ -333,6 +340,16 @@ def _page(sources: list[Source], viewer, *, before, after, limit: int) -> Page:
         next_cursor = items[-1].id if len(found) > limit else None
     newer = items[0].id if items else after
     return Page(items, next_cursor, newer)
+
+
+def visible_after(*, viewer, streams: list[str], after: str, limit: int) -> list[ActivityRow]:
+    """The first `limit` activities published on `streams` after the cursor `after` that
+    `viewer` may see, oldest first: a live socket catching up (`feeds.live`), read as a
+    page is, entries first and visibility on those alone."""
+    if not streams:
+        return []
+    source = Source(StreamEntry, stream=sorted(set(streams)))
+    return _visible_newest([source], viewer, before=None, after=after, want=limit, oldest_first=True)
 
 
 def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: bool) -> list[ActivityRow]:
