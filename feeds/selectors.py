@@ -391,29 +391,32 @@ def _visible_newest(sources, viewer, *, before, after, want: int, oldest_first: 
 
 def notifications_for(
     *, viewer, unread: bool = False, before: int | None = None, limit: int = 20
-) -> Page:
-    """The viewer's notifications it may still see, newest first (`next`: an id cursor)."""
-    notifications = unread_or_all(viewer, unread=unread)
-    if before:
-        notifications = notifications.filter(id__lt=before)
-    rows = list(notifications.select_related("activity__actor").order_by("-id")[: limit + 1])
-    items = rows[:limit]
-    return Page(items, str(items[-1].id) if len(rows) > limit else None)
-
-
-def unread_or_all(viewer, *, unread: bool) -> QuerySet[Notification]:
+) -> tuple[Page, int]:
+    """The viewer's notifications it may still see, newest first (`next`: an id cursor),
+    and how many of those are unread. The list and the count share one visibility rule."""
     me = viewer_actor(viewer)
     if me is None:
-        return Notification.objects.none()
+        return Page([], None), 0
     mine = Notification.objects.filter(recipient=me)
+    rule = notification_visibility(viewer, mine)
+    listed = mine.filter(rule)
     if unread:
-        mine = mine.filter(read=False)
-    return visible_notifications(viewer, mine)
+        listed = listed.filter(read=False)
+    if before:
+        listed = listed.filter(id__lt=before)
+    rows = list(listed.select_related("activity__actor").order_by("-id")[: limit + 1])
+    items = rows[:limit]
+    return Page(items, str(items[-1].id) if len(rows) > limit else None), mine.filter(rule, read=False).count()
 
 
 def visible_notifications(viewer, notifications: QuerySet[Notification]) -> QuerySet[Notification]:
-    """Those of `notifications` whose activity `viewer` may see (the REST list and count,
-    and the live stream's catch-up, alike).
+    """Those of `notifications` whose activity `viewer` may see."""
+    return notifications.filter(notification_visibility(viewer, notifications))
+
+
+def notification_visibility(viewer, notifications: QuerySet[Notification]) -> Q:
+    """Which of `notifications` (or of any subset of them) `viewer` may see, as a filter:
+    the REST list and count, and the live stream's catch-up, alike.
 
     As on a page of activities (`visible_among`): the stored audience decides most, and
     the subjects' kinds are asked only when some of these are `private` (building that
@@ -423,8 +426,11 @@ def visible_notifications(viewer, notifications: QuerySet[Notification]) -> Quer
     private = notifications.filter(some)
     if private.exists():
         rule |= Q(pk__in=private.filter(activity_visibility(viewer, "activity__")).values("pk"))
-    return notifications.filter(rule)
+    return rule
 
 
 def unread_count(viewer) -> int:
-    return unread_or_all(viewer, unread=True).count()
+    me = viewer_actor(viewer)
+    if me is None:
+        return 0
+    return visible_notifications(viewer, Notification.objects.filter(recipient=me, read=False)).count()

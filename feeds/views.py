@@ -97,10 +97,8 @@ class NotificationsView(APIView):
     def get(self, request: Request) -> Response:
         _me(request)
         query = _query(NotificationQuerySerializer, request)
-        page = selectors.notifications_for(viewer=request.user, **query)
-        body = NotificationPageSerializer(
-            {"items": page.items, "next": page.next, "unread_count": selectors.unread_count(request.user)}
-        ).data
+        page, unread_count = selectors.notifications_for(viewer=request.user, **query)
+        body = NotificationPageSerializer({"items": page.items, "next": page.next, "unread_count": unread_count}).data
         return Response(body)
 
 

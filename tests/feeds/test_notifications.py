@@ -70,3 +70,18 @@ def test_notifications_need_a_token(api):
     assert api.get("/api/v1/notifications/").status_code == 401
     assert api.post("/api/v1/notifications/read/", {"all": True}, format="json").status_code == 401
     assert api.get("/api/v1/notifications/", {"limit": 101}).status_code == 401
+
+
+def test_the_list_and_its_unread_count_ask_the_visibility_rule_once(committed, alice, bob_api, carol_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feeds import selectors
+
+    for client in (bob_api, carol_api):
+        committed(client.post, "/api/v1/actors/alice/follow/")
+    with CaptureQueriesContext(connection) as queries:
+        page, unread = selectors.notifications_for(viewer=alice.user, limit=1)
+    assert (len(page.items), page.next is not None, unread) == (1, True, 2)
+    # The reader's blocks, whether any is private, the page, the count.
+    assert len(queries) == 4, "\n".join(query["sql"][:200] for query in queries)
