@@ -317,7 +317,7 @@ def visible_among(viewer, ids) -> list[ActivityRow]:
 
 def _rows_among(ids, blocked, *, signed_in: bool):
     rule = _visibility(None, signed_in=signed_in, blocked=blocked, prefix="", ask_subjects=False)
-    return Activity.objects.filter(pk__in=ids).filter(rule).values_list(*ROW_FIELDS)
+    return Activity.objects.filter(pk__any_of=ids).filter(rule).values_list(*ROW_FIELDS)
 
 
 def _page(sources: list[Source], viewer, *, before, after, limit: int) -> Page:

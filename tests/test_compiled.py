@@ -118,3 +118,29 @@ def test_objects_come_with_their_annotations(rennes):
         found = compiled_objects("test.followed_by", followed_by, follower=follower.pk)
         assert [actor.is_followed for actor in found] == expected
         assert [actor.is_followed for actor in followed_by(follower.pk)] == expected
+
+
+def _handles_any_of(handles):
+    from profiles.models import Actor
+
+    return Actor.objects.filter(handle__any_of=handles).order_by("handle").values_list("handle", flat=True)
+
+
+@pytest.mark.django_db
+def test_any_of_reads_what_in_reads_with_one_statement_for_every_length(rennes):
+    from novosphere import compiled
+
+    for name in ("ana", "bea", "cyril"):
+        make_person(name, rennes)
+    for handles in (["ana"], ["bea", "cyril", "nobody"], ["ana", "bea", "cyril"], []):
+        with CaptureQueriesContext(connection) as queries:
+            read = [handle for (handle,) in compiled_rows("test.any_of", _handles_any_of, handles=handles)]
+        assert read == sorted(set(handles) - {"nobody"})
+        assert read == list(_handles_any_of(handles)) == [handle for handle, _name in _handles(handles)]
+        assert len(queries) == (1 if handles else 0)  # none: no row, without asking
+    kept = {shape[1]: kept.sql for shape, kept in compiled._cache[connection.alias].items() if shape[0] == "test.any_of"}
+    assert len(kept) == 3  # lengths 1, 3 (twice) and 0
+    if connection.vendor == "postgresql":  # one array parameter: the same SQL whatever the length
+        assert len({sql for sql in kept.values() if sql}) == 1 and "= ANY(" in kept[("handles", 1)]
+    else:
+        assert "IN (%s, %s, %s)" in kept[("handles", 3)]
