@@ -6,11 +6,11 @@ from functools import partial
 from types import SimpleNamespace
 
 from django.db import connections, router
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from feeds.models import Activity, Follow, MergedStream, Notification, StreamEntry, TimelineEntry
 from novosphere import kinds
-from novosphere.compiled import compiled_rows, distinct
+from novosphere.compiled import compiled_objects, compiled_rows, distinct
 from profiles.models import Actor
 from profiles.selectors import viewer_actor, visible_actors
 
@@ -394,19 +394,56 @@ def notifications_for(
 ) -> tuple[Page, int]:
     """The viewer's notifications it may still see, newest first (`next`: an id cursor),
     and how many of those are unread. The list and the count share one visibility rule."""
+    from moderation.selectors import blocked_ids
+
     me = viewer_actor(viewer)
     if me is None:
         return Page([], None), 0
-    mine = Notification.objects.filter(recipient=me)
-    rule = notification_visibility(viewer, mine)
-    listed = mine.filter(rule)
-    if unread:
-        listed = listed.filter(read=False)
-    if before:
-        listed = listed.filter(id__lt=before)
-    rows = list(listed.select_related("activity__actor").order_by("-id")[: limit + 1])
+    blocked = sorted(blocked_ids(me))
+    alias = router.db_for_read(Notification)
+    if len(blocked) <= MANY_BLOCKS and not compiled_rows("feeds.notifications.private", _private_notification,
+                                                         using=alias, recipient=me.pk):
+        # The common case, no private notification: the stored audiences decide, in queries
+        # compiled once per shape (building them was most of the request).
+        older = {"before": before} if before else {}
+        rows = compiled_objects(
+            f"feeds.notifications.{'unread' if unread else 'all'}.{'older' if before else 'newest'}.{limit}",
+            partial(_notifications_page, unread=unread, limit=limit), using=alias, recipient=me.pk, blocked=blocked, **older,
+        )
+        counted = compiled_rows("feeds.notifications.unread_count", _unread_count, using=alias, recipient=me.pk, blocked=blocked)
+        count = counted[0][0] if counted else 0
+    else:
+        mine = Notification.objects.filter(recipient=me)
+        rule = notification_visibility(viewer, mine)
+        listed = mine.filter(rule).filter(**({"read": False} if unread else {}), **({"id__lt": before} if before else {}))
+        rows = list(listed.select_related("activity__actor").order_by("-id")[: limit + 1])
+        count = mine.filter(rule, read=False).count()
     items = rows[:limit]
-    return Page(items, str(items[-1].id) if len(rows) > limit else None), mine.filter(rule, read=False).count()
+    return Page(items, str(items[-1].id) if len(rows) > limit else None), count
+
+
+def _private_notification(recipient):
+    return Notification.objects.filter(recipient=recipient, activity__audience=kinds.Audience.SOME).values_list("pk")[:1]
+
+
+def _shown_notifications(recipient, blocked):
+    """`notification_visibility` when none of the recipient's notifications is private."""
+    rule = _visibility(None, signed_in=True, blocked=blocked, prefix="activity__", ask_subjects=False)
+    return Notification.objects.filter(recipient=recipient).filter(rule & ~Q(activity__audience=kinds.Audience.SOME))
+
+
+def _notifications_page(recipient, blocked, before=None, *, unread: bool, limit: int):
+    shown = _shown_notifications(recipient, blocked)
+    if unread:
+        shown = shown.filter(read=False)
+    if before is not None:
+        shown = shown.filter(id__lt=before)
+    return shown.select_related("activity__actor").order_by("-id")[: limit + 1]
+
+
+def _unread_count(recipient, blocked):
+    return _shown_notifications(recipient, blocked).filter(read=False).values("recipient").annotate(
+        unread=Count("pk")).values_list("unread")
 
 
 def visible_notifications(viewer, notifications: QuerySet[Notification]) -> QuerySet[Notification]:

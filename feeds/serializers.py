@@ -124,6 +124,15 @@ class _Rendering:
             "summary": _summary(activity, texts),
         }
 
+    def notification(self, notification: Notification) -> dict:
+        return {
+            "id": notification.id,
+            "activity": self.activity(notification.activity),
+            "reason": str(notification.reason),
+            "read": notification.read,
+            "created": self.published.to_representation(notification.created),
+        }
+
 
 def activity_json(activity: Activity) -> dict:
     """An activity as `ActivitySerializer` declares it, built directly: pages hold up to
@@ -140,6 +149,18 @@ def _rendering_in(language: str, zone) -> _Rendering:
 def _rendering() -> _Rendering:
     """The rendering of the current request's language and time zone."""
     return _rendering_in(translation.get_language(), timezone.get_current_timezone())
+
+
+def notification_json(notification: Notification) -> dict:
+    """A notification as `NotificationSerializer` declares it, built directly (as `activity_json`)."""
+    return _rendering().notification(notification)
+
+
+def notification_page_json(page, unread_count: int) -> dict:
+    """A `feeds.selectors.Page` of notifications as `NotificationPageSerializer` declares it."""
+    rendering = _rendering()
+    return {"results": [rendering.notification(item) for item in page.items], "next": page.next,
+            "unread_count": unread_count}
 
 
 def page_json(page) -> dict:
@@ -191,6 +212,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "activity", "reason", "read", "created"]
+
+    def to_representation(self, notification: Notification) -> dict:
+        return notification_json(notification)
 
 
 class NotificationPageSerializer(serializers.Serializer):

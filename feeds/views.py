@@ -20,6 +20,7 @@ from feeds.serializers import (
     MarkReadSerializer,
     NotificationPageSerializer,
     NotificationQuerySerializer,
+    notification_page_json,
     page_json,
 )
 from novosphere import kinds
@@ -98,8 +99,7 @@ class NotificationsView(APIView):
         _me(request)
         query = _query(NotificationQuerySerializer, request)
         page, unread_count = selectors.notifications_for(viewer=request.user, **query)
-        body = NotificationPageSerializer({"items": page.items, "next": page.next, "unread_count": unread_count}).data
-        return Response(body)
+        return Response(notification_page_json(page, unread_count))
 
 
 class NotificationsReadView(APIView):

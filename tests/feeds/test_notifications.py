@@ -85,3 +85,22 @@ def test_the_list_and_its_unread_count_ask_the_visibility_rule_once(committed, a
     assert (len(page.items), page.next is not None, unread) == (1, True, 2)
     # The reader's blocks, whether any is private, the page, the count.
     assert len(queries) == 4, "\n".join(query["sql"][:200] for query in queries)
+
+
+def test_a_notification_built_directly_is_what_its_serializer_declares(committed, alice, bob_api, carol_api, settings):
+    """`notification_json` skips DRF's per-field machinery; the declared fields say the same."""
+    from django.utils import timezone, translation
+    from rest_framework import serializers
+
+    from feeds.serializers import NotificationSerializer, notification_json
+
+    class Declared(NotificationSerializer):
+        to_representation = serializers.ModelSerializer.to_representation
+
+    for client in (bob_api, carol_api):
+        committed(client.post, "/api/v1/actors/alice/follow/")
+    Notification.objects.filter(recipient=alice).update(read=True)
+    for language, zone in (("fr", "Europe/Paris"), ("en", "America/Toronto")):
+        with translation.override(language), timezone.override(zone):
+            for notification in Notification.objects.filter(recipient=alice).select_related("activity__actor"):
+                assert notification_json(notification) == dict(Declared(notification).data)
