@@ -27,10 +27,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not redis" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n 2 -m "not redis" $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 venv: $(STAMP)
 

@@ -42,44 +42,6 @@ def touches_database(item) -> bool:
     return _module_touches_database[path]
 
 
-# `make test` runs `-n 2 --dist loadgroup`. pytest-xdist's own loadgroup cannot see the
-# xdist_group marks under pytest 9.2 (it renames node ids, which no longer takes:
-# pytest-xdist issue 1386), so the groups are decided here, from the files, by the
-# scheduler below: the tests that start servers (tests/e2e, tests/faults and the modules
-# that use their helpers) are one unit, so that one worker builds the e2e template
-# database and the session's Daphne once and a module's own Daphne or seeded demo is
-# not built again on the other worker; a module with a module-scoped fixture is one
-# unit; every other test is a unit of its own, as with `--dist load`.
-SHARED_SERVERS = "tests/e2e + tests/faults + their helpers' users"
-SHARED_SERVER_DIRECTORIES = ("tests/e2e/", "tests/faults/")
-SHARED_SERVER_WORDS = ("tests.e2e.server import", "from tests.e2e ")
-
-
-def pytest_xdist_make_scheduler(config, log):
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class SharedServersScheduling(LoadScopeScheduling):
-        _scopes: dict[str, str] = {}
-
-        def _split_scope(self, nodeid: str) -> str:
-            if nodeid.rfind("@") > nodeid.rfind("]"):  # a pytest-xdist that names the groups again
-                return nodeid.rsplit("@", 1)[-1]
-            path = nodeid.split("::", 1)[0]
-            if path not in self._scopes:
-                source = (config.rootpath / path).read_text() if path.endswith(".py") else ""
-                if path.startswith(SHARED_SERVER_DIRECTORIES) or any(word in source for word in SHARED_SERVER_WORDS):
-                    self._scopes[path] = SHARED_SERVERS
-                elif 'scope="module"' in source:
-                    self._scopes[path] = path
-                else:
-                    self._scopes[path] = ""
-            return self._scopes[path] or nodeid
-
-    return SharedServersScheduling(config, log)
-
-
 def pytest_collection_modifyitems(config, items):
     # A test that needs Redis is marked so, whichever fixture brings it in: `make test`
     # runs those once, on the PostgreSQL half (the scale stack is PostgreSQL + Redis).
