@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres venv lint seed bench bench-smoke clean
@@ -39,6 +40,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet ".[test]"
 	touch $(STAMP)
 
+# What bench/ needs beyond the tests' packages, installed once per venv and pyproject.toml
+# (`make bench-smoke` installed it again on every run).
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet ".[bench]"
+	touch $(BENCH_STAMP)
+
 # A local secret for `make run`, written once, never committed.
 .env:
 	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
@@ -46,8 +53,7 @@ $(STAMP): pyproject.toml
 
 # Every script in bench/ at a tiny size (seconds each), so that none of them rots;
 # CI runs it after the tests. Needs PostgreSQL and Redis like `make test`.
-bench-smoke: $(STAMP)
-	$(BIN)/python -m pip install --quiet ".[bench]"
+bench-smoke: $(BENCH_STAMP)
 	@set -e; for script in bench/*.py; do \
 	  case "$$script" in bench/common.py) continue;; esac; \
 	  echo "== $$script --smoke"; start=$$(date +%s); \

@@ -127,10 +127,13 @@ def test_many_sockets_in_one_daphne_are_one_group_member_and_get_each_frame_once
                 assert client.zcard(group_key) == 1  # the process, not each socket
                 for target in targets:
                     follows(server, writer_token, target)
-                for ws in sockets:
+
+                async def each_frame_once(ws):
                     frames = await frames_for(ws, 20, until=lambda fs: len(activities(fs)) >= len(targets))
                     assert activities(frames) == targets, frames
                     assert await nothing_more(ws)
+
+                await asyncio.gather(*map(each_frame_once, sockets))  # the sockets' waits side by side
             finally:
                 for ws in sockets:
                     await ws.close()
