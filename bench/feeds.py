@@ -18,6 +18,7 @@ the fan-out), it prints:
 - home timeline read (50 items): p50 / p95 from one client, the throughput
   and p50 / p95 of 8 concurrent clients, and the ratio to one raw SQL query
   returning the same 50 rows;
+- the notifications list (20 items) in-process, each reader given 30 notifications;
 - a write on a 20,000-follower stream: the writer's request p50 / p95 and the
   time until its followers see it; the same for a 4,500-follower stream that
   is fanned out by the worker;
@@ -402,6 +403,20 @@ class Client:
         return elapsed, response.status, json.loads(body) if body else {}
 
 
+def give_notifications(readers: list[int], each: int) -> None:
+    """`each` of the newest public activities, not their own, as notifications of each reader."""
+    from feeds.models import Activity, Notification
+    from novosphere import kinds
+
+    public = list(Activity.objects.filter(audience=kinds.Audience.EVERYONE).order_by("-id")
+                  .values_list("id", "actor_id")[: each + len(readers)])
+    Notification.objects.bulk_create([
+        Notification(recipient_id=reader, activity_id=activity, reason=Notification.Reason.FOLLOWED)
+        for reader in readers
+        for activity, _author in [(a, author) for a, author in public if author != reader][:each]
+    ], ignore_conflicts=True)
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
@@ -487,6 +502,16 @@ def measure(backend: str, port: int, people: dict) -> None:
         in_process.append(time.perf_counter() - started)
         assert response.status_code == 200
 
+    # The notifications list (20 items) in-process: each reader is given 30 of the newest
+    # public activities as notifications (kept: a later --reuse run finds them).
+    give_notifications(readers, each=30)
+    notified = []
+    for index in range(BASELINE_REQUESTS):
+        started = time.perf_counter()
+        response = local.get("/api/v1/notifications/?limit=20", HTTP_AUTHORIZATION=f"Token {tokens[readers[index % READERS]]}")
+        notified.append(time.perf_counter() - started)
+        assert response.status_code == 200 and response.json()["results"], response.content[:200]
+
     # The floor: one hand-written SQL query returning the same 50 rows.
     raw, checked = [], False
     with connection.cursor() as cursor:
@@ -508,6 +533,7 @@ def measure(backend: str, port: int, people: dict) -> None:
           f"p50 {http_p50:.1f} ms, p95 {http_p95:.1f} ms")
     print(f"same read in-process, no server: p50 {percentiles(in_process)[0]:.1f} ms, p95 {percentiles(in_process)[1]:.1f} ms; "
           f"GET /api/health/ over the same server: p50 {percentiles(health)[0]:.1f} ms, p95 {percentiles(health)[1]:.1f} ms")
+    print(f"notifications, 20 items, in-process: p50 {percentiles(notified)[0]:.1f} ms, p95 {percentiles(notified)[1]:.1f} ms")
     print(f"{CONCURRENT_CLIENTS} concurrent clients: {throughput:.0f} reads/s, "
           f"p50 {percentiles(concurrent)[0]:.1f} ms, p95 {percentiles(concurrent)[1]:.1f} ms")
     for unique, figures in at_32.items():
@@ -515,7 +541,8 @@ def measure(backend: str, port: int, people: dict) -> None:
               f"{figures['rps']:.0f} reads/s, p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, "
               f"{figures['errors']} errors")
     print(f"one raw SQL query for the same 50 rows: p50 {raw_p50:.2f} ms, p95 {raw_p95:.2f} ms; "
-          f"ratio HTTP/SQL p50 {http_p50 / raw_p50:.1f}, p95 {http_p95 / raw_p95:.1f}")
+          f"ratio HTTP/SQL p50 {http_p50 / raw_p50:.1f}, p95 {http_p95 / raw_p95:.1f}; "
+          f"ratio in-process/SQL p50 {percentiles(in_process)[0] / raw_p50:.1f}")
 
     # Writes: each follow by a writer records an activity on the writer's stream.
     for writer in people["writers"].values():
