@@ -19,6 +19,9 @@ Run from the worktree root:
     .venv/bin/python bench/realtime.py --connections 200 --seconds 10
     .venv/bin/python bench/realtime.py                       # 2000 connections, 30 s, both layers
     .venv/bin/python bench/realtime.py --database postgres   # fresh PostgreSQL database
+    .venv/bin/python bench/realtime.py --layers redis --rest apart  # writes answered by a second process
+
+The verdict ("target") is judged on the latency from the write's request.
 
 Everything stays on 127.0.0.1 and every wait is bounded.
 """
@@ -69,10 +72,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--server", choices=["wsserver", "daphne"], default="wsserver",
                         help="python -m novosphere.wsserver (what manage.py serve runs), or plain Daphne "
                              "(no frame shortcut: frames take the ASGI send)")
+    parser.add_argument("--rest", choices=["same", "apart"], default="same",
+                        help="apart: the writes go to a second server process, as on the scale stack (REST "
+                        "workers apart from the websocket process); the redis layer only")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that takes seconds (CI): 20 clients, 3 writes")
     args = parser.parse_args()
     if args.smoke:
         args.connections, args.seconds, args.drain, args.baseline_samples = 20, 3, 30.0, 20
+        args.rest = "apart"  # the in-memory layer keeps its writes in-process; Redis takes the second process
     return args
 
 
@@ -278,6 +285,9 @@ async def run_layer(args, layer: str, database, city: str, tokens: list[str], wr
     if args.server == "daphne":
         argv = lambda port: [*PLAIN_DAPHNE, "-b", "127.0.0.1", "-p", str(port), "novosphere.asgi:application"]  # noqa: E731
     daphne = Daphne(database, env=env, migrate=False, argv=argv)
+    # With --rest apart the sockets' process only fans out: the writes are answered by
+    # another process on the same database and layer, as the scale stack runs them.
+    rest = Daphne(database, env=env, migrate=False, argv=argv) if args.rest == "apart" and layer == "redis" else daphne
     pid = daphne.process.pid
     result: dict = {"layer": layer, "n": len(tokens)}
     sockets = []
@@ -366,7 +376,7 @@ async def run_layer(args, layer: str, database, city: str, tokens: list[str], wr
             if delay > 0:
                 await asyncio.sleep(delay)
             status, sent, answered = await asyncio.to_thread(
-                http, daphne.base, "POST", f"/api/v1/actors/{city}/follow/", token
+                http, rest.base, "POST", f"/api/v1/actors/{city}/follow/", token
             )
             statuses[status] += 1
             if status == 200:
@@ -441,6 +451,9 @@ async def run_layer(args, layer: str, database, city: str, tokens: list[str], wr
         log.write_text(daphne.logs())
         result["log"] = str(log)
         daphne.stop()
+        if rest is not daphne:
+            rest.stop()
+    result["writes_apart"] = rest is not daphne
     return result
 
 
@@ -457,6 +470,7 @@ def report(results: list[dict], args) -> None:
     row("sockets closed by server after open", *(str(r["closed_after_open"][0]) for r in results))
     row("all close reasons", *(str(dict(r["failures"]) or 0) for r in results))
     row("time to open all", *(f"{r['connect_seconds']:.1f} s" for r in results))
+    row("writes answered by", *("a second process" if r["writes_apart"] else "the sockets' process" for r in results))
     row("writes OK (HTTP 200)", *(f"{r['writes_ok']} {r['write_statuses']}" for r in results))
     row("HTTP write p50 / p95", *(f"{ms(pct(r['write_http'], 50))} / {ms(pct(r['write_http'], 95))}"
                                   for r in results))
@@ -490,9 +504,11 @@ def report(results: list[dict], args) -> None:
         *(f"{pct(r['from_response'], 95) / pct(r['baseline'], 95):,.0f}x" for r in results))
     verdict = []
     for r in results:
-        ok = pct(r["from_response"], 95) < 0.1 and r["lost"] == 0 and r["connected"] == r["n"]
+        # From the write's request: the response-based figure flatters a fan-out that
+        # delays the write's own answer (same process, same event loop).
+        ok = pct(r["from_request"], 95) < 0.1 and r["lost"] == 0 and r["connected"] == r["n"]
         verdict.append("MET" if ok else "NOT MET")
-    row("target (p95 < 100 ms, 0 lost, all open)", *verdict)
+    row("target (p95 from request < 100 ms, 0 lost, all open)", *verdict)
     for r in results:
         print(f"  Daphne log ({r['layer']}): {r['log']}")
     print()
