@@ -410,11 +410,12 @@ def give_notifications(readers: list[int], each: int) -> None:
 
     public = list(Activity.objects.filter(audience=kinds.Audience.EVERYONE).order_by("-id")
                   .values_list("id", "actor_id")[: each + len(readers)])
-    Notification.objects.bulk_create([
-        Notification(recipient_id=reader, activity_id=activity, reason=Notification.Reason.FOLLOWED)
-        for reader in readers
-        for activity, _author in [(a, author) for a, author in public if author != reader][:each]
-    ], ignore_conflicts=True)
+    notifications = []
+    for reader in readers:
+        theirs = [activity for activity, author in public if author != reader][:each]
+        notifications += [Notification(recipient_id=reader, activity_id=activity, reason=Notification.Reason.FOLLOWED)
+                          for activity in theirs]
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -394,32 +394,53 @@ def notifications_for(
 ) -> tuple[Page, int]:
     """The viewer's notifications it may still see, newest first (`next`: an id cursor),
     and how many of those are unread. The list and the count share one visibility rule."""
-    from moderation.selectors import blocked_ids
-
     me = viewer_actor(viewer)
     if me is None:
         return Page([], None), 0
-    blocked = sorted(blocked_ids(me))
-    alias = router.db_for_read(Notification)
-    if len(blocked) <= MANY_BLOCKS and not compiled_rows("feeds.notifications.private", _private_notification,
-                                                         using=alias, recipient=me.pk):
-        # The common case, no private notification: the stored audiences decide, in queries
-        # compiled once per shape (building them was most of the request).
+    blocked, rule = _notification_filter(viewer, me)
+    if rule is None:
         older = {"before": before} if before else {}
         rows = compiled_objects(
             f"feeds.notifications.{'unread' if unread else 'all'}.{'older' if before else 'newest'}.{limit}",
-            partial(_notifications_page, unread=unread, limit=limit), using=alias, recipient=me.pk, blocked=blocked, **older,
+            partial(_notifications_page, unread=unread, limit=limit),
+            using=router.db_for_read(Notification), recipient=me.pk, blocked=blocked, **older,
         )
-        counted = compiled_rows("feeds.notifications.unread_count", _unread_count, using=alias, recipient=me.pk, blocked=blocked)
-        count = counted[0][0] if counted else 0
     else:
-        mine = Notification.objects.filter(recipient=me)
-        rule = notification_visibility(viewer, mine)
-        listed = mine.filter(rule).filter(**({"read": False} if unread else {}), **({"id__lt": before} if before else {}))
+        listed = Notification.objects.filter(recipient=me).filter(rule)
+        listed = listed.filter(**({"read": False} if unread else {}), **({"id__lt": before} if before else {}))
         rows = list(listed.select_related("activity__actor").order_by("-id")[: limit + 1])
-        count = mine.filter(rule, read=False).count()
     items = rows[:limit]
-    return Page(items, str(items[-1].id) if len(rows) > limit else None), count
+    return Page(items, str(items[-1].id) if len(rows) > limit else None), _unread_of(me, blocked, rule)
+
+
+def unread_count(viewer) -> int:
+    me = viewer_actor(viewer)
+    if me is None:
+        return 0
+    return _unread_of(me, *_notification_filter(viewer, me))
+
+
+def _notification_filter(viewer, me) -> tuple[list[int], Q | None]:
+    """How `me`'s notifications are read: in the common case (none of them private, few
+    blocks) by queries compiled once per shape, where the stored audiences decide and
+    only the blocked ids vary (building the queries was most of the request); else by
+    the full rule (`notification_visibility`), returned second."""
+    from moderation.selectors import blocked_ids
+
+    blocked = sorted(blocked_ids(me))
+    if len(blocked) <= MANY_BLOCKS and not compiled_rows(
+        "feeds.notifications.private", _private_notification, using=router.db_for_read(Notification), recipient=me.pk
+    ):
+        return blocked, None
+    return blocked, notification_visibility(viewer, Notification.objects.filter(recipient=me))
+
+
+def _unread_of(me, blocked: list[int], rule: Q | None) -> int:
+    if rule is not None:
+        return Notification.objects.filter(recipient=me, read=False).filter(rule).count()
+    counted = compiled_rows("feeds.notifications.unread_count", _unread_count, using=router.db_for_read(Notification),
+                            recipient=me.pk, blocked=blocked)
+    return counted[0][0] if counted else 0
 
 
 def _private_notification(recipient):
@@ -464,10 +485,3 @@ def notification_visibility(viewer, notifications: QuerySet[Notification]) -> Q:
     if private.exists():
         rule |= Q(pk__in=private.filter(activity_visibility(viewer, "activity__")).values("pk"))
     return rule
-
-
-def unread_count(viewer) -> int:
-    me = viewer_actor(viewer)
-    if me is None:
-        return 0
-    return visible_notifications(viewer, Notification.objects.filter(recipient=me, read=False)).count()
